@@ -1,0 +1,379 @@
+//! The command line, as clap derive types. Doc comments are the help text.
+
+use clap::{ArgAction, Args, Parser, Subcommand};
+use serde_json::Value;
+
+use crate::config::{Engine, LoraAdapter};
+use crate::engine::flags::{normalize_key, parse_value};
+
+/// Serve many language models behind one OpenAI-compatible endpoint.
+///
+/// vllm-mux keeps named configs of models (vLLM, any OpenAI-compatible
+/// command, a remote URL, or the built-in mock engine), assigns them GPUs and
+/// ports, and runs one proxy in front of them all.
+#[derive(Debug, Parser)]
+#[command(
+    name = "vllm-mux",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+#[command(
+    after_help = "Start here: vllm-mux init, then vllm-mux add-model NAME --model ID, then vllm-mux show.\nExit codes: 0 ok, 1 runtime failure, 2 usage or validation error, 3 not running."
+)]
+pub struct Cli {
+    /// Which saved config to use.
+    #[arg(long, global = true, env = "VLLM_MUX_CONFIG", value_name = "NAME")]
+    pub config: Option<String>,
+
+    /// Print machine-readable JSON instead of tables and messages.
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// Answer yes to every question; never prompt.
+    #[arg(short = 'y', long, global = true)]
+    pub yes: bool,
+
+    /// Never prompt; a missing value is an error naming its flag.
+    #[arg(long, global = true)]
+    pub no_input: bool,
+
+    /// Print only errors and requested data.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Print more detail (repeat for more).
+    #[arg(short, long, global = true, action = ArgAction::Count)]
+    pub verbose: u8,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a config: proxy host, port and features.
+    Init(InitArgs),
+    /// Add a model to the config.
+    #[command(
+        after_help = "Examples:\n  vllm-mux add-model qwen --model Qwen/Qwen2.5-7B-Instruct --gpus 0 --alias gpt-4o-mini\n  vllm-mux add-model chat --engine mock\n  vllm-mux add-model big --model meta-llama/Llama-3.1-70B-Instruct --gpus 0,1,2,3 --profile long_context\n  vllm-mux add-model remote --engine url --url http://10.0.0.5:8000"
+    )]
+    AddModel {
+        /// The name clients send as "model" (letters, digits, '.', '_', '-').
+        name: String,
+        #[command(flatten)]
+        args: ModelArgs,
+    },
+    /// Change one model; only the flags given change.
+    EditModel {
+        /// The model to change.
+        name: String,
+        #[command(flatten)]
+        args: ModelArgs,
+        #[command(flatten)]
+        edit: EditArgs,
+    },
+    /// Delete one model from the config.
+    RemoveModel {
+        /// The model to delete.
+        name: String,
+    },
+    /// List saved configs: models, proxy port, running or not.
+    List,
+    /// Show the config: proxy settings and a table of models.
+    Show,
+    /// Show GPUs: memory, utilization, and which models claim them.
+    Gpus,
+    /// Start the supervisor, the proxy and every enabled model.
+    Start(StartArgs),
+    /// Show the proxy and every model's state.
+    Status {
+        /// Refresh every 2 seconds until Ctrl-C.
+        #[arg(long)]
+        watch: bool,
+    },
+    /// Print or follow logs of the proxy, one model, or all of them.
+    Logs(LogsArgs),
+    /// Stop everything, or one model.
+    Stop {
+        /// Stop only this model; the rest keep running.
+        model: Option<String>,
+        /// Seconds to wait after SIGTERM before SIGKILL.
+        #[arg(long, value_name = "SECS", default_value_t = 10)]
+        timeout: u64,
+    },
+    /// Start one stopped model again.
+    StartModel {
+        /// The model to start.
+        model: String,
+    },
+    /// Apply config changes to the running supervisor; untouched models keep running.
+    Reload,
+    /// Print the config as JSON, or write it to a file.
+    Export {
+        /// Write to this file instead of standard output.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<std::path::PathBuf>,
+    },
+    /// Save a config from a file: ours, or a vllm-cli proxy config in JSON.
+    Import {
+        /// The file to read ('-' for standard input).
+        file: std::path::PathBuf,
+        /// Save under this name (default: --config if given, else the file's name).
+        #[arg(long, value_name = "NAME")]
+        name: Option<String>,
+        /// Replace a config of the same name (the old file is kept as .bak).
+        #[arg(long)]
+        force: bool,
+    },
+    /// List built-in and user profiles (named sets of engine flags).
+    Profiles,
+    /// List saved shortcuts, or add or remove one.
+    Shortcuts {
+        #[command(subcommand)]
+        action: Option<ShortcutAction>,
+    },
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Example: vllm-mux completions bash > ~/.local/share/bash-completion/completions/vllm-mux"
+    )]
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
+    /// Run the built-in OpenAI-compatible stand-in for vLLM (used by the mock engine).
+    MockEngine(MockEngineArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Interface the proxy listens on.
+    #[arg(long, value_name = "HOST")]
+    pub host: Option<String>,
+    /// Port the proxy listens on.
+    #[arg(long, value_name = "PORT")]
+    pub port: Option<u16>,
+    /// Do not send CORS headers.
+    #[arg(long)]
+    pub no_cors: bool,
+    /// Do not serve /metrics.
+    #[arg(long)]
+    pub no_metrics: bool,
+    /// Log one line per request.
+    #[arg(long)]
+    pub log_requests: bool,
+    /// Require clients to send the key held in this environment variable.
+    #[arg(long, value_name = "VAR")]
+    pub api_key_env: Option<String>,
+    /// Replace an existing config of this name (the old file is kept as .bak).
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Model settings shared by add-model and edit-model.
+#[derive(Debug, Args, Default)]
+pub struct ModelArgs {
+    /// Hugging Face id or local path of the weights.
+    #[arg(long, value_name = "ID_OR_PATH")]
+    pub model: Option<String>,
+    /// Another name clients may send (repeat for more; edit-model replaces the list).
+    #[arg(long = "alias", value_name = "ALIAS")]
+    pub aliases: Vec<String>,
+    /// GPU indexes, comma-separated; their count sets tensor parallelism.
+    #[arg(long, value_name = "IDS", value_delimiter = ',')]
+    pub gpus: Option<Vec<u32>>,
+    /// Local port of the model's server (default: next free from 8001).
+    #[arg(long, value_name = "PORT")]
+    pub port: Option<u16>,
+    /// Profile of engine flags (see 'vllm-mux profiles').
+    #[arg(long, value_name = "PROFILE")]
+    pub profile: Option<String>,
+    /// Take model, profile and overrides from a saved shortcut.
+    #[arg(long, value_name = "SHORTCUT")]
+    pub shortcut: Option<String>,
+    /// A LoRA adapter clients may ask for by name (repeat for more; edit-model replaces the list).
+    #[arg(long = "lora", value_name = "NAME=PATH", value_parser = parse_lora)]
+    pub loras: Vec<LoraAdapter>,
+    /// Loading order: lower starts first, equal values together, unset last.
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub priority: Option<i64>,
+    /// What serves the model.
+    #[arg(long, value_enum, value_name = "ENGINE")]
+    pub engine: Option<Engine>,
+    /// Command engine: template with {port}, {host}, {name}, {model}.
+    #[arg(long, value_name = "TEMPLATE")]
+    pub command: Option<String>,
+    /// Command and url engines: health check path (default /health).
+    #[arg(long, value_name = "PATH")]
+    pub health_path: Option<String>,
+    /// Url engine: where the model is already served.
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+    /// An engine flag: max_model_len=8192 becomes --max-model-len 8192 (repeat for more).
+    #[arg(long = "set", value_name = "KEY=VALUE", value_parser = parse_set)]
+    pub set: Vec<(String, Value)>,
+    /// Fraction of GPU memory for this model; lets models share a GPU.
+    #[arg(long, value_name = "F")]
+    pub gpu_memory_utilization: Option<f64>,
+    /// Keep the model in the config but do not start it.
+    #[arg(long)]
+    pub disabled: bool,
+}
+
+/// Fields a model can clear with edit-model --clear.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ClearField {
+    Aliases,
+    Gpus,
+    Port,
+    Profile,
+    Loras,
+    Priority,
+    Overrides,
+    HealthPath,
+}
+
+#[derive(Debug, Args, Default)]
+pub struct EditArgs {
+    /// Start the model again with the others (undoes --disabled).
+    #[arg(long, conflicts_with = "disabled")]
+    pub enabled: bool,
+    /// Remove an engine flag set with --set (repeat for more).
+    #[arg(long, value_name = "KEY")]
+    pub unset: Vec<String>,
+    /// Empty a field (repeat for more).
+    #[arg(long, value_enum, value_name = "FIELD")]
+    pub clear: Vec<ClearField>,
+}
+
+#[derive(Debug, Args)]
+pub struct StartArgs {
+    /// Run in this terminal instead of the background (for containers and systemd).
+    #[arg(long)]
+    pub foreground: bool,
+    /// Return as soon as the supervisor answers, without waiting for models.
+    #[arg(long)]
+    pub no_wait: bool,
+    /// Seconds to wait for every model to be ready or failed.
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// proxy, a model's name, or all (interleaved, with a name prefix).
+    #[arg(default_value = "all", value_name = "proxy|MODEL|all")]
+    pub target: String,
+    /// Keep printing new lines as they come.
+    #[arg(short, long)]
+    pub follow: bool,
+    /// How many lines from the end to print first.
+    #[arg(short = 'n', long, value_name = "LINES", default_value_t = 50)]
+    pub lines: usize,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ShortcutAction {
+    /// Save a shortcut: a model, a profile and engine flags under one name.
+    Add {
+        /// The shortcut's name.
+        name: String,
+        /// Hugging Face id or local path of the weights.
+        #[arg(long, value_name = "ID_OR_PATH")]
+        model: String,
+        /// Profile of engine flags.
+        #[arg(long, value_name = "PROFILE")]
+        profile: Option<String>,
+        /// An engine flag, as in add-model (repeat for more).
+        #[arg(long = "set", value_name = "KEY=VALUE", value_parser = parse_set)]
+        set: Vec<(String, Value)>,
+        /// A line saying what it is for.
+        #[arg(long, value_name = "TEXT")]
+        description: Option<String>,
+        /// Replace a shortcut of the same name.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Delete a shortcut.
+    Remove {
+        /// The shortcut's name.
+        name: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct MockEngineArgs {
+    /// Port to listen on (127.0.0.1).
+    #[arg(long, value_name = "PORT")]
+    pub port: u16,
+    /// The model name it answers to.
+    #[arg(long, value_name = "NAME")]
+    pub served_model_name: String,
+    /// Wait this long before /health answers 200.
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    pub startup_delay_ms: u64,
+    /// Delay between streamed tokens.
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    pub token_delay_ms: u64,
+    /// Tokens in each completion.
+    #[arg(long, value_name = "N", default_value_t = 16)]
+    pub tokens: u32,
+    /// Answer /health with 503.
+    #[arg(long)]
+    pub fail_health: bool,
+    /// Exit after this many requests.
+    #[arg(long, value_name = "N")]
+    pub crash_after: Option<u64>,
+    /// Ignore SIGTERM (to test the SIGKILL fallback).
+    #[arg(long)]
+    pub ignore_sigterm: bool,
+}
+
+fn parse_lora(text: &str) -> Result<LoraAdapter, String> {
+    match text.split_once('=') {
+        Some((name, path)) if !name.is_empty() && !path.is_empty() => Ok(LoraAdapter {
+            name: name.to_string(),
+            path: path.to_string(),
+        }),
+        _ => Err(format!(
+            "'{text}' is not NAME=PATH (e.g. sql=/models/sql-lora)"
+        )),
+    }
+}
+
+fn parse_set(text: &str) -> Result<(String, Value), String> {
+    match text.split_once('=') {
+        Some((key, value)) if !key.is_empty() => Ok((normalize_key(key), parse_value(value))),
+        _ => Err(format!(
+            "'{text}' is not KEY=VALUE (e.g. max_model_len=8192)"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn set_and_lora_parse() {
+        assert_eq!(
+            parse_set("max-model-len=4096"),
+            Ok(("max_model_len".into(), Value::from(4096)))
+        );
+        assert!(parse_set("novalue").is_err());
+        assert_eq!(
+            parse_lora("sql=/m/sql"),
+            Ok(LoraAdapter {
+                name: "sql".into(),
+                path: "/m/sql".into()
+            })
+        );
+        assert!(parse_lora("=x").is_err());
+    }
+}

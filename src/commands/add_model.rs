@@ -1,0 +1,53 @@
+//! `add-model`: add a model to the config.
+
+use anyhow::Result;
+
+use super::model_args::{apply, assign_port, summary, ModelOutput};
+use super::Ctx;
+use crate::cli::ModelArgs;
+use crate::config::validate::check;
+use crate::config::{Engine, ModelConfig};
+use crate::error::{Exit, Failure};
+use crate::output::print_json;
+
+pub fn run(ctx: &Ctx, name: &str, args: ModelArgs) -> Result<Exit> {
+    let config_name = ctx.config_name()?;
+    let mut model = ModelConfig::new(name);
+    apply(ctx, &mut model, args)?;
+    if model.engine == Engine::Vllm && model.model_path.is_empty() {
+        return Err(Failure::usage(format!(
+            "add-model {name} needs --model ID_OR_PATH (a Hugging Face id or a local folder)"
+        ))
+        .hint("or --shortcut NAME for a saved one, or --engine mock to try vllm-mux without a GPU")
+        .into());
+    }
+    let config = ctx.store.update(config_name, |config| {
+        if config.model(name).is_some() {
+            return Err(Failure::usage(format!(
+                "config '{config_name}' already has a model '{name}'"
+            ))
+            .hint(format!(
+                "change it with 'vllm-mux edit-model {name} ...', or choose another name"
+            ))
+            .into());
+        }
+        config.models.push(model);
+        assign_port(ctx, config_name, config)?;
+        check(config, ctx.paths())
+    })?;
+    let added = config
+        .model(name)
+        .ok_or_else(|| Failure::runtime("the model vanished while saving"))?;
+    if ctx.json {
+        print_json(&ModelOutput {
+            config: config_name,
+            model: added,
+        })?;
+    } else {
+        ctx.say(format!(
+            "added {} to config '{config_name}'",
+            summary(added)
+        ));
+    }
+    Ok(Exit::Success)
+}

@@ -1,0 +1,41 @@
+//! `edit-model`: change one model; only the flags given change.
+
+use anyhow::Result;
+
+use super::model_args::{apply, assign_port, clear, summary, unknown_model, ModelOutput};
+use super::Ctx;
+use crate::cli::{EditArgs, ModelArgs};
+use crate::config::validate::check;
+use crate::error::{Exit, Failure};
+use crate::output::print_json;
+
+pub fn run(ctx: &Ctx, name: &str, args: ModelArgs, edit: EditArgs) -> Result<Exit> {
+    let config_name = ctx.config_name()?;
+    let config = ctx.store.update(config_name, |config| {
+        let Some(model) = config.model_mut(name) else {
+            return Err(unknown_model(config_name, config, name).into());
+        };
+        clear(model, &edit)?;
+        apply(ctx, model, args)?;
+        if edit.enabled {
+            model.enabled = true;
+        }
+        assign_port(ctx, config_name, config)?;
+        check(config, ctx.paths())
+    })?;
+    let model = config
+        .model(name)
+        .ok_or_else(|| Failure::runtime("the model vanished while saving"))?;
+    if ctx.json {
+        print_json(&ModelOutput {
+            config: config_name,
+            model,
+        })?;
+    } else {
+        ctx.say(format!(
+            "changed {} in config '{config_name}'",
+            summary(model)
+        ));
+    }
+    Ok(Exit::Success)
+}

@@ -1,0 +1,113 @@
+//! `gpus`: the machine's GPUs and which configured models claim them.
+
+use anyhow::Result;
+use serde::Serialize;
+
+use super::Ctx;
+use crate::error::Exit;
+use crate::gpu::{GpuInfo, Inventory};
+use crate::output::{print_json, table};
+use crate::supervisor::pidfile::running_pid;
+
+#[derive(Debug, Clone, Serialize)]
+struct ClaimedBy {
+    config: String,
+    model: String,
+    running: bool,
+}
+
+#[derive(Serialize)]
+struct Row {
+    #[serde(flatten)]
+    gpu: GpuInfo,
+    claimed_by: Vec<ClaimedBy>,
+}
+
+pub fn run(ctx: &Ctx) -> Result<Exit> {
+    let inventory = Inventory::detect()?;
+    let claims = claims(ctx);
+    let rows: Vec<Row> = inventory
+        .gpus()
+        .iter()
+        .map(|gpu| Row {
+            gpu: gpu.clone(),
+            claimed_by: claims
+                .iter()
+                .filter(|(idx, _)| *idx == gpu.index)
+                .map(|(_, c)| c.clone())
+                .collect(),
+        })
+        .collect();
+    if ctx.json {
+        print_json(&rows)?;
+        return Ok(Exit::Success);
+    }
+    if let Inventory::Unavailable(reason) = &inventory {
+        println!("{reason}");
+        println!("models on the mock, url or command engines need no GPU");
+        return Ok(Exit::Success);
+    }
+    let mut t = table([
+        "GPU",
+        "NAME",
+        "MEMORY",
+        "UTIL",
+        "TEMP",
+        "POWER",
+        "CLAIMED BY",
+    ]);
+    for row in &rows {
+        let g = &row.gpu;
+        let claimed: Vec<String> = row
+            .claimed_by
+            .iter()
+            .map(|c| {
+                format!(
+                    "{}/{}{}",
+                    c.config,
+                    c.model,
+                    if c.running { " (running)" } else { "" }
+                )
+            })
+            .collect();
+        t.add_row([
+            g.index.to_string(),
+            g.name.clone(),
+            format!("{} / {} MiB", g.memory_used_mib, g.memory_total_mib),
+            format!("{}%", g.utilization_percent),
+            g.temperature_c.map_or("-".into(), |t| format!("{t}°C")),
+            g.power_w.map_or("-".into(), |p| format!("{p:.0} W")),
+            if claimed.is_empty() {
+                "-".into()
+            } else {
+                claimed.join(", ")
+            },
+        ]);
+    }
+    println!("{t}");
+    Ok(Exit::Success)
+}
+
+/// (GPU index, claim) for every enabled model of every readable saved config.
+fn claims(ctx: &Ctx) -> Vec<(u32, ClaimedBy)> {
+    let mut out = Vec::new();
+    for name in ctx.store.list_names() {
+        let Ok(config) = ctx.store.load(&name) else {
+            continue;
+        };
+        let running = running_pid(&ctx.paths().run_dir(&name)).is_some();
+        for model in config.models.iter().filter(|m| m.enabled) {
+            for &gpu in &model.gpu_ids {
+                out.push((
+                    gpu,
+                    ClaimedBy {
+                        config: name.clone(),
+                        model: model.name.clone(),
+                        running,
+                    },
+                ));
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,107 @@
+//! One file per subcommand; this is the one `match`.
+
+mod add_model;
+mod completions;
+mod edit_model;
+mod export;
+mod gpus;
+mod import;
+mod init;
+mod list;
+mod model_args;
+mod profiles;
+mod remove_model;
+mod shortcuts;
+mod show;
+mod unavailable;
+
+use std::io::IsTerminal;
+
+use anyhow::Result;
+
+use crate::cli::{Cli, Command};
+use crate::config::names::check_name;
+use crate::config::{Paths, Store};
+use crate::error::{Exit, Failure};
+
+/// The default config name.
+pub const DEFAULT_CONFIG: &str = "default";
+
+/// What every command gets: where files are, which config, how to print.
+pub struct Ctx {
+    pub store: Store,
+    config: Option<String>,
+    pub json: bool,
+    pub quiet: bool,
+    pub verbose: u8,
+    /// Prompts are allowed: stdin and stdout are terminals, and neither
+    /// --no-input nor --yes was given.
+    pub interactive: bool,
+}
+
+impl Ctx {
+    pub fn paths(&self) -> &Paths {
+        self.store.paths()
+    }
+
+    /// The config to work on (`--config`, `VLLM_MUX_CONFIG`, or "default").
+    pub fn config_name(&self) -> Result<&str> {
+        let name = self.config.as_deref().unwrap_or(DEFAULT_CONFIG);
+        check_name("config", name).map_err(|msg| {
+            Failure::usage(msg).hint("config names use letters, digits, '.', '_' and '-'")
+        })?;
+        Ok(name)
+    }
+
+    /// The config name only if the user chose one.
+    pub fn explicit_config(&self) -> Option<&str> {
+        self.config.as_deref()
+    }
+
+    /// A message for people: not with --json, not with --quiet.
+    pub fn say(&self, message: impl AsRef<str>) {
+        if !self.json && !self.quiet {
+            println!("{}", message.as_ref());
+        }
+    }
+}
+
+pub fn dispatch(cli: Cli) -> Result<Exit> {
+    // Completions need no config and no files.
+    if let Command::Completions { shell } = cli.command {
+        return completions::run(shell);
+    }
+    let interactive = !cli.no_input
+        && !cli.yes
+        && std::io::stdin().is_terminal()
+        && std::io::stdout().is_terminal();
+    let ctx = Ctx {
+        store: Store::new(Paths::from_env()?),
+        config: cli.config,
+        json: cli.json,
+        quiet: cli.quiet,
+        verbose: cli.verbose,
+        interactive,
+    };
+    match cli.command {
+        Command::Init(args) => init::run(&ctx, args),
+        Command::AddModel { name, args } => add_model::run(&ctx, &name, args),
+        Command::EditModel { name, args, edit } => edit_model::run(&ctx, &name, args, edit),
+        Command::RemoveModel { name } => remove_model::run(&ctx, &name),
+        Command::List => list::run(&ctx),
+        Command::Show => show::run(&ctx),
+        Command::Gpus => gpus::run(&ctx),
+        Command::Export { output } => export::run(&ctx, output.as_deref()),
+        Command::Import { file, name, force } => import::run(&ctx, &file, name.as_deref(), force),
+        Command::Profiles => profiles::run(&ctx),
+        Command::Shortcuts { action } => shortcuts::run(&ctx, action),
+        Command::Start(_) => unavailable::run("start"),
+        Command::Status { .. } => unavailable::run("status"),
+        Command::Logs(_) => unavailable::run("logs"),
+        Command::Stop { .. } => unavailable::run("stop"),
+        Command::StartModel { .. } => unavailable::run("start-model"),
+        Command::Reload => unavailable::run("reload"),
+        Command::MockEngine(_) => unavailable::run("mock-engine"),
+        Command::Completions { .. } => unreachable!("handled before the config is read"),
+    }
+}

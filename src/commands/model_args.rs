@@ -1,0 +1,159 @@
+//! Flags of add-model and edit-model applied to a model entry, and the
+//! automatic port: shared so the two commands cannot drift apart.
+
+use anyhow::Result;
+use serde::Serialize;
+use serde_json::{Number, Value};
+
+use crate::cli::{ClearField, EditArgs, ModelArgs};
+use crate::commands::Ctx;
+use crate::config::ports::assign_missing;
+use crate::config::schema::GPU_MEMORY_KEY;
+use crate::config::shortcuts::Shortcuts;
+use crate::config::{Config, ModelConfig};
+use crate::engine::flags::normalize_key;
+use crate::error::Failure;
+use crate::output::join_or_dash;
+
+/// Apply the flags that were given; everything else stays as it is.
+pub fn apply(ctx: &Ctx, model: &mut ModelConfig, args: ModelArgs) -> Result<()> {
+    if let Some(name) = &args.shortcut {
+        let shortcuts = Shortcuts::load(ctx.paths())?;
+        let shortcut = shortcuts.get(name)?;
+        model.model_path = shortcut.model.clone();
+        model.profile = shortcut.profile.clone();
+        for (key, value) in &shortcut.config_overrides {
+            model
+                .config_overrides
+                .insert(normalize_key(key), value.clone());
+        }
+    }
+    if let Some(path) = args.model {
+        model.model_path = path;
+    }
+    if !args.aliases.is_empty() {
+        model.aliases = args.aliases;
+    }
+    if let Some(gpus) = args.gpus {
+        model.gpu_ids = gpus;
+    }
+    if let Some(port) = args.port {
+        model.port = Some(port);
+    }
+    if let Some(profile) = args.profile {
+        model.profile = Some(profile);
+    }
+    if !args.loras.is_empty() {
+        model.lora_adapters = args.loras;
+    }
+    if let Some(priority) = args.priority {
+        model.loading_priority = Some(priority);
+    }
+    if let Some(engine) = args.engine {
+        model.engine = engine;
+    }
+    if let Some(command) = args.command {
+        model.command = Some(command);
+    }
+    if let Some(path) = args.health_path {
+        model.health_path = Some(path);
+    }
+    if let Some(url) = args.url {
+        model.url = Some(url);
+    }
+    for (key, value) in args.set {
+        model.config_overrides.insert(key, value);
+    }
+    if let Some(fraction) = args.gpu_memory_utilization {
+        let number = Number::from_f64(fraction).ok_or_else(|| {
+            Failure::usage(format!(
+                "--gpu-memory-utilization {fraction} is not a number"
+            ))
+            .hint("pass a fraction such as 0.45")
+        })?;
+        model
+            .config_overrides
+            .insert(GPU_MEMORY_KEY.to_string(), Value::Number(number));
+    }
+    if args.disabled {
+        model.enabled = false;
+    }
+    Ok(())
+}
+
+/// edit-model's own flags: --clear and --unset first (so flags given in the
+/// same call win), --enabled last.
+pub fn clear(model: &mut ModelConfig, edit: &EditArgs) -> Result<()> {
+    for field in &edit.clear {
+        match field {
+            ClearField::Aliases => model.aliases.clear(),
+            ClearField::Gpus => model.gpu_ids.clear(),
+            ClearField::Port => model.port = None,
+            ClearField::Profile => model.profile = None,
+            ClearField::Loras => model.lora_adapters.clear(),
+            ClearField::Priority => model.loading_priority = None,
+            ClearField::Overrides => model.config_overrides.clear(),
+            ClearField::HealthPath => model.health_path = None,
+        }
+    }
+    for key in &edit.unset {
+        let key = normalize_key(key);
+        if model.config_overrides.remove(&key).is_none() {
+            let set: Vec<&str> = model.config_overrides.keys().map(String::as_str).collect();
+            return Err(Failure::usage(format!(
+                "model '{}' has no override '{key}' to unset",
+                model.name
+            ))
+            .hint(format!("its overrides: {}", join_or_dash(&set)))
+            .into());
+        }
+    }
+    Ok(())
+}
+
+/// Fill in a missing port (next free from 8001, across all saved configs).
+pub fn assign_port(ctx: &Ctx, config_name: &str, config: &mut Config) -> Result<()> {
+    let others = ctx.store.ports_of_other_configs(config_name);
+    assign_missing(config, &others)?;
+    Ok(())
+}
+
+/// A model as `--json` prints it: the entry plus the config it belongs to.
+#[derive(Serialize)]
+pub struct ModelOutput<'a> {
+    pub config: &'a str,
+    pub model: &'a ModelConfig,
+}
+
+/// One line for people: "qwen (vllm, Qwen/Qwen2.5-7B, port 8001, GPUs 0)".
+pub fn summary(model: &ModelConfig) -> String {
+    let mut parts = vec![model.engine.as_str().to_string()];
+    if !model.model_path.is_empty() {
+        parts.push(model.model_path.clone());
+    }
+    if let Some(url) = &model.url {
+        parts.push(url.clone());
+    }
+    if let Some(port) = model.port {
+        parts.push(format!("port {port}"));
+    }
+    if !model.gpu_ids.is_empty() {
+        parts.push(format!("GPUs {}", join_or_dash(&model.gpu_ids)));
+    }
+    if !model.enabled {
+        parts.push("disabled".into());
+    }
+    format!("{} ({})", model.name, parts.join(", "))
+}
+
+/// The name must be a model in `config`; else a usage error listing them.
+pub fn unknown_model(config_name: &str, config: &Config, name: &str) -> Failure {
+    let names = config.model_names();
+    Failure::usage(format!("config '{config_name}' has no model '{name}'")).hint(
+        if names.is_empty() {
+            "it has no models yet; add one with 'vllm-mux add-model NAME --model ID'".to_string()
+        } else {
+            format!("its models: {}", names.join(", "))
+        },
+    )
+}

@@ -1,0 +1,89 @@
+//! `show`: the config's proxy settings and a table of its models.
+
+use anyhow::Result;
+use serde::Serialize;
+
+use super::Ctx;
+use crate::config::Config;
+use crate::error::Exit;
+use crate::output::{join_or_dash, on_off, print_json, table};
+
+#[derive(Serialize)]
+struct Shown<'a> {
+    name: &'a str,
+    path: String,
+    config: &'a Config,
+}
+
+pub fn run(ctx: &Ctx) -> Result<Exit> {
+    let name = ctx.config_name()?;
+    let config = ctx.store.load(name)?;
+    let path = ctx.store.path(name);
+    if ctx.json {
+        print_json(&Shown {
+            name,
+            path: path.display().to_string(),
+            config: &config,
+        })?;
+        return Ok(Exit::Success);
+    }
+    println!("config   {name} ({})", path.display());
+    println!("proxy    http://{}:{}", config.host, config.port);
+    let key = match &config.api_key_env {
+        Some(var) if std::env::var_os(var).is_some() => format!("from ${var} (set)"),
+        Some(var) => format!("from ${var} (NOT set in this shell)"),
+        None => "none (anyone who reaches the port may use it)".into(),
+    };
+    println!(
+        "features cors {}, metrics {}, request log {}",
+        on_off(config.enable_cors),
+        on_off(config.enable_metrics),
+        on_off(config.log_requests)
+    );
+    println!("api key  {key}");
+    println!();
+    if config.models.is_empty() {
+        println!(
+            "no models yet; add one with 'vllm-mux add-model NAME --model ID' (or --engine mock)"
+        );
+        return Ok(Exit::Success);
+    }
+    let mut t = table([
+        "MODEL", "ENGINE", "SOURCE", "PORT", "GPUS", "ALIASES", "PROFILE", "PRIORITY", "ENABLED",
+    ]);
+    for m in &config.models {
+        let source = match (&m.url, &m.command) {
+            (Some(url), _) => url.clone(),
+            (None, Some(cmd)) => cmd.clone(),
+            _ if m.model_path.is_empty() => "-".into(),
+            _ => m.model_path.clone(),
+        };
+        let mut aliases = m.aliases.clone();
+        aliases.extend(m.lora_adapters.iter().map(|l| format!("{} (LoRA)", l.name)));
+        t.add_row([
+            m.name.clone(),
+            m.engine.as_str().into(),
+            source,
+            m.port.map_or("-".into(), |p| p.to_string()),
+            join_or_dash(&m.gpu_ids),
+            join_or_dash(&aliases),
+            m.profile.clone().unwrap_or_else(|| "-".into()),
+            m.loading_priority.map_or("-".into(), |p| p.to_string()),
+            if m.enabled { "yes".into() } else { "no".into() },
+        ]);
+    }
+    println!("{t}");
+    let with_overrides: Vec<_> = config
+        .models
+        .iter()
+        .filter(|m| !m.config_overrides.is_empty())
+        .collect();
+    if !with_overrides.is_empty() && ctx.verbose > 0 {
+        println!();
+        for m in with_overrides {
+            let flags = crate::engine::flags::to_flags(&m.config_overrides).join(" ");
+            println!("{}: {flags}", m.name);
+        }
+    }
+    Ok(Exit::Success)
+}

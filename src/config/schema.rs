@@ -1,0 +1,224 @@
+//! The config file format (DESIGN.md section 3).
+//!
+//! Field names follow vllm-cli's `ProxyConfig`/`ModelConfig`, so its configs
+//! import unchanged; the rest are ours. Every field that is not required has a
+//! serde default, so older files keep loading (see `tests/data/`).
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// The version this build writes and reads.
+pub const CONFIG_VERSION: u32 = 1;
+pub const DEFAULT_HOST: &str = "0.0.0.0";
+pub const DEFAULT_PROXY_PORT: u16 = 8000;
+/// Automatic model ports start here and count up.
+pub const FIRST_MODEL_PORT: u16 = 8001;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default = "default_version")]
+    pub version: u32,
+    #[serde(default = "default_host")]
+    pub host: String,
+    #[serde(default = "default_port")]
+    pub port: u16,
+    #[serde(default = "yes")]
+    pub enable_cors: bool,
+    #[serde(default = "yes")]
+    pub enable_metrics: bool,
+    #[serde(default)]
+    pub log_requests: bool,
+    /// Name of the environment variable that holds the API key(s) clients must send.
+    #[serde(default)]
+    pub api_key_env: Option<String>,
+    #[serde(default)]
+    pub models: Vec<ModelConfig>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            version: CONFIG_VERSION,
+            host: DEFAULT_HOST.to_string(),
+            port: DEFAULT_PROXY_PORT,
+            enable_cors: true,
+            enable_metrics: true,
+            log_requests: false,
+            api_key_env: None,
+            models: Vec::new(),
+        }
+    }
+}
+
+impl Config {
+    pub fn model(&self, name: &str) -> Option<&ModelConfig> {
+        self.models.iter().find(|m| m.name == name)
+    }
+
+    pub fn model_mut(&mut self, name: &str) -> Option<&mut ModelConfig> {
+        self.models.iter_mut().find(|m| m.name == name)
+    }
+
+    pub fn model_names(&self) -> Vec<&str> {
+        self.models.iter().map(|m| m.name.as_str()).collect()
+    }
+}
+
+/// What serves a model.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Engine {
+    /// `vllm serve` (the default).
+    #[default]
+    Vllm,
+    /// The built-in OpenAI-compatible stand-in (`vllm-mux mock-engine`), no GPU needed.
+    Mock,
+    /// Any OpenAI-compatible server from a command template.
+    Command,
+    /// A model already served elsewhere: nothing is launched.
+    Url,
+}
+
+impl Engine {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Engine::Vllm => "vllm",
+            Engine::Mock => "mock",
+            Engine::Command => "command",
+            Engine::Url => "url",
+        }
+    }
+
+    /// Engines that vllm-mux launches on a local port.
+    pub fn launches_process(self) -> bool {
+        !matches!(self, Engine::Url)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelConfig {
+    /// The name clients send as `model`; also the served model name.
+    pub name: String,
+    /// Hugging Face id or local path (`vllm serve MODEL_PATH`).
+    #[serde(default)]
+    pub model_path: String,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    #[serde(default)]
+    pub gpu_ids: Vec<u32>,
+    /// Local port of the backend; `None` only for the `url` engine.
+    #[serde(default)]
+    pub port: Option<u16>,
+    #[serde(default)]
+    pub profile: Option<String>,
+    #[serde(default)]
+    pub engine: Engine,
+    /// `command` engine: the template with `{port}`, `{host}`, `{name}`, `{model}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
+    /// `command` and `url` engines: the health path (default `/health`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health_path: Option<String>,
+    /// `url` engine: where the model is served.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// Engine flags: `max_model_len: 8192` becomes `--max-model-len 8192`.
+    #[serde(default)]
+    pub config_overrides: Map<String, Value>,
+    #[serde(default)]
+    pub lora_adapters: Vec<LoraAdapter>,
+    /// Lower starts first; equal values start together; `null` last.
+    #[serde(default)]
+    pub loading_priority: Option<i64>,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+}
+
+impl ModelConfig {
+    pub fn new(name: impl Into<String>) -> Self {
+        ModelConfig {
+            name: name.into(),
+            model_path: String::new(),
+            aliases: Vec::new(),
+            gpu_ids: Vec::new(),
+            port: None,
+            profile: None,
+            engine: Engine::Vllm,
+            command: None,
+            health_path: None,
+            url: None,
+            config_overrides: Map::new(),
+            lora_adapters: Vec::new(),
+            loading_priority: None,
+            enabled: true,
+        }
+    }
+
+    /// `gpu_memory_utilization` from the overrides, if set there.
+    pub fn memory_fraction_override(&self) -> Option<&Value> {
+        self.config_overrides.get(GPU_MEMORY_KEY)
+    }
+}
+
+/// The override key that lets models share a GPU.
+pub const GPU_MEMORY_KEY: &str = "gpu_memory_utilization";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoraAdapter {
+    pub name: String,
+    pub path: String,
+}
+
+fn default_version() -> u32 {
+    CONFIG_VERSION
+}
+
+fn default_host() -> String {
+    DEFAULT_HOST.to_string()
+}
+
+fn default_port() -> u16 {
+    DEFAULT_PROXY_PORT
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn minimal_model_gets_defaults() {
+        let cfg: Config =
+            serde_json::from_str(r#"{"models":[{"name":"a","model_path":"m"}]}"#).expect("parses");
+        assert_eq!(cfg.version, CONFIG_VERSION);
+        assert_eq!(cfg.port, DEFAULT_PROXY_PORT);
+        assert!(cfg.enable_cors && cfg.enable_metrics && !cfg.log_requests);
+        let m = &cfg.models[0];
+        assert_eq!(m.engine, Engine::Vllm);
+        assert!(m.enabled);
+        assert_eq!(m.port, None);
+    }
+
+    #[test]
+    fn unknown_field_is_rejected_with_its_name() {
+        let err = serde_json::from_str::<Config>(r#"{"models":[{"name":"a","gpus":[0]}]}"#)
+            .expect_err("typo must not pass silently");
+        assert!(err.to_string().contains("unknown field `gpus`"), "{err}");
+    }
+
+    #[test]
+    fn engine_specific_keys_are_omitted_when_unset() {
+        let text = serde_json::to_string(&ModelConfig::new("a")).expect("serializes");
+        assert!(
+            !text.contains("command") && !text.contains("url") && !text.contains("health_path")
+        );
+    }
+}

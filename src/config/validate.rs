@@ -1,0 +1,547 @@
+//! The rules of DESIGN.md section 3. Every problem names the model and the
+//! field; all problems are reported at once. Run at `add-model`, `edit-model`,
+//! `import`, `start` and `reload`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use anyhow::Result;
+use serde_json::Value;
+
+use super::names::{check_alias, check_name, RESERVED_MODEL_NAMES};
+use super::paths::Paths;
+use super::ports::MIN_MODEL_PORT;
+use super::profiles::Profiles;
+use super::schema::{Config, Engine, ModelConfig, GPU_MEMORY_KEY};
+use crate::engine::flags::{effective, normalize_key};
+use crate::error::Failure;
+use crate::gpu::assign::{conflicts, Claim};
+use crate::gpu::Inventory;
+
+/// Override keys vllm-mux sets itself.
+const RESERVED_OVERRIDES: [(&str, &str); 4] = [
+    ("port", "--port"),
+    ("host", "nothing: backends always bind 127.0.0.1"),
+    (
+        "served_model_name",
+        "the model's name (and --alias for more names)",
+    ),
+    ("model", "--model"),
+];
+
+const PORT_HINT: &str = "pick another --port, or leave it out to take the next free one from 8001";
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Problem {
+    /// `None` for the proxy settings.
+    pub model: Option<String>,
+    pub field: &'static str,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.model {
+            Some(model) => write!(f, "model '{model}': {}: {}", self.field, self.message),
+            None => write!(f, "{}: {}", self.field, self.message),
+        }
+    }
+}
+
+struct Found(Vec<Problem>);
+
+impl Found {
+    fn proxy(&mut self, field: &'static str, message: String) {
+        self.0.push(Problem {
+            model: None,
+            field,
+            message,
+            hint: None,
+        });
+    }
+
+    fn model(&mut self, model: &ModelConfig, field: &'static str, message: String) {
+        self.model_hint(model, field, message, None);
+    }
+
+    fn model_hint(
+        &mut self,
+        model: &ModelConfig,
+        field: &'static str,
+        message: String,
+        hint: Option<String>,
+    ) {
+        self.0.push(Problem {
+            model: Some(model.name.clone()),
+            field,
+            message,
+            hint,
+        });
+    }
+}
+
+/// Load what validation needs (profiles; GPUs only if a model names one) and
+/// check `config`. Returns a usage error listing every problem.
+pub fn check(config: &Config, paths: &Paths) -> Result<()> {
+    let profiles = Profiles::load(paths)?;
+    let inventory = if config.models.iter().any(|m| !m.gpu_ids.is_empty()) {
+        Inventory::detect()?
+    } else {
+        Inventory::Unavailable("no model names a GPU".into())
+    };
+    into_result(problems(config, &profiles, &inventory))
+}
+
+/// Turn problems into one usage error (first problem, the rest as more lines).
+pub fn into_result(problems: Vec<Problem>) -> Result<()> {
+    let mut iter = problems.into_iter();
+    let Some(first) = iter.next() else {
+        return Ok(());
+    };
+    let hint = first.hint.clone().unwrap_or_else(|| {
+        "nothing was saved; correct the value named above and run the command again ('vllm-mux show' lists the models)".into()
+    });
+    Err(Failure::usage(first.to_string())
+        .with_more(iter.map(|p| p.to_string()).collect())
+        .hint(hint)
+        .into())
+}
+
+/// Every problem in `config`.
+pub fn problems(config: &Config, profiles: &Profiles, inventory: &Inventory) -> Vec<Problem> {
+    let mut found = Found(Vec::new());
+    check_proxy(config, &mut found);
+    let mut names = BTreeSet::new();
+    // Everything a client may send as `model`, with who owns it.
+    let mut idents: BTreeMap<&str, String> = BTreeMap::new();
+    let mut ports: BTreeMap<u16, &str> = BTreeMap::new();
+    let mut claims = Vec::new();
+    for model in &config.models {
+        check_model_name(model, &mut names, &mut found);
+        check_idents(model, &mut idents, &mut found);
+        check_port(config, model, &mut ports, &mut found);
+        check_engine(model, &mut found);
+        check_lora(model, &mut found);
+        let profile = check_profile(model, profiles, &mut found);
+        let settings = effective(profile.map(|p| &p.spec.config), &model.config_overrides);
+        check_overrides(model, &mut found);
+        let fraction = check_memory_fraction(model, settings.get(GPU_MEMORY_KEY), &mut found);
+        check_gpus(model, inventory, &mut found);
+        if model.enabled {
+            claims.push(Claim {
+                model: &model.name,
+                gpu_ids: &model.gpu_ids,
+                memory_fraction: fraction,
+            });
+        }
+    }
+    for conflict in conflicts(&claims) {
+        if let Some(model) = config.model(conflict.model()) {
+            found.model_hint(
+                model,
+                "gpu_ids",
+                conflict.message(),
+                Some("give each model its own GPUs (--gpus), or set --gpu-memory-utilization on every model sharing one".into()),
+            );
+        }
+    }
+    found.0
+}
+
+fn check_proxy(config: &Config, found: &mut Found) {
+    if config.host.trim().is_empty() {
+        found.proxy(
+            "host",
+            "is empty; use 0.0.0.0 for every interface or 127.0.0.1 for this machine only".into(),
+        );
+    }
+    if config.port == 0 {
+        found.proxy(
+            "port",
+            "0 is not a port; the proxy needs a fixed one (default 8000)".into(),
+        );
+    }
+    if let Some(var) = &config.api_key_env {
+        let valid = var
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !valid {
+            found.proxy(
+                "api_key_env",
+                format!("'{var}' is not an environment variable name"),
+            );
+        }
+    }
+}
+
+fn check_model_name<'a>(model: &'a ModelConfig, names: &mut BTreeSet<&'a str>, found: &mut Found) {
+    if let Err(message) = check_name("model", &model.name) {
+        found.model(model, "name", message);
+    }
+    if RESERVED_MODEL_NAMES.contains(&model.name.as_str()) {
+        found.model(
+            model,
+            "name",
+            format!(
+                "'{}' is reserved for 'vllm-mux logs'; pick another name",
+                model.name
+            ),
+        );
+    }
+    if !names.insert(&model.name) {
+        found.model(
+            model,
+            "name",
+            format!("another model is already named '{}'", model.name),
+        );
+    }
+}
+
+/// Names, aliases and LoRA names share one namespace: the `model` field.
+fn check_idents<'a>(
+    model: &'a ModelConfig,
+    idents: &mut BTreeMap<&'a str, String>,
+    found: &mut Found,
+) {
+    // A duplicate model name is reported by check_model_name.
+    idents
+        .entry(&model.name)
+        .or_insert_with(|| format!("the name of model '{}'", model.name));
+    let mut wanted: Vec<(&'a str, &'static str, &'static str)> = Vec::new();
+    for alias in &model.aliases {
+        if let Err(message) = check_alias("alias", alias) {
+            found.model(model, "aliases", message);
+        }
+        if alias == &model.name {
+            found.model(
+                model,
+                "aliases",
+                format!("alias '{alias}' is the model's own name"),
+            );
+        } else {
+            wanted.push((alias, "alias", "aliases"));
+        }
+    }
+    for adapter in &model.lora_adapters {
+        if let Err(message) = check_alias("LoRA adapter name", &adapter.name) {
+            found.model(model, "lora_adapters", message);
+        }
+        wanted.push((&adapter.name, "LoRA adapter", "lora_adapters"));
+    }
+    for (ident, what, field) in wanted {
+        match idents.get(ident) {
+            Some(owner) => {
+                found.model(model, field, format!("{what} '{ident}' is already {owner}"))
+            }
+            None => {
+                idents.insert(ident, format!("{what} of model '{}'", model.name));
+            }
+        }
+    }
+}
+
+fn check_port<'a>(
+    config: &Config,
+    model: &'a ModelConfig,
+    ports: &mut BTreeMap<u16, &'a str>,
+    found: &mut Found,
+) {
+    let Some(port) = model.port else {
+        if model.engine.launches_process() {
+            found.model_hint(
+                model,
+                "port",
+                "is missing".into(),
+                Some(format!(
+                    "pass --port, or leave it out of add-model to take the next free one from {}",
+                    super::schema::FIRST_MODEL_PORT
+                )),
+            );
+        }
+        return;
+    };
+    if !model.engine.launches_process() {
+        found.model(model, "port", format!("the url engine launches nothing, so port {port} is unused; remove it (edit-model --clear port)"));
+        return;
+    }
+    if port < MIN_MODEL_PORT {
+        found.model_hint(
+            model,
+            "port",
+            format!(
+                "{port} is below {MIN_MODEL_PORT}; model ports must be in {MIN_MODEL_PORT}..65535"
+            ),
+            Some(PORT_HINT.into()),
+        );
+    }
+    if port == config.port {
+        found.model_hint(
+            model,
+            "port",
+            format!("{port} is the proxy's own port"),
+            Some(PORT_HINT.into()),
+        );
+    }
+    match ports.get(&port) {
+        Some(owner) => found.model_hint(
+            model,
+            "port",
+            format!("{port} is already used by model '{owner}'"),
+            Some(PORT_HINT.into()),
+        ),
+        None => {
+            ports.insert(port, &model.name);
+        }
+    }
+}
+
+fn check_engine(model: &ModelConfig, found: &mut Found) {
+    let engine = model.engine;
+    if engine == Engine::Vllm && model.model_path.trim().is_empty() {
+        found.model_hint(
+            model,
+            "model_path",
+            "is empty; vLLM needs a Hugging Face id or a local path".into(),
+            Some("pass --model ID_OR_PATH".into()),
+        );
+    }
+    match (&model.command, engine) {
+        (None, Engine::Command) => found.model_hint(
+            model,
+            "command",
+            "is missing; the command engine needs a template".into(),
+            Some(
+                "pass --command 'llama-server -m /models/x.gguf --host {host} --port {port}'"
+                    .into(),
+            ),
+        ),
+        (Some(template), Engine::Command) if !template.contains("{port}") => found.model(
+            model,
+            "command",
+            "has no {port} placeholder, so the server cannot be told where to listen".into(),
+        ),
+        (Some(template), Engine::Command)
+            if template.contains("{model}") && model.model_path.is_empty() =>
+        {
+            found.model_hint(
+                model,
+                "model_path",
+                "is empty, but the command template uses {model}".into(),
+                Some("pass --model ID_OR_PATH".into()),
+            )
+        }
+        (Some(_), other) if other != Engine::Command => found.model(
+            model,
+            "command",
+            format!("is only for the command engine, not {}", other.as_str()),
+        ),
+        _ => {}
+    }
+    match (&model.url, engine) {
+        (None, Engine::Url) => found.model_hint(
+            model,
+            "url",
+            "is missing; the url engine needs one".into(),
+            Some("pass --url http://HOST:PORT".into()),
+        ),
+        (Some(url), Engine::Url) => {
+            let rest = url
+                .strip_prefix("http://")
+                .or_else(|| url.strip_prefix("https://"));
+            if rest.is_none_or(|r| r.is_empty() || r.starts_with('/')) {
+                found.model(
+                    model,
+                    "url",
+                    format!("'{url}' is not an http:// or https:// URL with a host"),
+                );
+            }
+        }
+        (Some(_), other) => found.model(
+            model,
+            "url",
+            format!("is only for the url engine, not {}", other.as_str()),
+        ),
+        _ => {}
+    }
+    if let Some(path) = &model.health_path {
+        if !matches!(engine, Engine::Command | Engine::Url) {
+            found.model(
+                model,
+                "health_path",
+                format!(
+                    "is only for the command and url engines; {} uses /health",
+                    engine.as_str()
+                ),
+            );
+        } else if !path.starts_with('/') {
+            found.model(
+                model,
+                "health_path",
+                format!("'{path}' must start with '/'"),
+            );
+        }
+    }
+    if engine == Engine::Url {
+        if !model.gpu_ids.is_empty() {
+            found.model(
+                model,
+                "gpu_ids",
+                "the url engine's model runs elsewhere; vllm-mux cannot assign its GPUs".into(),
+            );
+        }
+        if !model.config_overrides.is_empty() || model.profile.is_some() {
+            found.model(
+                model,
+                "config_overrides",
+                "the url engine launches nothing, so engine flags and profiles have no effect"
+                    .into(),
+            );
+        }
+    }
+}
+
+fn check_lora(model: &ModelConfig, found: &mut Found) {
+    if model.lora_adapters.is_empty() {
+        return;
+    }
+    if !matches!(model.engine, Engine::Vllm | Engine::Mock) {
+        found.model(
+            model,
+            "lora_adapters",
+            format!(
+                "LoRA adapters are served by the vllm engine, not {}",
+                model.engine.as_str()
+            ),
+        );
+    }
+    for adapter in &model.lora_adapters {
+        if adapter.path.trim().is_empty() {
+            found.model(
+                model,
+                "lora_adapters",
+                format!("adapter '{}' has an empty path", adapter.name),
+            );
+        }
+    }
+}
+
+fn check_profile<'p>(
+    model: &ModelConfig,
+    profiles: &'p Profiles,
+    found: &mut Found,
+) -> Option<&'p super::profiles::Profile> {
+    let name = model.profile.as_deref()?;
+    let profile = profiles.get(name);
+    if profile.is_none() {
+        found.model_hint(
+            model,
+            "profile",
+            format!("'{name}' does not exist"),
+            Some(format!("known profiles: {} (see 'vllm-mux profiles'; add your own as profiles/{name}.json)", profiles.names().join(", "))),
+        );
+    }
+    profile
+}
+
+fn check_overrides(model: &ModelConfig, found: &mut Found) {
+    let mut seen = BTreeSet::new();
+    for key in model.config_overrides.keys() {
+        let valid = key
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric())
+            && key
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        if !valid {
+            found.model(
+                model,
+                "config_overrides",
+                format!("'{key}' is not an engine flag name"),
+            );
+            continue;
+        }
+        let normal = normalize_key(key);
+        if !seen.insert(normal.clone()) {
+            found.model(
+                model,
+                "config_overrides",
+                format!("'{key}' is set twice (with '_' and with '-')"),
+            );
+        }
+        if let Some((_, instead)) = RESERVED_OVERRIDES.iter().find(|(k, _)| *k == normal) {
+            found.model(
+                model,
+                "config_overrides",
+                format!("'{key}' is set by vllm-mux; use {instead}"),
+            );
+        }
+        if normal == "tensor_parallel_size" && !model.gpu_ids.is_empty() {
+            let size = model.config_overrides.get(key).and_then(Value::as_u64);
+            if size != Some(model.gpu_ids.len() as u64) {
+                found.model(
+                    model,
+                    "config_overrides",
+                    format!("tensor_parallel_size must equal the number of GPUs ({}); leave it out and vllm-mux sets it", model.gpu_ids.len()),
+                );
+            }
+        }
+    }
+}
+
+fn check_memory_fraction(
+    model: &ModelConfig,
+    value: Option<&Value>,
+    found: &mut Found,
+) -> Option<f64> {
+    let value = value?;
+    if value.is_null() {
+        return None;
+    }
+    match value.as_f64() {
+        Some(f) if f > 0.0 && f <= 1.0 => Some(f),
+        _ => {
+            found.model(
+                model,
+                GPU_MEMORY_KEY,
+                format!("{value} must be a number above 0 and at most 1"),
+            );
+            None
+        }
+    }
+}
+
+fn check_gpus(model: &ModelConfig, inventory: &Inventory, found: &mut Found) {
+    let mut seen = BTreeSet::new();
+    for &gpu in &model.gpu_ids {
+        if !seen.insert(gpu) {
+            found.model(model, "gpu_ids", format!("GPU {gpu} is listed twice"));
+        }
+        if inventory.has(gpu) == Some(false) {
+            let known: Vec<String> = inventory
+                .gpus()
+                .iter()
+                .map(|g| g.index.to_string())
+                .collect();
+            found.model_hint(
+                model,
+                "gpu_ids",
+                format!("GPU {gpu} does not exist on this machine"),
+                Some(if known.is_empty() {
+                    "this machine has no GPU; leave --gpus out".into()
+                } else {
+                    format!(
+                        "this machine has GPUs {} (see 'vllm-mux gpus')",
+                        known.join(", ")
+                    )
+                }),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

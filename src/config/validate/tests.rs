@@ -1,0 +1,444 @@
+//! One test per rule of DESIGN.md section 3: each checks that the problem
+//! names the model and the field.
+
+use serde_json::json;
+
+use super::*;
+use crate::config::schema::{LoraAdapter, DEFAULT_PROXY_PORT};
+use crate::gpu::GpuInfo;
+
+fn gpus(n: u32) -> Inventory {
+    Inventory::Detected(
+        (0..n)
+            .map(|index| GpuInfo {
+                index,
+                name: "Fake A100".into(),
+                memory_total_mib: 81920,
+                memory_used_mib: 0,
+                utilization_percent: 0,
+                temperature_c: None,
+                power_w: None,
+            })
+            .collect(),
+    )
+}
+
+fn model(name: &str, port: u16) -> ModelConfig {
+    ModelConfig {
+        model_path: format!("org/{name}"),
+        port: Some(port),
+        ..ModelConfig::new(name)
+    }
+}
+
+fn config(models: Vec<ModelConfig>) -> Config {
+    Config {
+        models,
+        ..Config::default()
+    }
+}
+
+fn run(cfg: &Config) -> Vec<Problem> {
+    let profiles = Profiles::builtin().expect("built-in profiles");
+    problems(cfg, &profiles, &gpus(4))
+}
+
+/// Exactly one problem, about `model` and `field`, whose text has `needle`.
+fn only(cfg: &Config, model: &str, field: &str, needle: &str) {
+    let found = run(cfg);
+    assert_eq!(found.len(), 1, "expected one problem, got {found:#?}");
+    let p = &found[0];
+    assert_eq!(p.model.as_deref(), Some(model), "{p}");
+    assert_eq!(p.field, field, "{p}");
+    assert!(
+        p.message.contains(needle),
+        "'{}' lacks '{needle}'",
+        p.message
+    );
+    let line = p.to_string();
+    assert!(
+        line.contains(&format!("model '{model}'")) && line.contains(field),
+        "{line}"
+    );
+}
+
+#[test]
+fn a_good_config_has_no_problems() {
+    let mut a = model("a", 8001);
+    a.gpu_ids = vec![0, 1];
+    a.aliases = vec!["gpt-4o-mini".into()];
+    a.profile = Some("high_throughput".into());
+    a.lora_adapters = vec![LoraAdapter {
+        name: "sql".into(),
+        path: "/m/sql".into(),
+    }];
+    let mut b = model("b", 8002);
+    b.gpu_ids = vec![2];
+    assert_eq!(run(&config(vec![a, b])), vec![]);
+}
+
+#[test]
+fn model_names_must_be_unique() {
+    only(
+        &config(vec![model("a", 8001), model("a", 8002)]),
+        "a",
+        "name",
+        "already named 'a'",
+    );
+}
+
+#[test]
+fn model_names_must_be_plain() {
+    only(&config(vec![model("a/b", 8001)]), "a/b", "name", "'/'");
+}
+
+#[test]
+fn model_names_proxy_and_all_are_reserved() {
+    only(&config(vec![model("all", 8001)]), "all", "name", "reserved");
+}
+
+#[test]
+fn alias_may_not_be_another_models_name() {
+    let mut b = model("b", 8002);
+    b.aliases = vec!["a".into()];
+    only(
+        &config(vec![model("a", 8001), b]),
+        "b",
+        "aliases",
+        "the name of model 'a'",
+    );
+}
+
+#[test]
+fn alias_may_not_be_used_twice() {
+    let mut a = model("a", 8001);
+    a.aliases = vec!["x".into()];
+    let mut b = model("b", 8002);
+    b.aliases = vec!["x".into()];
+    only(&config(vec![a, b]), "b", "aliases", "alias of model 'a'");
+}
+
+#[test]
+fn alias_may_not_have_spaces() {
+    let mut a = model("a", 8001);
+    a.aliases = vec!["my model".into()];
+    only(&config(vec![a]), "a", "aliases", "space");
+}
+
+#[test]
+fn lora_name_may_not_clash_with_an_alias() {
+    let mut a = model("a", 8001);
+    a.aliases = vec!["sql".into()];
+    let mut b = model("b", 8002);
+    b.lora_adapters = vec![LoraAdapter {
+        name: "sql".into(),
+        path: "/m".into(),
+    }];
+    only(
+        &config(vec![a, b]),
+        "b",
+        "lora_adapters",
+        "alias of model 'a'",
+    );
+}
+
+#[test]
+fn lora_needs_a_path_and_a_lora_capable_engine() {
+    let mut a = model("a", 8001);
+    a.lora_adapters = vec![LoraAdapter {
+        name: "sql".into(),
+        path: " ".into(),
+    }];
+    only(&config(vec![a]), "a", "lora_adapters", "empty path");
+    let mut b = model("b", 8001);
+    b.engine = Engine::Command;
+    b.command = Some("srv --port {port}".into());
+    b.lora_adapters = vec![LoraAdapter {
+        name: "sql".into(),
+        path: "/m".into(),
+    }];
+    only(&config(vec![b]), "b", "lora_adapters", "vllm engine");
+}
+
+#[test]
+fn ports_must_be_unique() {
+    only(
+        &config(vec![model("a", 8001), model("b", 8001)]),
+        "b",
+        "port",
+        "already used by model 'a'",
+    );
+}
+
+#[test]
+fn port_may_not_be_the_proxy_port() {
+    only(
+        &config(vec![model("a", DEFAULT_PROXY_PORT)]),
+        "a",
+        "port",
+        "proxy's own port",
+    );
+}
+
+#[test]
+fn port_must_be_at_least_1024() {
+    only(&config(vec![model("a", 80)]), "a", "port", "below 1024");
+}
+
+#[test]
+fn launched_models_need_a_port() {
+    let mut a = model("a", 8001);
+    a.port = None;
+    only(&config(vec![a]), "a", "port", "missing");
+}
+
+#[test]
+fn gpu_must_exist() {
+    let mut a = model("a", 8001);
+    a.gpu_ids = vec![7];
+    only(&config(vec![a]), "a", "gpu_ids", "GPU 7 does not exist");
+}
+
+#[test]
+fn gpu_existence_is_not_checked_without_an_inventory() {
+    let mut a = model("a", 8001);
+    a.gpu_ids = vec![7];
+    let profiles = Profiles::builtin().expect("profiles");
+    let found = problems(
+        &config(vec![a]),
+        &profiles,
+        &Inventory::Unavailable("no driver".into()),
+    );
+    assert_eq!(found, vec![]);
+}
+
+#[test]
+fn gpu_listed_twice_is_a_problem() {
+    let mut a = model("a", 8001);
+    a.gpu_ids = vec![1, 1];
+    only(&config(vec![a]), "a", "gpu_ids", "listed twice");
+}
+
+#[test]
+fn two_models_on_one_gpu_conflict() {
+    let mut a = model("a", 8001);
+    a.gpu_ids = vec![0];
+    let mut b = model("b", 8002);
+    b.gpu_ids = vec![0];
+    only(
+        &config(vec![a, b]),
+        "b",
+        "gpu_ids",
+        "already used by model 'a'",
+    );
+}
+
+#[test]
+fn a_disabled_model_claims_no_gpu() {
+    let mut a = model("a", 8001);
+    a.gpu_ids = vec![0];
+    a.enabled = false;
+    let mut b = model("b", 8002);
+    b.gpu_ids = vec![0];
+    assert_eq!(run(&config(vec![a, b])), vec![]);
+}
+
+#[test]
+fn sharing_a_gpu_by_memory_fraction_is_allowed() {
+    let mut a = model("a", 8001);
+    a.gpu_ids = vec![0];
+    a.config_overrides.insert(GPU_MEMORY_KEY.into(), json!(0.5));
+    let mut b = model("b", 8002);
+    b.gpu_ids = vec![0];
+    b.config_overrides
+        .insert(GPU_MEMORY_KEY.into(), json!(0.45));
+    assert_eq!(run(&config(vec![a, b])), vec![]);
+}
+
+#[test]
+fn sharing_a_gpu_over_095_conflicts() {
+    let mut a = model("a", 8001);
+    a.gpu_ids = vec![0];
+    a.config_overrides.insert(GPU_MEMORY_KEY.into(), json!(0.5));
+    let mut b = model("b", 8002);
+    b.gpu_ids = vec![0];
+    b.config_overrides.insert(GPU_MEMORY_KEY.into(), json!(0.5));
+    only(&config(vec![a, b]), "b", "gpu_ids", "adds up to 1.00");
+}
+
+#[test]
+fn a_profile_memory_fraction_counts_toward_sharing() {
+    // high_throughput sets 0.95, so it cannot share with anything.
+    let mut a = model("a", 8001);
+    a.gpu_ids = vec![0];
+    a.profile = Some("high_throughput".into());
+    let mut b = model("b", 8002);
+    b.gpu_ids = vec![0];
+    b.config_overrides.insert(GPU_MEMORY_KEY.into(), json!(0.3));
+    only(&config(vec![a, b]), "b", "gpu_ids", "adds up to 1.25");
+}
+
+#[test]
+fn memory_fraction_must_be_between_0_and_1() {
+    let mut a = model("a", 8001);
+    a.config_overrides.insert(GPU_MEMORY_KEY.into(), json!(1.5));
+    only(&config(vec![a]), "a", GPU_MEMORY_KEY, "at most 1");
+}
+
+#[test]
+fn tensor_parallel_size_must_match_the_gpu_count() {
+    let mut a = model("a", 8001);
+    a.gpu_ids = vec![0, 1];
+    a.config_overrides
+        .insert("tensor_parallel_size".into(), json!(4));
+    only(
+        &config(vec![a]),
+        "a",
+        "config_overrides",
+        "number of GPUs (2)",
+    );
+    let mut ok = model("b", 8001);
+    ok.gpu_ids = vec![0, 1];
+    ok.config_overrides
+        .insert("tensor_parallel_size".into(), json!(2));
+    assert_eq!(run(&config(vec![ok])), vec![]);
+}
+
+#[test]
+fn overrides_may_not_set_what_vllm_mux_sets() {
+    let mut a = model("a", 8001);
+    a.config_overrides.insert("port".into(), json!(9000));
+    only(&config(vec![a]), "a", "config_overrides", "set by vllm-mux");
+}
+
+#[test]
+fn override_keys_must_be_flag_names_and_set_once() {
+    let mut a = model("a", 8001);
+    a.config_overrides.insert("max model len".into(), json!(1));
+    only(
+        &config(vec![a]),
+        "a",
+        "config_overrides",
+        "not an engine flag name",
+    );
+    let mut b = model("b", 8001);
+    b.config_overrides.insert("max_model_len".into(), json!(1));
+    b.config_overrides.insert("max-model-len".into(), json!(2));
+    only(&config(vec![b]), "b", "config_overrides", "set twice");
+}
+
+#[test]
+fn profile_must_exist() {
+    let mut a = model("a", 8001);
+    a.profile = Some("turbo".into());
+    only(&config(vec![a]), "a", "profile", "'turbo' does not exist");
+}
+
+#[test]
+fn vllm_needs_a_model_path() {
+    let mut a = model("a", 8001);
+    a.model_path.clear();
+    only(&config(vec![a]), "a", "model_path", "empty");
+}
+
+#[test]
+fn mock_needs_no_model_path() {
+    let mut a = model("a", 8001);
+    a.model_path.clear();
+    a.engine = Engine::Mock;
+    assert_eq!(run(&config(vec![a])), vec![]);
+}
+
+#[test]
+fn command_engine_needs_a_template_with_port() {
+    let mut a = model("a", 8001);
+    a.engine = Engine::Command;
+    only(&config(vec![a.clone()]), "a", "command", "missing");
+    a.command = Some("llama-server --host {host}".into());
+    only(&config(vec![a.clone()]), "a", "command", "{port}");
+    a.command = Some("llama-server -m {model} --port {port}".into());
+    a.model_path.clear();
+    only(&config(vec![a]), "a", "model_path", "{model}");
+}
+
+#[test]
+fn command_is_only_for_the_command_engine() {
+    let mut a = model("a", 8001);
+    a.command = Some("x --port {port}".into());
+    only(&config(vec![a]), "a", "command", "not vllm");
+}
+
+#[test]
+fn url_engine_needs_an_http_url_and_no_port_or_gpus() {
+    let mut a = ModelConfig::new("remote");
+    a.engine = Engine::Url;
+    only(&config(vec![a.clone()]), "remote", "url", "missing");
+    a.url = Some("ftp://x".into());
+    only(&config(vec![a.clone()]), "remote", "url", "not an http");
+    a.url = Some("http://10.0.0.5:8000".into());
+    assert_eq!(run(&config(vec![a.clone()])), vec![]);
+    a.port = Some(8001);
+    only(
+        &config(vec![a.clone()]),
+        "remote",
+        "port",
+        "launches nothing",
+    );
+    a.port = None;
+    a.gpu_ids = vec![0];
+    only(
+        &config(vec![a.clone()]),
+        "remote",
+        "gpu_ids",
+        "runs elsewhere",
+    );
+    a.gpu_ids.clear();
+    a.config_overrides.insert("max_model_len".into(), json!(1));
+    only(&config(vec![a]), "remote", "config_overrides", "no effect");
+}
+
+#[test]
+fn url_is_only_for_the_url_engine() {
+    let mut a = model("a", 8001);
+    a.url = Some("http://x".into());
+    only(&config(vec![a]), "a", "url", "not vllm");
+}
+
+#[test]
+fn health_path_needs_a_slash_and_a_fitting_engine() {
+    let mut a = model("a", 8001);
+    a.health_path = Some("/ping".into());
+    only(
+        &config(vec![a]),
+        "a",
+        "health_path",
+        "only for the command and url engines",
+    );
+    let mut b = model("b", 8001);
+    b.engine = Engine::Command;
+    b.command = Some("srv --port {port}".into());
+    b.health_path = Some("ping".into());
+    only(&config(vec![b]), "b", "health_path", "start with '/'");
+}
+
+#[test]
+fn proxy_settings_are_checked() {
+    let cfg = Config {
+        host: " ".into(),
+        port: 0,
+        api_key_env: Some("1BAD".into()),
+        ..Config::default()
+    };
+    let found = run(&cfg);
+    let fields: Vec<&str> = found.iter().map(|p| p.field).collect();
+    assert_eq!(fields, ["host", "port", "api_key_env"]);
+    assert!(found.iter().all(|p| p.model.is_none()));
+}
+
+#[test]
+fn every_problem_is_reported_at_once() {
+    let err = into_result(run(&config(vec![model("a", 80), model("a", 80)]))).expect_err("invalid");
+    let failure = err.downcast_ref::<Failure>().expect("Failure");
+    assert_eq!(failure.exit, crate::error::Exit::Usage);
+    assert!(failure.more.len() >= 2, "{failure:?}");
+}

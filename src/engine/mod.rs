@@ -1,0 +1,3 @@
+//! Turning a model's config into what an engine needs.
+
+pub mod flags;

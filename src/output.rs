@@ -1,0 +1,66 @@
+//! Human tables (comfy-table) and `--json` printing.
+
+use comfy_table::{presets, ContentArrangement, Table};
+use serde::Serialize;
+
+use crate::config::store::to_canonical_json;
+
+/// A borderless table, like `kubectl get`: easy to read and to grep.
+pub fn table<I, S>(headers: I) -> Table
+where
+    I: IntoIterator<Item = S>,
+    S: Into<comfy_table::Cell>,
+{
+    let mut table = Table::new();
+    table
+        .load_preset(presets::NOTHING)
+        .set_content_arrangement(ContentArrangement::Disabled)
+        .set_header(headers);
+    table
+}
+
+/// Print a value as pretty JSON on stdout.
+pub fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
+    print!("{}", to_canonical_json(value)?);
+    Ok(())
+}
+
+/// `[0, 1]` → `0,1`; empty → `-`.
+pub fn join_or_dash<T: ToString>(items: &[T]) -> String {
+    if items.is_empty() {
+        "-".to_string()
+    } else {
+        items
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+}
+
+pub fn on_off(flag: bool) -> &'static str {
+    if flag {
+        "on"
+    } else {
+        "off"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn join_or_dash_shows_a_dash_for_nothing() {
+        assert_eq!(join_or_dash::<u32>(&[]), "-");
+        assert_eq!(join_or_dash(&[0, 1]), "0,1");
+    }
+
+    #[test]
+    fn table_has_headers_and_rows() {
+        let mut t = table(["NAME", "PORT"]);
+        t.add_row(["a", "8001"]);
+        let text = t.to_string();
+        assert!(text.contains("NAME") && text.contains("8001"), "{text}");
+    }
+}
