@@ -1,0 +1,203 @@
+//! The command line as a user meets it: help, exit codes, JSON output.
+
+use crate::helper::Env;
+
+#[test]
+fn help_lists_every_command_of_the_design() {
+    let env = Env::new();
+    let help = env.ok(&["--help"]);
+    for command in [
+        "init", "add-model", "edit-model", "remove-model", "list", "show", "gpus", "start", "status",
+        "logs", "stop", "start-model", "reload", "export", "import", "profiles", "shortcuts",
+        "completions", "mock-engine",
+    ] {
+        assert!(help.contains(&format!("  {command} ")), "help lacks {command}:\n{help}");
+    }
+}
+
+#[test]
+fn unknown_flag_is_a_usage_error() {
+    let env = Env::new();
+    let run = env.run(&["init", "--colour"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("--colour"));
+}
+
+#[test]
+fn commands_not_built_yet_say_so_and_exit_1() {
+    let env = Env::new();
+    env.ok(&["init"]);
+    for args in [&["start"][..], &["status"], &["stop"], &["logs"], &["reload"], &["start-model", "x"]] {
+        let stderr = env.fails(args, 1);
+        assert!(stderr.contains("not available in this version yet"), "{stderr}");
+        assert!(stderr.contains("hint:"), "{stderr}");
+    }
+}
+
+#[test]
+fn init_then_add_models_then_show() {
+    let env = Env::new();
+    let out = env.ok(&["init"]);
+    assert!(out.contains("created config 'default'"), "{out}");
+    env.ok(&["add-model", "chat", "--engine", "mock", "--alias", "gpt-4o-mini"]);
+    env.ok(&["add-model", "qwen", "--model", "Qwen/Qwen2.5-7B-Instruct", "--profile", "low_memory", "--priority", "1"]);
+    let show = env.ok(&["show"]);
+    for needle in ["http://0.0.0.0:8000", "chat", "mock", "gpt-4o-mini", "qwen", "Qwen/Qwen2.5-7B-Instruct", "low_memory", "8001", "8002"] {
+        assert!(show.contains(needle), "show lacks {needle}:\n{show}");
+    }
+    let json = env.run(&["--json", "show"]).json();
+    assert_eq!(json["name"], "default");
+    assert_eq!(json["config"]["models"][0]["port"], 8001);
+    assert_eq!(json["config"]["models"][1]["port"], 8002);
+    assert_eq!(json["config"]["models"][1]["loading_priority"], 1);
+}
+
+#[test]
+fn init_takes_every_proxy_flag() {
+    let env = Env::new();
+    env.ok(&["--config", "lab", "init", "--host", "127.0.0.1", "--port", "9000", "--no-cors", "--no-metrics", "--log-requests", "--api-key-env", "LAB_KEY"]);
+    let json = env.run(&["--config", "lab", "--json", "show"]).json();
+    let c = &json["config"];
+    assert_eq!(c["host"], "127.0.0.1");
+    assert_eq!(c["port"], 9000);
+    assert_eq!(c["enable_cors"], false);
+    assert_eq!(c["enable_metrics"], false);
+    assert_eq!(c["log_requests"], true);
+    assert_eq!(c["api_key_env"], "LAB_KEY");
+}
+
+#[test]
+fn init_twice_needs_force_and_keeps_a_backup() {
+    let env = Env::new();
+    env.ok(&["init"]);
+    env.ok(&["add-model", "a", "--engine", "mock"]);
+    let stderr = env.fails(&["init"], 2);
+    assert!(stderr.contains("already exists") && stderr.contains("--force"), "{stderr}");
+    env.ok(&["init", "--force", "--port", "9100"]);
+    let backup = env.home().join("configs").join("default.json.bak");
+    let old = std::fs::read_to_string(backup).expect("backup kept");
+    assert!(old.contains("\"a\""), "{old}");
+}
+
+#[test]
+fn config_env_var_selects_the_config() {
+    let env = Env::new();
+    let run = env.command(&["init", "--port", "9200"]).env("VLLM_MUX_CONFIG", "team").output().expect("run");
+    assert!(run.status.success());
+    assert!(env.config_file("team").exists());
+}
+
+#[test]
+fn edit_model_changes_only_what_is_given() {
+    let env = Env::new();
+    env.ok(&["init"]);
+    env.ok(&["add-model", "a", "--model", "org/a", "--alias", "x", "--set", "max_model_len=4096", "--set", "dtype=half"]);
+    env.ok(&["edit-model", "a", "--port", "8500", "--unset", "dtype", "--disabled"]);
+    let m = &env.run(&["--json", "show"]).json()["config"]["models"][0];
+    assert_eq!(m["port"], 8500);
+    assert_eq!(m["aliases"][0], "x");
+    assert_eq!(m["model_path"], "org/a");
+    assert_eq!(m["enabled"], false);
+    assert_eq!(m["config_overrides"], serde_json::json!({"max_model_len": 4096}));
+    env.ok(&["edit-model", "a", "--enabled", "--clear", "aliases", "--clear", "port"]);
+    let m = &env.run(&["--json", "show"]).json()["config"]["models"][0];
+    assert_eq!(m["enabled"], true);
+    assert_eq!(m["aliases"], serde_json::json!([]));
+    assert_eq!(m["port"], 8001, "a cleared port is assigned again");
+}
+
+#[test]
+fn remove_model_removes_it() {
+    let env = Env::new();
+    env.ok(&["init"]);
+    env.ok(&["add-model", "a", "--engine", "mock"]);
+    env.ok(&["add-model", "b", "--engine", "mock"]);
+    let json = env.run(&["--json", "remove-model", "a"]).json();
+    assert_eq!(json["models"], serde_json::json!(["b"]));
+}
+
+#[test]
+fn automatic_ports_skip_ports_of_other_configs() {
+    let env = Env::new();
+    env.ok(&["--config", "one", "init"]);
+    env.ok(&["--config", "one", "add-model", "a", "--engine", "mock"]);
+    env.ok(&["--config", "two", "init", "--port", "9000"]);
+    let json = env.run(&["--config", "two", "--json", "add-model", "b", "--engine", "mock"]).json();
+    assert_eq!(json["model"]["port"], 8002);
+}
+
+#[test]
+fn list_shows_configs_with_model_counts() {
+    let env = Env::new();
+    assert!(env.ok(&["list"]).contains("no configs yet"));
+    env.ok(&["--config", "one", "init"]);
+    env.ok(&["--config", "one", "add-model", "a", "--engine", "mock"]);
+    env.ok(&["--config", "two", "init", "--port", "9000"]);
+    let json = env.run(&["--json", "list"]).json();
+    assert_eq!(json[0]["name"], "one");
+    assert_eq!(json[0]["models"], 1);
+    assert_eq!(json[0]["running"], false);
+    assert_eq!(json[1]["name"], "two");
+    assert_eq!(json[1]["port"], 9000);
+    let table = env.ok(&["list"]);
+    assert!(table.contains("one") && table.contains("9000"), "{table}");
+}
+
+#[test]
+fn profiles_lists_builtin_and_user_profiles() {
+    let env = Env::new();
+    let profiles_dir = env.home().join("profiles");
+    std::fs::create_dir_all(&profiles_dir).expect("mkdir");
+    std::fs::write(profiles_dir.join("tiny.json"), r#"{"description": "for tests", "config": {"max_model_len": 1024}}"#).expect("write");
+    let json = env.run(&["--json", "profiles"]).json();
+    let names: Vec<&str> = json.as_array().expect("list").iter().filter_map(|p| p["name"].as_str()).collect();
+    for name in ["standard", "high_throughput", "low_memory", "long_context", "tiny"] {
+        assert!(names.contains(&name), "{names:?}");
+    }
+    let table = env.ok(&["profiles"]);
+    assert!(table.contains("tiny") && table.contains("--max-model-len 1024"), "{table}");
+    env.ok(&["init"]);
+    env.ok(&["add-model", "m", "--model", "org/m", "--profile", "tiny"]);
+}
+
+#[test]
+fn shortcuts_save_and_fill_add_model() {
+    let env = Env::new();
+    assert!(env.ok(&["shortcuts"]).contains("no shortcuts yet"));
+    env.ok(&["shortcuts", "add", "qwen-fast", "--model", "Qwen/Qwen2.5-7B-Instruct", "--profile", "high_throughput", "--set", "max_model_len=16384", "--description", "our default chat model"]);
+    let json = env.run(&["--json", "shortcuts"]).json();
+    assert_eq!(json["qwen-fast"]["model"], "Qwen/Qwen2.5-7B-Instruct");
+    env.ok(&["init"]);
+    env.ok(&["add-model", "chat", "--shortcut", "qwen-fast", "--set", "seed=7"]);
+    let m = &env.run(&["--json", "show"]).json()["config"]["models"][0];
+    assert_eq!(m["model_path"], "Qwen/Qwen2.5-7B-Instruct");
+    assert_eq!(m["profile"], "high_throughput");
+    assert_eq!(m["config_overrides"], serde_json::json!({"max_model_len": 16384, "seed": 7}));
+    let stderr = env.fails(&["shortcuts", "add", "qwen-fast", "--model", "x"], 2);
+    assert!(stderr.contains("--force"), "{stderr}");
+    env.ok(&["shortcuts", "remove", "qwen-fast"]);
+    env.fails(&["shortcuts", "remove", "qwen-fast"], 2);
+}
+
+#[test]
+fn gpus_without_a_driver_is_not_an_error() {
+    let env = Env::new();
+    let run = env.run(&["--json", "gpus"]);
+    // CI machines have no NVIDIA driver; a machine that has one lists its GPUs.
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.json().is_array());
+}
+
+#[test]
+fn gpus_shows_the_fake_inventory_and_claims() {
+    let env = Env::with_gpus(4);
+    env.ok(&["init"]);
+    env.ok(&["add-model", "big", "--model", "org/big", "--gpus", "0,1"]);
+    let json = env.run(&["--json", "gpus"]).json();
+    assert_eq!(json.as_array().map(Vec::len), Some(4));
+    assert_eq!(json[0]["name"], "Fake H100");
+    assert_eq!(json[1]["claimed_by"][0]["model"], "big");
+    assert_eq!(json[2]["claimed_by"], serde_json::json!([]));
+    let table = env.ok(&["gpus"]);
+    assert!(table.contains("default/big"), "{table}");
+}

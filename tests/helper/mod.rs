@@ -1,0 +1,115 @@
+//! Test fixtures: a temporary VLLM_MUX_HOME and a way to run the binary in it.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use tempfile::TempDir;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_vllm-mux");
+
+/// A fresh VLLM_MUX_HOME, removed when dropped (also when a test fails).
+pub struct Env {
+    home: TempDir,
+    fake_gpus: Option<PathBuf>,
+}
+
+/// What a run of the binary printed and how it exited.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    fn from(output: Output) -> Self {
+        Run {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
+    }
+}
+
+impl Env {
+    pub fn new() -> Self {
+        Env { home: tempfile::tempdir().expect("temp dir"), fake_gpus: None }
+    }
+
+    /// A fresh home whose machine has `n` fake GPUs.
+    pub fn with_gpus(n: u32) -> Self {
+        let mut env = Env::new();
+        let gpus: Vec<serde_json::Value> = (0..n)
+            .map(|i| {
+                serde_json::json!({"index": i, "name": "Fake H100", "memory_total_mib": 81559,
+                                   "memory_used_mib": 1024 * i, "utilization_percent": 10 * i})
+            })
+            .collect();
+        let path = env.home.path().join("fake-gpus.json");
+        std::fs::write(&path, serde_json::to_string(&gpus).expect("json")).expect("write fake gpus");
+        env.fake_gpus = Some(path);
+        env
+    }
+
+    pub fn home(&self) -> &Path {
+        self.home.path()
+    }
+
+    pub fn config_file(&self, name: &str) -> PathBuf {
+        self.home().join("configs").join(format!("{name}.json"))
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(BIN);
+        cmd.args(args)
+            .env("VLLM_MUX_HOME", self.home())
+            .env_remove("VLLM_MUX_CONFIG")
+            .env_remove("VLLM_MUX_FAKE_GPUS")
+            .stdin(Stdio::null());
+        if let Some(path) = &self.fake_gpus {
+            cmd.env("VLLM_MUX_FAKE_GPUS", path);
+        }
+        cmd
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        Run::from(self.command(args).output().expect("run vllm-mux"))
+    }
+
+    /// Run and require exit 0; returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let run = self.run(args);
+        assert_eq!(run.code, 0, "vllm-mux {args:?} failed:\n{}{}", run.stdout, run.stderr);
+        run.stdout
+    }
+
+    /// Run and require `code`; returns stderr.
+    pub fn fails(&self, args: &[&str], code: i32) -> String {
+        let run = self.run(args);
+        assert_eq!(run.code, code, "vllm-mux {args:?}: wrong exit code\nstdout: {}\nstderr: {}", run.stdout, run.stderr);
+        assert!(run.stderr.starts_with("error:"), "stderr must start with 'error:':\n{}", run.stderr);
+        run.stderr
+    }
+
+    /// Every file under the home (except the fake GPU list) with its bytes.
+    pub fn snapshot(&self) -> BTreeMap<PathBuf, Vec<u8>> {
+        let mut files = BTreeMap::new();
+        let mut stack = vec![self.home().to_path_buf()];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).expect("read dir").flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if Some(&path) != self.fake_gpus.as_ref() {
+                    files.insert(path.clone(), std::fs::read(&path).expect("read file"));
+                }
+            }
+        }
+        files
+    }
+}

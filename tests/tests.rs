@@ -1,0 +1,9 @@
+//! One integration test binary: every test runs the real `vllm-mux` binary
+//! in its own temporary VLLM_MUX_HOME.
+
+mod helper;
+
+mod cli;
+mod completions;
+mod config_files;
+mod validation;
