@@ -7,11 +7,30 @@ fn help_lists_every_command_of_the_design() {
     let env = Env::new();
     let help = env.ok(&["--help"]);
     for command in [
-        "init", "add-model", "edit-model", "remove-model", "list", "show", "gpus", "start", "status",
-        "logs", "stop", "start-model", "reload", "export", "import", "profiles", "shortcuts",
-        "completions", "mock-engine",
+        "init",
+        "add-model",
+        "edit-model",
+        "remove-model",
+        "list",
+        "show",
+        "gpus",
+        "start",
+        "status",
+        "logs",
+        "stop",
+        "start-model",
+        "reload",
+        "export",
+        "import",
+        "profiles",
+        "shortcuts",
+        "completions",
+        "mock-engine",
     ] {
-        assert!(help.contains(&format!("  {command} ")), "help lacks {command}:\n{help}");
+        assert!(
+            help.contains(&format!("  {command} ")),
+            "help lacks {command}:\n{help}"
+        );
     }
 }
 
@@ -27,9 +46,19 @@ fn unknown_flag_is_a_usage_error() {
 fn commands_not_built_yet_say_so_and_exit_1() {
     let env = Env::new();
     env.ok(&["init"]);
-    for args in [&["start"][..], &["status"], &["stop"], &["logs"], &["reload"], &["start-model", "x"]] {
+    for args in [
+        &["start"][..],
+        &["status"],
+        &["stop"],
+        &["logs"],
+        &["reload"],
+        &["start-model", "x"],
+    ] {
         let stderr = env.fails(args, 1);
-        assert!(stderr.contains("not available in this version yet"), "{stderr}");
+        assert!(
+            stderr.contains("not available in this version yet"),
+            "{stderr}"
+        );
         assert!(stderr.contains("hint:"), "{stderr}");
     }
 }
@@ -39,10 +68,36 @@ fn init_then_add_models_then_show() {
     let env = Env::new();
     let out = env.ok(&["init"]);
     assert!(out.contains("created config 'default'"), "{out}");
-    env.ok(&["add-model", "chat", "--engine", "mock", "--alias", "gpt-4o-mini"]);
-    env.ok(&["add-model", "qwen", "--model", "Qwen/Qwen2.5-7B-Instruct", "--profile", "low_memory", "--priority", "1"]);
+    env.ok(&[
+        "add-model",
+        "chat",
+        "--engine",
+        "mock",
+        "--alias",
+        "gpt-4o-mini",
+    ]);
+    env.ok(&[
+        "add-model",
+        "qwen",
+        "--model",
+        "Qwen/Qwen2.5-7B-Instruct",
+        "--profile",
+        "low_memory",
+        "--priority",
+        "1",
+    ]);
     let show = env.ok(&["show"]);
-    for needle in ["http://0.0.0.0:8000", "chat", "mock", "gpt-4o-mini", "qwen", "Qwen/Qwen2.5-7B-Instruct", "low_memory", "8001", "8002"] {
+    for needle in [
+        "http://0.0.0.0:8000",
+        "chat",
+        "mock",
+        "gpt-4o-mini",
+        "qwen",
+        "Qwen/Qwen2.5-7B-Instruct",
+        "low_memory",
+        "8001",
+        "8002",
+    ] {
         assert!(show.contains(needle), "show lacks {needle}:\n{show}");
     }
     let json = env.run(&["--json", "show"]).json();
@@ -55,7 +110,20 @@ fn init_then_add_models_then_show() {
 #[test]
 fn init_takes_every_proxy_flag() {
     let env = Env::new();
-    env.ok(&["--config", "lab", "init", "--host", "127.0.0.1", "--port", "9000", "--no-cors", "--no-metrics", "--log-requests", "--api-key-env", "LAB_KEY"]);
+    env.ok(&[
+        "--config",
+        "lab",
+        "init",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "9000",
+        "--no-cors",
+        "--no-metrics",
+        "--log-requests",
+        "--api-key-env",
+        "LAB_KEY",
+    ]);
     let json = env.run(&["--config", "lab", "--json", "show"]).json();
     let c = &json["config"];
     assert_eq!(c["host"], "127.0.0.1");
@@ -72,7 +140,10 @@ fn init_twice_needs_force_and_keeps_a_backup() {
     env.ok(&["init"]);
     env.ok(&["add-model", "a", "--engine", "mock"]);
     let stderr = env.fails(&["init"], 2);
-    assert!(stderr.contains("already exists") && stderr.contains("--force"), "{stderr}");
+    assert!(
+        stderr.contains("already exists") && stderr.contains("--force"),
+        "{stderr}"
+    );
     env.ok(&["init", "--force", "--port", "9100"]);
     let backup = env.home().join("configs").join("default.json.bak");
     let old = std::fs::read_to_string(backup).expect("backup kept");
@@ -82,7 +153,11 @@ fn init_twice_needs_force_and_keeps_a_backup() {
 #[test]
 fn config_env_var_selects_the_config() {
     let env = Env::new();
-    let run = env.command(&["init", "--port", "9200"]).env("VLLM_MUX_CONFIG", "team").output().expect("run");
+    let run = env
+        .command(&["init", "--port", "9200"])
+        .env("VLLM_MUX_CONFIG", "team")
+        .output()
+        .expect("run");
     assert!(run.status.success());
     assert!(env.config_file("team").exists());
 }
@@ -91,15 +166,45 @@ fn config_env_var_selects_the_config() {
 fn edit_model_changes_only_what_is_given() {
     let env = Env::new();
     env.ok(&["init"]);
-    env.ok(&["add-model", "a", "--model", "org/a", "--alias", "x", "--set", "max_model_len=4096", "--set", "dtype=half"]);
-    env.ok(&["edit-model", "a", "--port", "8500", "--unset", "dtype", "--disabled"]);
+    env.ok(&[
+        "add-model",
+        "a",
+        "--model",
+        "org/a",
+        "--alias",
+        "x",
+        "--set",
+        "max_model_len=4096",
+        "--set",
+        "dtype=half",
+    ]);
+    env.ok(&[
+        "edit-model",
+        "a",
+        "--port",
+        "8500",
+        "--unset",
+        "dtype",
+        "--disabled",
+    ]);
     let m = &env.run(&["--json", "show"]).json()["config"]["models"][0];
     assert_eq!(m["port"], 8500);
     assert_eq!(m["aliases"][0], "x");
     assert_eq!(m["model_path"], "org/a");
     assert_eq!(m["enabled"], false);
-    assert_eq!(m["config_overrides"], serde_json::json!({"max_model_len": 4096}));
-    env.ok(&["edit-model", "a", "--enabled", "--clear", "aliases", "--clear", "port"]);
+    assert_eq!(
+        m["config_overrides"],
+        serde_json::json!({"max_model_len": 4096})
+    );
+    env.ok(&[
+        "edit-model",
+        "a",
+        "--enabled",
+        "--clear",
+        "aliases",
+        "--clear",
+        "port",
+    ]);
     let m = &env.run(&["--json", "show"]).json()["config"]["models"][0];
     assert_eq!(m["enabled"], true);
     assert_eq!(m["aliases"], serde_json::json!([]));
@@ -122,7 +227,17 @@ fn automatic_ports_skip_ports_of_other_configs() {
     env.ok(&["--config", "one", "init"]);
     env.ok(&["--config", "one", "add-model", "a", "--engine", "mock"]);
     env.ok(&["--config", "two", "init", "--port", "9000"]);
-    let json = env.run(&["--config", "two", "--json", "add-model", "b", "--engine", "mock"]).json();
+    let json = env
+        .run(&[
+            "--config",
+            "two",
+            "--json",
+            "add-model",
+            "b",
+            "--engine",
+            "mock",
+        ])
+        .json();
     assert_eq!(json["model"]["port"], 8002);
 }
 
@@ -148,14 +263,32 @@ fn profiles_lists_builtin_and_user_profiles() {
     let env = Env::new();
     let profiles_dir = env.home().join("profiles");
     std::fs::create_dir_all(&profiles_dir).expect("mkdir");
-    std::fs::write(profiles_dir.join("tiny.json"), r#"{"description": "for tests", "config": {"max_model_len": 1024}}"#).expect("write");
+    std::fs::write(
+        profiles_dir.join("tiny.json"),
+        r#"{"description": "for tests", "config": {"max_model_len": 1024}}"#,
+    )
+    .expect("write");
     let json = env.run(&["--json", "profiles"]).json();
-    let names: Vec<&str> = json.as_array().expect("list").iter().filter_map(|p| p["name"].as_str()).collect();
-    for name in ["standard", "high_throughput", "low_memory", "long_context", "tiny"] {
+    let names: Vec<&str> = json
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    for name in [
+        "standard",
+        "high_throughput",
+        "low_memory",
+        "long_context",
+        "tiny",
+    ] {
         assert!(names.contains(&name), "{names:?}");
     }
     let table = env.ok(&["profiles"]);
-    assert!(table.contains("tiny") && table.contains("--max-model-len 1024"), "{table}");
+    assert!(
+        table.contains("tiny") && table.contains("--max-model-len 1024"),
+        "{table}"
+    );
     env.ok(&["init"]);
     env.ok(&["add-model", "m", "--model", "org/m", "--profile", "tiny"]);
 }
@@ -164,15 +297,37 @@ fn profiles_lists_builtin_and_user_profiles() {
 fn shortcuts_save_and_fill_add_model() {
     let env = Env::new();
     assert!(env.ok(&["shortcuts"]).contains("no shortcuts yet"));
-    env.ok(&["shortcuts", "add", "qwen-fast", "--model", "Qwen/Qwen2.5-7B-Instruct", "--profile", "high_throughput", "--set", "max_model_len=16384", "--description", "our default chat model"]);
+    env.ok(&[
+        "shortcuts",
+        "add",
+        "qwen-fast",
+        "--model",
+        "Qwen/Qwen2.5-7B-Instruct",
+        "--profile",
+        "high_throughput",
+        "--set",
+        "max_model_len=16384",
+        "--description",
+        "our default chat model",
+    ]);
     let json = env.run(&["--json", "shortcuts"]).json();
     assert_eq!(json["qwen-fast"]["model"], "Qwen/Qwen2.5-7B-Instruct");
     env.ok(&["init"]);
-    env.ok(&["add-model", "chat", "--shortcut", "qwen-fast", "--set", "seed=7"]);
+    env.ok(&[
+        "add-model",
+        "chat",
+        "--shortcut",
+        "qwen-fast",
+        "--set",
+        "seed=7",
+    ]);
     let m = &env.run(&["--json", "show"]).json()["config"]["models"][0];
     assert_eq!(m["model_path"], "Qwen/Qwen2.5-7B-Instruct");
     assert_eq!(m["profile"], "high_throughput");
-    assert_eq!(m["config_overrides"], serde_json::json!({"max_model_len": 16384, "seed": 7}));
+    assert_eq!(
+        m["config_overrides"],
+        serde_json::json!({"max_model_len": 16384, "seed": 7})
+    );
     let stderr = env.fails(&["shortcuts", "add", "qwen-fast", "--model", "x"], 2);
     assert!(stderr.contains("--force"), "{stderr}");
     env.ok(&["shortcuts", "remove", "qwen-fast"]);

@@ -6,7 +6,10 @@ use std::path::{Path, PathBuf};
 use crate::helper::Env;
 
 fn data(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("data").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("data")
+        .join(name)
 }
 
 fn path_str(path: &Path) -> &str {
@@ -31,14 +34,21 @@ fn corrupt_config_is_reported_with_line_and_column_and_never_overwritten() {
         assert!(stderr.contains(path_str(&file)), "{args:?}: {stderr}");
         assert!(stderr.contains("line 3, column 14"), "{args:?}: {stderr}");
         assert!(stderr.contains("hint:"), "{args:?}: {stderr}");
-        assert_eq!(std::fs::read_to_string(&file).expect("read"), broken, "{args:?} touched the file");
+        assert_eq!(
+            std::fs::read_to_string(&file).expect("read"),
+            broken,
+            "{args:?} touched the file"
+        );
     }
     // init and import refuse to replace it without --force, too.
     env.fails(&["init"], 2);
     assert_eq!(std::fs::read_to_string(&file).expect("read"), broken);
     // list still works and says which config is broken.
     let json = env.run(&["--json", "list"]).json();
-    assert!(json[0]["error"].as_str().unwrap_or("").contains("line 3"), "{json}");
+    assert!(
+        json[0]["error"].as_str().unwrap_or("").contains("line 3"),
+        "{json}"
+    );
 }
 
 #[test]
@@ -54,17 +64,57 @@ fn a_config_that_is_not_utf8_is_a_usage_error() {
 fn export_then_import_round_trips_byte_for_byte() {
     let env = Env::with_gpus(2);
     env.ok(&["init", "--port", "8100", "--log-requests"]);
-    env.ok(&["add-model", "a", "--model", "org/a", "--gpus", "0", "--alias", "x", "--lora", "sql=/m/sql", "--set", "max_model_len=8192", "--gpu-memory-utilization", "0.45", "--priority", "2"]);
-    env.ok(&["add-model", "b", "--engine", "url", "--url", "http://10.0.0.5:8000"]);
-    env.ok(&["add-model", "c", "--engine", "command", "--command", "srv --port {port}", "--health-path", "/ping", "--disabled"]);
+    env.ok(&[
+        "add-model",
+        "a",
+        "--model",
+        "org/a",
+        "--gpus",
+        "0",
+        "--alias",
+        "x",
+        "--lora",
+        "sql=/m/sql",
+        "--set",
+        "max_model_len=8192",
+        "--gpu-memory-utilization",
+        "0.45",
+        "--priority",
+        "2",
+    ]);
+    env.ok(&[
+        "add-model",
+        "b",
+        "--engine",
+        "url",
+        "--url",
+        "http://10.0.0.5:8000",
+    ]);
+    env.ok(&[
+        "add-model",
+        "c",
+        "--engine",
+        "command",
+        "--command",
+        "srv --port {port}",
+        "--health-path",
+        "/ping",
+        "--disabled",
+    ]);
     let exported = env.ok(&["export"]);
     let file = env.home().join("exported.json");
     env.ok(&["export", "-o", path_str(&file)]);
     assert_eq!(std::fs::read_to_string(&file).expect("read"), exported);
     env.ok(&["import", path_str(&file), "--name", "copy"]);
     let again = env.ok(&["--config", "copy", "export"]);
-    assert_eq!(again, exported, "export → import → export must give the same bytes");
-    assert_eq!(std::fs::read_to_string(env.config_file("copy")).expect("read"), exported);
+    assert_eq!(
+        again, exported,
+        "export → import → export must give the same bytes"
+    );
+    assert_eq!(
+        std::fs::read_to_string(env.config_file("copy")).expect("read"),
+        exported
+    );
 }
 
 #[test]
@@ -78,7 +128,10 @@ fn import_names_the_config_after_the_file_or_flags() {
     env.ok(&["--config", "team-b", "import", path_str(&file)]);
     assert!(env.config_file("team-b").exists());
     let stderr = env.fails(&["import", path_str(&file)], 2);
-    assert!(stderr.contains("already exists") && stderr.contains("--force"), "{stderr}");
+    assert!(
+        stderr.contains("already exists") && stderr.contains("--force"),
+        "{stderr}"
+    );
     env.ok(&["import", path_str(&file), "--force"]);
     assert!(env.home().join("configs").join("team-a.json.bak").exists());
 }
@@ -94,20 +147,36 @@ fn import_reads_standard_input() {
     {
         use std::io::Write;
         let mut stdin = child.stdin.take().expect("stdin");
-        stdin.write_all(br#"{"port": 8200, "models": [{"name": "m", "engine": "mock"}]}"#).expect("write");
+        stdin
+            .write_all(br#"{"port": 8200, "models": [{"name": "m", "engine": "mock"}]}"#)
+            .expect("write");
     }
     assert!(child.wait().expect("wait").success());
     let json = env.run(&["--config", "piped", "--json", "show"]).json();
     assert_eq!(json["config"]["port"], 8200);
-    assert_eq!(json["config"]["models"][0]["port"], 8001, "a missing port is assigned");
+    assert_eq!(
+        json["config"]["models"][0]["port"], 8001,
+        "a missing port is assigned"
+    );
 }
 
 #[test]
 fn import_of_a_vllm_cli_proxy_config() {
     let env = Env::with_gpus(4);
-    let json = env.run(&["--json", "import", path_str(&data("vllm-cli-proxy.json")), "--name", "from-cli"]).json();
+    let json = env
+        .run(&[
+            "--json",
+            "import",
+            path_str(&data("vllm-cli-proxy.json")),
+            "--name",
+            "from-cli",
+        ])
+        .json();
     assert_eq!(json["format"], "vllm-cli proxy config");
-    assert_eq!(json["models"], serde_json::json!(["llama-3-8b", "mistral-7b", "gemma-2b"]));
+    assert_eq!(
+        json["models"],
+        serde_json::json!(["llama-3-8b", "mistral-7b", "gemma-2b"])
+    );
     let shown = env.run(&["--config", "from-cli", "--json", "show"]).json();
     let c = &shown["config"];
     assert_eq!(c["version"], 1);
@@ -124,7 +193,10 @@ fn import_of_yaml_explains_how_to_convert() {
     let file = env.home().join("proxy.yaml");
     std::fs::write(&file, "proxy:\n  port: 8000\nmodels: []\n").expect("write");
     let stderr = env.fails(&["import", path_str(&file)], 2);
-    assert!(stderr.contains("YAML") && stderr.contains("json.dump"), "{stderr}");
+    assert!(
+        stderr.contains("YAML") && stderr.contains("json.dump"),
+        "{stderr}"
+    );
 }
 
 #[test]

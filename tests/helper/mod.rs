@@ -38,7 +38,10 @@ impl Run {
 
 impl Env {
     pub fn new() -> Self {
-        Env { home: tempfile::tempdir().expect("temp dir"), fake_gpus: None }
+        Env {
+            home: tempfile::tempdir().expect("temp dir"),
+            fake_gpus: None,
+        }
     }
 
     /// A fresh home whose machine has `n` fake GPUs.
@@ -51,7 +54,8 @@ impl Env {
             })
             .collect();
         let path = env.home.path().join("fake-gpus.json");
-        std::fs::write(&path, serde_json::to_string(&gpus).expect("json")).expect("write fake gpus");
+        std::fs::write(&path, serde_json::to_string(&gpus).expect("json"))
+            .expect("write fake gpus");
         env.fake_gpus = Some(path);
         env
     }
@@ -84,15 +88,27 @@ impl Env {
     /// Run and require exit 0; returns stdout.
     pub fn ok(&self, args: &[&str]) -> String {
         let run = self.run(args);
-        assert_eq!(run.code, 0, "vllm-mux {args:?} failed:\n{}{}", run.stdout, run.stderr);
+        assert_eq!(
+            run.code, 0,
+            "vllm-mux {args:?} failed:\n{}{}",
+            run.stdout, run.stderr
+        );
         run.stdout
     }
 
     /// Run and require `code`; returns stderr.
     pub fn fails(&self, args: &[&str], code: i32) -> String {
         let run = self.run(args);
-        assert_eq!(run.code, code, "vllm-mux {args:?}: wrong exit code\nstdout: {}\nstderr: {}", run.stdout, run.stderr);
-        assert!(run.stderr.starts_with("error:"), "stderr must start with 'error:':\n{}", run.stderr);
+        assert_eq!(
+            run.code, code,
+            "vllm-mux {args:?}: wrong exit code\nstdout: {}\nstderr: {}",
+            run.stdout, run.stderr
+        );
+        assert!(
+            run.stderr.starts_with("error:"),
+            "stderr must start with 'error:':\n{}",
+            run.stderr
+        );
         run.stderr
     }
 
