@@ -6,6 +6,8 @@ use serde_json::Value;
 use crate::config::{Engine, LoraAdapter};
 use crate::engine::flags::{normalize_key, parse_value};
 
+const GLOBAL: &str = "Global options";
+
 /// Serve many language models behind one OpenAI-compatible endpoint.
 ///
 /// vllm-mux keeps named configs of models (vLLM, any OpenAI-compatible
@@ -23,27 +25,27 @@ use crate::engine::flags::{normalize_key, parse_value};
 )]
 pub struct Cli {
     /// Which saved config to use.
-    #[arg(long, global = true, env = "VLLM_MUX_CONFIG", value_name = "NAME")]
+    #[arg(long, global = true, env = "VLLM_MUX_CONFIG", value_name = "NAME", help_heading = GLOBAL)]
     pub config: Option<String>,
 
     /// Print machine-readable JSON instead of tables and messages.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = GLOBAL)]
     pub json: bool,
 
     /// Answer yes to every question; never prompt.
-    #[arg(short = 'y', long, global = true)]
+    #[arg(short = 'y', long, global = true, help_heading = GLOBAL)]
     pub yes: bool,
 
     /// Never prompt; a missing value is an error naming its flag.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = GLOBAL)]
     pub no_input: bool,
 
     /// Print only errors and requested data.
-    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    #[arg(short, long, global = true, conflicts_with = "verbose", help_heading = GLOBAL)]
     pub quiet: bool,
 
     /// Print more detail (repeat for more).
-    #[arg(short, long, global = true, action = ArgAction::Count)]
+    #[arg(short, long, global = true, action = ArgAction::Count, help_heading = GLOBAL)]
     pub verbose: u8,
 
     #[command(subcommand)]
@@ -56,7 +58,7 @@ pub enum Command {
     Init(InitArgs),
     /// Add a model to the config.
     #[command(
-        after_help = "Examples:\n  vllm-mux add-model qwen --model Qwen/Qwen2.5-7B-Instruct --gpus 0 --alias gpt-4o-mini\n  vllm-mux add-model chat --engine mock\n  vllm-mux add-model big --model meta-llama/Llama-3.1-70B-Instruct --gpus 0,1,2,3 --profile long_context\n  vllm-mux add-model remote --engine url --url http://10.0.0.5:8000"
+        after_help = "Examples:\n  vllm-mux add-model qwen --model Qwen/Qwen2.5-7B-Instruct --gpus 0 --alias gpt-4o-mini\n  vllm-mux add-model chat --engine mock\n  vllm-mux add-model big --model meta-llama/Llama-3.1-70B --gpus 0,1,2,3 --profile long_context\n  vllm-mux add-model remote --engine url --url http://10.0.0.5:8000"
     )]
     AddModel {
         /// The name clients send as "model" (letters, digits, '.', '_', '-').
