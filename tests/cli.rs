@@ -356,3 +356,35 @@ fn gpus_shows_the_fake_inventory_and_claims() {
     let table = env.ok(&["gpus"]);
     assert!(table.contains("default/big"), "{table}");
 }
+
+#[test]
+fn concurrent_add_models_lose_nothing() {
+    let env = Env::new();
+    env.ok(&["init"]);
+    let names: Vec<String> = (0..12).map(|i| format!("m{i}")).collect();
+    let children: Vec<_> = names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let port = (9100 + i).to_string();
+            env.command(&["add-model", name, "--engine", "mock", "--port", &port])
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .expect("spawn")
+        })
+        .collect();
+    for mut child in children {
+        assert!(child.wait().expect("wait").success());
+    }
+    let json = env.run(&["--json", "show"]).json();
+    let mut saved: Vec<String> = json["config"]["models"]
+        .as_array()
+        .expect("models")
+        .iter()
+        .filter_map(|m| m["name"].as_str().map(str::to_string))
+        .collect();
+    saved.sort();
+    let mut expected = names.clone();
+    expected.sort();
+    assert_eq!(saved, expected, "every concurrent add-model must be kept");
+}
