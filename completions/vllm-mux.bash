@@ -821,7 +821,7 @@ _vllm__mux() {
             return 0
             ;;
         vllm__subcmd__mux__subcmd__mock__subcmd__engine)
-            opts="-y -q -v -h -V --port --served-model-name --startup-delay-ms --token-delay-ms --tokens --fail-health --crash-after --ignore-sigterm --config --json --yes --no-input --quiet --verbose --help --version"
+            opts="-y -q -v -h -V --port --served-model-name --startup-delay-ms --token-delay-ms --tokens --fail-health --crash-after --ignore-sigterm --lora --config --json --yes --no-input --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -848,6 +848,10 @@ _vllm__mux() {
                     return 0
                     ;;
                 --crash-after)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lora)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -292,6 +292,7 @@ complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand mock-engine" -l startu
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand mock-engine" -l token-delay-ms -d 'Delay between streamed tokens' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand mock-engine" -l tokens -d 'Tokens in each completion' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand mock-engine" -l crash-after -d 'Exit after this many requests' -r
+complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand mock-engine" -l lora -d 'A LoRA adapter name it also answers to (repeat for more)' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand mock-engine" -l config -d 'Which saved config to use' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand mock-engine" -l fail-health -d 'Answer /health with 503'
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand mock-engine" -l ignore-sigterm -d 'Ignore SIGTERM (to test the SIGKILL fallback)'

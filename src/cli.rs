@@ -329,6 +329,12 @@ pub struct MockEngineArgs {
     /// Ignore SIGTERM (to test the SIGKILL fallback).
     #[arg(long)]
     pub ignore_sigterm: bool,
+    /// A LoRA adapter name it also answers to (repeat for more).
+    #[arg(long = "lora", value_name = "NAME")]
+    pub loras: Vec<String>,
+    /// vLLM flags from profiles and overrides: logged and ignored.
+    #[arg(last = true, value_name = "VLLM_FLAGS")]
+    pub engine_flags: Vec<String>,
 }
 
 fn parse_lora(text: &str) -> Result<LoraAdapter, String> {
