@@ -8,6 +8,7 @@ pub mod config;
 pub mod engine;
 pub mod error;
 pub mod gpu;
+pub mod mock_engine;
 pub mod output;
 pub mod supervisor;
 

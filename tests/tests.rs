@@ -6,4 +6,5 @@ mod helper;
 mod cli;
 mod completions;
 mod config_files;
+mod mock_engine;
 mod validation;

@@ -67,23 +67,32 @@ impl Ctx {
 }
 
 pub fn dispatch(cli: Cli) -> Result<Exit> {
-    // Completions need no config and no files.
-    if let Command::Completions { shell } = cli.command {
-        return completions::run(shell);
-    }
-    let interactive = !cli.no_input
-        && !cli.yes
-        && std::io::stdin().is_terminal()
-        && std::io::stdout().is_terminal();
+    let Cli {
+        config,
+        json,
+        yes,
+        no_input,
+        quiet,
+        verbose,
+        command,
+    } = cli;
+    // These two need no config and no files.
+    let command = match command {
+        Command::Completions { shell } => return completions::run(shell),
+        Command::MockEngine(args) => return crate::mock_engine::run(args),
+        other => other,
+    };
+    let interactive =
+        !no_input && !yes && std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
     let ctx = Ctx {
         store: Store::new(Paths::from_env()?),
-        config: cli.config,
-        json: cli.json,
-        quiet: cli.quiet,
-        verbose: cli.verbose,
+        config,
+        json,
+        quiet,
+        verbose,
         interactive,
     };
-    match cli.command {
+    match command {
         Command::Init(args) => init::run(&ctx, args),
         Command::AddModel { name, args } => add_model::run(&ctx, &name, args),
         Command::EditModel { name, args, edit } => edit_model::run(&ctx, &name, args, edit),
@@ -101,7 +110,7 @@ pub fn dispatch(cli: Cli) -> Result<Exit> {
         Command::Stop { .. } => unavailable::run("stop"),
         Command::StartModel { .. } => unavailable::run("start-model"),
         Command::Reload => unavailable::run("reload"),
-        Command::MockEngine(_) => unavailable::run("mock-engine"),
-        Command::Completions { .. } => unreachable!("handled before the config is read"),
+        Command::Completions { shell } => completions::run(shell),
+        Command::MockEngine(args) => crate::mock_engine::run(args),
     }
 }

@@ -129,3 +129,53 @@ impl Env {
         files
     }
 }
+
+/// A port nothing listens on right now (bound to 0, then released).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind(("127.0.0.1", 0))
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// Poll `check` every 20 ms until it is true or `timeout` passes.
+pub fn wait_for(timeout: std::time::Duration, mut check: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + timeout;
+    while std::time::Instant::now() < deadline {
+        if check() {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    check()
+}
+
+/// A child process that is killed when dropped, so a failing test leaves
+/// nothing running.
+pub struct Child(pub std::process::Child);
+
+impl Child {
+    pub fn pid(&self) -> u32 {
+        self.0.id()
+    }
+
+    /// Wait up to `timeout` for it to exit; its exit code, if it did.
+    pub fn wait_timeout(&mut self, timeout: std::time::Duration) -> Option<i32> {
+        let mut code = None;
+        wait_for(timeout, || match self.0.try_wait() {
+            Ok(Some(status)) => {
+                code = Some(status.code().unwrap_or(-1));
+                true
+            }
+            _ => false,
+        });
+        code
+    }
+}
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}

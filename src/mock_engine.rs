@@ -1,0 +1,525 @@
+//! The built-in OpenAI-compatible stand-in for vLLM (DESIGN.md section 5).
+//!
+//! It serves `/health`, `/v1/models`, chat and text completions (streaming,
+//! with `usage` when `stream_options.include_usage`), embeddings, and
+//! `/sleep`, `/wake_up`, `/is_sleeping`. Its output is deterministic, and
+//! its knobs (startup delay, per-token delay, token count, failing health,
+//! crash after N requests, ignoring SIGTERM) let tests make it misbehave on
+//! purpose. It logs one line at start and one per request on stdout.
+
+use std::convert::Infallible;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Result;
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use futures_util::stream;
+use serde_json::{json, Value};
+
+use crate::cli::MockEngineArgs;
+use crate::error::{Exit, Failure};
+
+/// Everything a handler needs; shared by all requests.
+pub struct Mock {
+    pub args: MockEngineArgs,
+    requests: AtomicU64,
+    sleeping: AtomicBool,
+}
+
+/// Run the mock engine until SIGTERM or Ctrl-C.
+pub fn run(args: MockEngineArgs) -> Result<Exit> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|err| Failure::runtime(format!("cannot start the async runtime: {err}")))?;
+    runtime.block_on(serve(args))
+}
+
+async fn serve(args: MockEngineArgs) -> Result<Exit> {
+    if !args.engine_flags.is_empty() {
+        println!(
+            "mock-engine: ignoring engine flags: {}",
+            args.engine_flags.join(" ")
+        );
+    }
+    if args.startup_delay_ms > 0 {
+        // Like vLLM loading weights: the port opens only when it is ready.
+        tokio::time::sleep(Duration::from_millis(args.startup_delay_ms)).await;
+    }
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, args.port));
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|err| {
+        Failure::runtime(format!("mock-engine cannot listen on {addr}: {err}"))
+            .hint("another process holds the port; pick another with --port")
+    })?;
+    println!(
+        "mock-engine: serving '{}' on {addr} (tokens {}, token delay {} ms{}{})",
+        args.served_model_name,
+        args.tokens,
+        args.token_delay_ms,
+        if args.fail_health {
+            ", failing health"
+        } else {
+            ""
+        },
+        args.crash_after
+            .map_or(String::new(), |n| format!(", crash after {n} requests")),
+    );
+    let ignore_sigterm = args.ignore_sigterm;
+    let mock = Arc::new(Mock {
+        args,
+        requests: AtomicU64::new(0),
+        sleeping: AtomicBool::new(false),
+    });
+    axum::serve(listener, app(mock))
+        .with_graceful_shutdown(shutdown_signal(ignore_sigterm))
+        .await
+        .map_err(|err| Failure::runtime(format!("mock-engine failed: {err}")))?;
+    println!("mock-engine: stopped");
+    Ok(Exit::Success)
+}
+
+/// Resolves on Ctrl-C, or on SIGTERM unless it is to be ignored.
+async fn shutdown_signal(ignore_sigterm: bool) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let Ok(mut term) = signal(SignalKind::terminate()) else {
+        return std::future::pending().await;
+    };
+    let Ok(mut int) = signal(SignalKind::interrupt()) else {
+        return std::future::pending().await;
+    };
+    loop {
+        tokio::select! {
+            _ = term.recv() => {
+                if !ignore_sigterm {
+                    println!("mock-engine: SIGTERM, shutting down");
+                    return;
+                }
+                println!("mock-engine: ignoring SIGTERM as asked (--ignore-sigterm)");
+            }
+            _ = int.recv() => return,
+        }
+    }
+}
+
+/// The router, apart from serving, so tests can drive it in-process.
+pub fn app(mock: Arc<Mock>) -> Router {
+    Router::new()
+        .route("/health", get(health))
+        .route("/v1/models", get(models))
+        .route("/v1/chat/completions", post(chat_completions))
+        .route("/v1/completions", post(completions))
+        .route("/v1/embeddings", post(embeddings))
+        .route("/sleep", post(sleep))
+        .route("/wake_up", post(wake_up))
+        .route("/is_sleeping", get(is_sleeping))
+        .with_state(mock)
+}
+
+async fn health(State(mock): State<Arc<Mock>>) -> StatusCode {
+    if mock.args.fail_health {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::OK
+    }
+}
+
+impl Mock {
+    /// Names it answers to: the served name and its LoRA adapters.
+    fn names(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.args.served_model_name.as_str())
+            .chain(self.args.loras.iter().map(String::as_str))
+    }
+
+    /// Count a request; past `--crash-after N` the process exits at once,
+    /// without answering, as a crashing engine would.
+    fn count(&self, what: &str) {
+        let n = self.requests.fetch_add(1, Ordering::SeqCst) + 1;
+        if let Some(limit) = self.args.crash_after {
+            if n > limit {
+                println!("mock-engine: crashing on request {n} ({what}) as asked (--crash-after {limit})");
+                std::process::exit(70);
+            }
+        }
+    }
+
+    /// Parse the body and check the model; an OpenAI error response if not.
+    fn request(&self, body: &Bytes, path: &str) -> Result<Value, ApiError> {
+        self.count(path);
+        let value: Value = serde_json::from_slice(body).map_err(|err| {
+            error(
+                StatusCode::BAD_REQUEST,
+                &format!("invalid JSON body: {err}"),
+                "BadRequestError",
+            )
+        })?;
+        let model = value
+            .get("model")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        if !self.names().any(|n| n == model) {
+            return Err(error(
+                StatusCode::NOT_FOUND,
+                &format!("The model `{model}` does not exist."),
+                "NotFoundError",
+            ));
+        }
+        if self.sleeping.load(Ordering::SeqCst) {
+            return Err(error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the engine is sleeping; POST /wake_up first",
+                "ServiceUnavailableError",
+            ));
+        }
+        Ok(value)
+    }
+
+    /// How many tokens to produce: `--tokens`, capped by `max_tokens`.
+    fn token_count(&self, request: &Value) -> u32 {
+        let cap = request
+            .get("max_tokens")
+            .or_else(|| request.get("max_completion_tokens"))
+            .and_then(Value::as_u64)
+            .map_or(u32::MAX, |m| u32::try_from(m).unwrap_or(u32::MAX));
+        self.args.tokens.min(cap)
+    }
+}
+
+/// An error in vLLM's shape, which is OpenAI's with `object: "error"`.
+struct ApiError {
+    status: StatusCode,
+    message: String,
+    kind: &'static str,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = json!({"object": "error", "message": self.message, "type": self.kind, "param": null, "code": self.status.as_u16()});
+        (self.status, Json(body)).into_response()
+    }
+}
+
+fn error(status: StatusCode, message: &str, kind: &'static str) -> ApiError {
+    ApiError {
+        status,
+        message: message.to_string(),
+        kind,
+    }
+}
+
+/// The deterministic text of token `i`.
+pub fn token(i: u32) -> String {
+    format!("tok{i} ")
+}
+
+fn prompt_tokens(request: &Value) -> usize {
+    let text = match request.get("messages") {
+        Some(Value::Array(messages)) => messages
+            .iter()
+            .filter_map(|m| m.get("content").and_then(Value::as_str))
+            .collect::<Vec<_>>()
+            .join(" "),
+        _ => request
+            .get("prompt")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string(),
+    };
+    text.split_whitespace().count()
+}
+
+fn usage(prompt: usize, completion: u32) -> Value {
+    json!({"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion as usize})
+}
+
+async fn models(State(mock): State<Arc<Mock>>) -> Json<Value> {
+    let data: Vec<Value> = mock
+        .names()
+        .map(|id| json!({"id": id, "object": "model", "created": 0, "owned_by": "vllm-mux-mock", "root": id}))
+        .collect();
+    Json(json!({"object": "list", "data": data}))
+}
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Chat,
+    Text,
+}
+
+async fn chat_completions(State(mock): State<Arc<Mock>>, body: Bytes) -> Response {
+    complete(mock, body, Kind::Chat).await
+}
+
+async fn completions(State(mock): State<Arc<Mock>>, body: Bytes) -> Response {
+    complete(mock, body, Kind::Text).await
+}
+
+async fn complete(mock: Arc<Mock>, body: Bytes, kind: Kind) -> Response {
+    let path = match kind {
+        Kind::Chat => "/v1/chat/completions",
+        Kind::Text => "/v1/completions",
+    };
+    let request = match mock.request(&body, path) {
+        Ok(request) => request,
+        Err(err) => {
+            println!("mock-engine: POST {path} status={}", err.status.as_u16());
+            return err.into_response();
+        }
+    };
+    let model = request
+        .get("model")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let stream = request
+        .get("stream")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    let include_usage = request
+        .pointer("/stream_options/include_usage")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    let n = mock.token_count(&request);
+    let prompt = prompt_tokens(&request);
+    println!("mock-engine: POST {path} model={model} stream={stream} tokens={n} status=200");
+    let id = format!("mock-{}", mock.requests.load(Ordering::SeqCst));
+    if !stream {
+        let delay = mock.args.token_delay_ms.saturating_mul(u64::from(n));
+        tokio::time::sleep(Duration::from_millis(delay)).await;
+        let text: String = (0..n).map(token).collect();
+        let choice = match kind {
+            Kind::Chat => {
+                json!({"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "length", "logprobs": null})
+            }
+            Kind::Text => {
+                json!({"index": 0, "text": text, "finish_reason": "length", "logprobs": null})
+            }
+        };
+        let object = match kind {
+            Kind::Chat => "chat.completion",
+            Kind::Text => "text_completion",
+        };
+        return Json(json!({"id": id, "object": object, "created": 0, "model": model, "choices": [choice], "usage": usage(prompt, n)}))
+            .into_response();
+    }
+    sse(SseStream {
+        kind,
+        id,
+        model,
+        n,
+        include_usage,
+        prompt,
+        delay: Duration::from_millis(mock.args.token_delay_ms),
+    })
+}
+
+/// One streamed completion: a role chunk (chat), one chunk per token, a
+/// final chunk with `finish_reason`, an optional usage chunk, `[DONE]`.
+struct SseStream {
+    kind: Kind,
+    id: String,
+    model: String,
+    n: u32,
+    include_usage: bool,
+    prompt: usize,
+    delay: Duration,
+}
+
+impl SseStream {
+    fn chunk(&self, choice: Value) -> Value {
+        let object = match self.kind {
+            Kind::Chat => "chat.completion.chunk",
+            Kind::Text => "text_completion",
+        };
+        json!({"id": self.id, "object": object, "created": 0, "model": self.model, "choices": [choice]})
+    }
+
+    fn token_choice(&self, text: String, finish: Option<&str>) -> Value {
+        match self.kind {
+            Kind::Chat => {
+                json!({"index": 0, "delta": {"content": text}, "finish_reason": finish, "logprobs": null})
+            }
+            Kind::Text => {
+                json!({"index": 0, "text": text, "finish_reason": finish, "logprobs": null})
+            }
+        }
+    }
+
+    /// Event `step` of the stream, or `None` after `[DONE]`.
+    fn event(&self, step: u32) -> Option<String> {
+        let first_token = match self.kind {
+            Kind::Chat => 1,
+            Kind::Text => 0,
+        };
+        let finish = first_token + self.n;
+        let data = if step < first_token {
+            self.chunk(json!({"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": null, "logprobs": null}))
+                .to_string()
+        } else if step < finish {
+            self.chunk(self.token_choice(token(step - first_token), None))
+                .to_string()
+        } else if step == finish {
+            self.chunk(self.token_choice(String::new(), Some("length")))
+                .to_string()
+        } else if step == finish + 1 && self.include_usage {
+            let mut usage_chunk = self.chunk(json!(null));
+            usage_chunk["choices"] = json!([]);
+            usage_chunk["usage"] = usage(self.prompt, self.n);
+            usage_chunk.to_string()
+        } else if step == finish + 1 + u32::from(self.include_usage) {
+            "[DONE]".to_string()
+        } else {
+            return None;
+        };
+        Some(format!("data: {data}\n\n"))
+    }
+}
+
+fn sse(events: SseStream) -> Response {
+    let body = stream::unfold((events, 0u32), |(events, step)| async move {
+        let is_token = step > 0 && step <= events.n;
+        if is_token && !events.delay.is_zero() {
+            tokio::time::sleep(events.delay).await;
+        }
+        let event = events.event(step)?;
+        Some((Ok::<_, Infallible>(Bytes::from(event)), (events, step + 1)))
+    });
+    Response::builder()
+        .header(header::CONTENT_TYPE, "text/event-stream")
+        .header(header::CACHE_CONTROL, "no-cache")
+        .body(Body::from_stream(body))
+        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+}
+
+async fn embeddings(State(mock): State<Arc<Mock>>, body: Bytes) -> Response {
+    let request = match mock.request(&body, "/v1/embeddings") {
+        Ok(request) => request,
+        Err(err) => return err.into_response(),
+    };
+    let inputs: Vec<String> = match request.get("input") {
+        Some(Value::String(s)) => vec![s.clone()],
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_string))
+            .collect(),
+        _ => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "`input` must be a string or a list of strings",
+                "BadRequestError",
+            )
+            .into_response()
+        }
+    };
+    let model = request
+        .get("model")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    println!(
+        "mock-engine: POST /v1/embeddings model={model} inputs={} status=200",
+        inputs.len()
+    );
+    let data: Vec<Value> = inputs
+        .iter()
+        .enumerate()
+        .map(|(index, text)| json!({"object": "embedding", "index": index, "embedding": embedding(text)}))
+        .collect();
+    let tokens: usize = inputs.iter().map(|t| t.split_whitespace().count()).sum();
+    Json(json!({"object": "list", "model": model, "data": data, "usage": {"prompt_tokens": tokens, "total_tokens": tokens}}))
+        .into_response()
+}
+
+/// A deterministic 8-dimensional unit vector from the text (FNV-1a seeded).
+pub fn embedding(text: &str) -> Vec<f64> {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let raw: Vec<f64> = (0..8)
+        .map(|_| {
+            for byte in text.bytes() {
+                hash ^= u64::from(byte);
+                hash = hash.wrapping_mul(0x0100_0000_01b3);
+            }
+            hash = hash.rotate_left(17);
+            (hash % 2000) as f64 / 1000.0 - 1.0
+        })
+        .collect();
+    let norm = raw
+        .iter()
+        .map(|x| x * x)
+        .sum::<f64>()
+        .sqrt()
+        .max(f64::EPSILON);
+    raw.iter().map(|x| x / norm).collect()
+}
+
+async fn sleep(State(mock): State<Arc<Mock>>) -> StatusCode {
+    mock.sleeping.store(true, Ordering::SeqCst);
+    println!("mock-engine: sleeping");
+    StatusCode::OK
+}
+
+async fn wake_up(State(mock): State<Arc<Mock>>) -> StatusCode {
+    mock.sleeping.store(false, Ordering::SeqCst);
+    println!("mock-engine: awake");
+    StatusCode::OK
+}
+
+async fn is_sleeping(State(mock): State<Arc<Mock>>) -> Json<Value> {
+    Json(json!({"is_sleeping": mock.sleeping.load(Ordering::SeqCst)}))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stream(kind: Kind, n: u32, include_usage: bool) -> Vec<String> {
+        let s = SseStream {
+            kind,
+            id: "x".into(),
+            model: "m".into(),
+            n,
+            include_usage,
+            prompt: 3,
+            delay: Duration::ZERO,
+        };
+        (0..).map_while(|step| s.event(step)).collect()
+    }
+
+    #[test]
+    fn chat_stream_has_role_tokens_finish_usage_and_done() {
+        let events = stream(Kind::Chat, 3, true);
+        assert_eq!(events.len(), 1 + 3 + 1 + 1 + 1);
+        assert!(events[0].contains("\"role\":\"assistant\""));
+        assert!(events[1].contains("tok0 ") && events[3].contains("tok2 "));
+        assert!(events[4].contains("\"finish_reason\":\"length\""));
+        assert!(
+            events[5].contains("\"completion_tokens\":3") && events[5].contains("\"choices\":[]")
+        );
+        assert_eq!(events[6], "data: [DONE]\n\n");
+        assert!(events
+            .iter()
+            .all(|e| e.starts_with("data: ") && e.ends_with("\n\n")));
+    }
+
+    #[test]
+    fn text_stream_without_usage() {
+        let events = stream(Kind::Text, 2, false);
+        assert_eq!(events.len(), 2 + 1 + 1);
+        assert!(events[0].contains("\"text\":\"tok0 \""));
+        assert!(!events.iter().any(|e| e.contains("usage")));
+    }
+
+    #[test]
+    fn embeddings_are_deterministic_unit_vectors() {
+        let a = embedding("hello");
+        assert_eq!(a, embedding("hello"));
+        assert_ne!(a, embedding("world"));
+        let norm: f64 = a.iter().map(|x| x * x).sum::<f64>().sqrt();
+        assert!((norm - 1.0).abs() < 1e-9);
+    }
+}
