@@ -1,4 +1,8 @@
-//! The background supervisor. This release has its pidfile check; the
-//! process itself lands with the supervisor issue.
+//! The background supervisor. This release has its building blocks (pidfile
+//! check, model states, restart policy, load order); the process that uses
+//! them lands with the supervisor issue.
 
+pub mod order;
 pub mod pidfile;
+pub mod restart;
+pub mod state;

@@ -1,0 +1,129 @@
+//! A model's life: `pending → starting → ready ⇄ unhealthy → stopping →
+//! stopped`, and `failed`. The supervisor changes state only through
+//! [`ModelState::can_become`], so an impossible change is a bug it logs
+//! instead of a status that lies.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ModelState {
+    /// Waiting for its loading-priority group.
+    Pending,
+    /// Launched (or waiting out a restart backoff), not yet healthy.
+    Starting,
+    /// Healthy: gets traffic.
+    Ready,
+    /// Was ready, failed N health checks in a row: gets no traffic.
+    Unhealthy,
+    /// SIGTERM sent, waiting for it to exit.
+    Stopping,
+    /// Stopped on request; `start-model` starts it again.
+    Stopped,
+    /// Gave up: did not become ready, or crashed too often.
+    Failed,
+}
+
+impl ModelState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ModelState::Pending => "pending",
+            ModelState::Starting => "starting",
+            ModelState::Ready => "ready",
+            ModelState::Unhealthy => "unhealthy",
+            ModelState::Stopping => "stopping",
+            ModelState::Stopped => "stopped",
+            ModelState::Failed => "failed",
+        }
+    }
+
+    /// Whether `self → next` is a change the supervisor may make.
+    pub fn can_become(self, next: ModelState) -> bool {
+        use ModelState::*;
+        matches!(
+            (self, next),
+            (Pending, Starting | Stopped)
+                | (Starting, Ready | Failed | Stopping)
+                // A crash of a ready or unhealthy model restarts it.
+                | (Ready, Unhealthy | Stopping | Starting)
+                | (Unhealthy, Ready | Stopping | Starting | Failed)
+                | (Stopping, Stopped)
+                | (Stopped | Failed, Starting | Pending)
+        )
+    }
+
+    /// Final until someone acts: start-model, reload, or a new start.
+    pub fn is_settled(self) -> bool {
+        matches!(
+            self,
+            ModelState::Ready | ModelState::Failed | ModelState::Stopped
+        )
+    }
+
+    /// Whether the proxy may send it requests.
+    pub fn takes_traffic(self) -> bool {
+        self == ModelState::Ready
+    }
+}
+
+impl fmt::Display for ModelState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ModelState::*;
+
+    #[test]
+    fn the_designed_path_is_allowed() {
+        let path = [
+            Pending, Starting, Ready, Unhealthy, Ready, Stopping, Stopped,
+        ];
+        for pair in path.windows(2) {
+            assert!(pair[0].can_become(pair[1]), "{} → {}", pair[0], pair[1]);
+        }
+    }
+
+    #[test]
+    fn failures_and_restarts_are_allowed() {
+        assert!(Starting.can_become(Failed));
+        assert!(Ready.can_become(Starting), "a crash restarts a ready model");
+        assert!(
+            Failed.can_become(Starting),
+            "start-model retries a failed one"
+        );
+        assert!(Stopped.can_become(Starting));
+    }
+
+    #[test]
+    fn impossible_changes_are_refused() {
+        assert!(!Pending.can_become(Ready), "not ready without starting");
+        assert!(!Stopped.can_become(Ready));
+        assert!(
+            !Stopping.can_become(Ready),
+            "a stopping model does not come back by itself"
+        );
+        assert!(!Failed.can_become(Ready));
+        assert!(!Ready.can_become(Ready));
+    }
+
+    #[test]
+    fn only_ready_takes_traffic() {
+        for state in [Pending, Starting, Unhealthy, Stopping, Stopped, Failed] {
+            assert!(!state.takes_traffic(), "{state}");
+        }
+        assert!(Ready.takes_traffic());
+    }
+
+    #[test]
+    fn states_serialize_lowercase() {
+        assert_eq!(
+            serde_json::to_string(&Unhealthy).expect("json"),
+            "\"unhealthy\""
+        );
+    }
+}
