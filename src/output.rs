@@ -38,6 +38,15 @@ pub fn join_or_dash<T: ToString>(items: &[T]) -> String {
     }
 }
 
+/// `1 model`, `3 models`.
+pub fn plural(count: usize, noun: &str) -> String {
+    if count == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{count} {noun}s")
+    }
+}
+
 pub fn on_off(flag: bool) -> &'static str {
     if flag {
         "on"
@@ -54,6 +63,12 @@ mod tests {
     fn join_or_dash_shows_a_dash_for_nothing() {
         assert_eq!(join_or_dash::<u32>(&[]), "-");
         assert_eq!(join_or_dash(&[0, 1]), "0,1");
+    }
+
+    #[test]
+    fn plural_counts() {
+        assert_eq!(plural(1, "model"), "1 model");
+        assert_eq!(plural(0, "model"), "0 models");
     }
 
     #[test]

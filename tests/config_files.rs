@@ -142,6 +142,7 @@ fn import_reads_standard_input() {
     let mut child = env
         .command(&["import", "-", "--name", "piped"])
         .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
         .spawn()
         .expect("spawn");
     {

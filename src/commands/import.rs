@@ -13,7 +13,7 @@ use crate::config::schema::CONFIG_VERSION;
 use crate::config::transfer::parse_import;
 use crate::config::validate::check;
 use crate::error::{Exit, Failure};
-use crate::output::print_json;
+use crate::output::{plural, print_json};
 
 #[derive(Serialize)]
 struct Imported<'a> {
@@ -89,9 +89,9 @@ pub fn run(ctx: &Ctx, file: &Path, name: Option<&str>, force: bool) -> Result<Ex
         ctx.say(format!("model '{model}' had no port; assigned {port}"));
     }
     ctx.say(format!(
-        "imported {} as config '{name}' ({} models) at {}",
+        "imported {} as config '{name}' ({}) at {}",
         format.describe(),
-        config.models.len(),
+        plural(config.models.len(), "model"),
         path.display()
     ));
     Ok(Exit::Success)
