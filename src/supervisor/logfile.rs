@@ -1,0 +1,163 @@
+//! A log file with a size cap: `MODEL.log` rolls to `MODEL.log.1` (then
+//! `.2`, …) when it would pass the cap, keeping a fixed number of old
+//! files. It also keeps the last lines in memory for `status`'s `log_tail`.
+//!
+//! The supervisor pipes each child's output through this, line by line.
+//! It does not hand the child the file itself, because a child that holds
+//! the file descriptor would keep writing to the rotated-away file.
+
+use std::collections::VecDeque;
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Defaults: 10 MiB a file, 3 old files, 20 lines of tail.
+pub const DEFAULT_MAX_BYTES: u64 = 10 * 1024 * 1024;
+pub const DEFAULT_KEEP: usize = 3;
+pub const TAIL_LINES: usize = 20;
+
+pub struct LogFile {
+    path: PathBuf,
+    file: File,
+    written: u64,
+    max_bytes: u64,
+    keep: usize,
+    tail: VecDeque<String>,
+}
+
+impl LogFile {
+    /// Open (append) `path`, creating its folder.
+    pub fn open(path: &Path, max_bytes: u64, keep: usize) -> std::io::Result<Self> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let file = OpenOptions::new().create(true).append(true).open(path)?;
+        let written = file.metadata()?.len();
+        Ok(LogFile {
+            path: path.to_path_buf(),
+            file,
+            written,
+            max_bytes,
+            keep,
+            tail: VecDeque::new(),
+        })
+    }
+
+    /// Append one line (a newline is added), rotating first if it would
+    /// pass the cap.
+    pub fn write_line(&mut self, line: &str) -> std::io::Result<()> {
+        let len = line.len() as u64 + 1;
+        if self.written > 0 && self.written + len > self.max_bytes {
+            self.rotate()?;
+        }
+        self.file.write_all(line.as_bytes())?;
+        self.file.write_all(b"\n")?;
+        self.written += len;
+        if self.tail.len() == TAIL_LINES {
+            self.tail.pop_front();
+        }
+        self.tail.push_back(line.to_string());
+        Ok(())
+    }
+
+    /// The last lines written, oldest first.
+    pub fn tail(&self) -> Vec<String> {
+        self.tail.iter().cloned().collect()
+    }
+
+    /// `log.{keep-1}` → `log.{keep}`, …, `log` → `log.1`, then a new `log`.
+    fn rotate(&mut self) -> std::io::Result<()> {
+        if self.keep == 0 {
+            self.file.set_len(0)?;
+            self.written = 0;
+            return Ok(());
+        }
+        for n in (1..self.keep).rev() {
+            let from = rotated(&self.path, n);
+            if from.exists() {
+                std::fs::rename(&from, rotated(&self.path, n + 1))?;
+            }
+        }
+        std::fs::rename(&self.path, rotated(&self.path, 1))?;
+        self.file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)?;
+        self.written = 0;
+        Ok(())
+    }
+}
+
+/// `proxy.log` → `proxy.log.N`.
+pub fn rotated(path: &Path, n: usize) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(format!(".{n}"));
+    PathBuf::from(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(path: &Path) -> String {
+        std::fs::read_to_string(path).unwrap_or_default()
+    }
+
+    #[test]
+    fn lines_are_appended_to_an_existing_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("logs").join("m.log");
+        LogFile::open(&path, 1000, 2)
+            .and_then(|mut l| l.write_line("one"))
+            .expect("write");
+        LogFile::open(&path, 1000, 2)
+            .and_then(|mut l| l.write_line("two"))
+            .expect("write");
+        assert_eq!(read(&path), "one\ntwo\n");
+    }
+
+    #[test]
+    fn rotates_at_the_cap_and_keeps_that_many_old_files() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("m.log");
+        let mut log = LogFile::open(&path, 10, 2).expect("open");
+        for line in ["aaaa", "bbbb", "cccc", "dddd", "eeee"] {
+            log.write_line(line).expect("write");
+        }
+        // 5 bytes a line, 10 bytes a file: two lines each, the oldest dropped.
+        assert_eq!(read(&path), "eeee\n");
+        assert_eq!(read(&rotated(&path, 1)), "cccc\ndddd\n");
+        assert_eq!(read(&rotated(&path, 2)), "aaaa\nbbbb\n");
+        assert!(!rotated(&path, 3).exists());
+        log.write_line("ffff").expect("write");
+        log.write_line("gggg").expect("write");
+        assert_eq!(
+            read(&rotated(&path, 2)),
+            "cccc\ndddd\n",
+            "aaaa/bbbb fell off the end"
+        );
+    }
+
+    #[test]
+    fn a_line_longer_than_the_cap_is_still_written_whole() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("m.log");
+        let mut log = LogFile::open(&path, 4, 1).expect("open");
+        log.write_line("a very long line").expect("write");
+        assert_eq!(read(&path), "a very long line\n");
+    }
+
+    #[test]
+    fn tail_keeps_the_last_twenty_lines() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut log = LogFile::open(&dir.path().join("m.log"), DEFAULT_MAX_BYTES, DEFAULT_KEEP)
+            .expect("open");
+        for i in 0..25 {
+            log.write_line(&format!("line {i}")).expect("write");
+        }
+        let tail = log.tail();
+        assert_eq!(tail.len(), TAIL_LINES);
+        assert_eq!(tail.first().map(String::as_str), Some("line 5"));
+        assert_eq!(tail.last().map(String::as_str), Some("line 24"));
+    }
+}
