@@ -31,6 +31,9 @@ _vllm__mux() {
             vllm__mux,gpus)
                 cmd="vllm__mux__subcmd__gpus"
                 ;;
+            vllm__mux,guard)
+                cmd="vllm__mux__subcmd__guard"
+                ;;
             vllm__mux,help)
                 cmd="vllm__mux__subcmd__help"
                 ;;
@@ -76,6 +79,9 @@ _vllm__mux() {
             vllm__mux,stop)
                 cmd="vllm__mux__subcmd__stop"
                 ;;
+            vllm__mux,supervise)
+                cmd="vllm__mux__subcmd__supervise"
+                ;;
             vllm__mux__subcmd__help,add-model)
                 cmd="vllm__mux__subcmd__help__subcmd__add__subcmd__model"
                 ;;
@@ -90,6 +96,9 @@ _vllm__mux() {
                 ;;
             vllm__mux__subcmd__help,gpus)
                 cmd="vllm__mux__subcmd__help__subcmd__gpus"
+                ;;
+            vllm__mux__subcmd__help,guard)
+                cmd="vllm__mux__subcmd__help__subcmd__guard"
                 ;;
             vllm__mux__subcmd__help,help)
                 cmd="vllm__mux__subcmd__help__subcmd__help"
@@ -136,6 +145,9 @@ _vllm__mux() {
             vllm__mux__subcmd__help,stop)
                 cmd="vllm__mux__subcmd__help__subcmd__stop"
                 ;;
+            vllm__mux__subcmd__help,supervise)
+                cmd="vllm__mux__subcmd__help__subcmd__supervise"
+                ;;
             vllm__mux__subcmd__help__subcmd__shortcuts,add)
                 cmd="vllm__mux__subcmd__help__subcmd__shortcuts__subcmd__add"
                 ;;
@@ -167,7 +179,7 @@ _vllm__mux() {
 
     case "${cmd}" in
         vllm__mux)
-            opts="-y -q -v -h -V --config --json --yes --no-input --quiet --verbose --help --version init add-model edit-model remove-model list show gpus start status logs stop start-model reload export import profiles shortcuts completions mock-engine help"
+            opts="-y -q -v -h -V --config --json --yes --no-input --quiet --verbose --help --version init add-model edit-model remove-model list show gpus start status logs stop start-model reload export import profiles shortcuts completions mock-engine supervise guard help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -402,8 +414,26 @@ _vllm__mux() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        vllm__subcmd__mux__subcmd__guard)
+            opts="-y -q -v -h -V --config --json --yes --no-input --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         vllm__subcmd__mux__subcmd__help)
-            opts="init add-model edit-model remove-model list show gpus start status logs stop start-model reload export import profiles shortcuts completions mock-engine help"
+            opts="init add-model edit-model remove-model list show gpus start status logs stop start-model reload export import profiles shortcuts completions mock-engine supervise guard help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -473,6 +503,20 @@ _vllm__mux() {
             return 0
             ;;
         vllm__subcmd__mux__subcmd__help__subcmd__gpus)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vllm__subcmd__mux__subcmd__help__subcmd__guard)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -711,6 +755,20 @@ _vllm__mux() {
             return 0
             ;;
         vllm__subcmd__mux__subcmd__help__subcmd__stop)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vllm__subcmd__mux__subcmd__help__subcmd__supervise)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1133,6 +1191,24 @@ _vllm__mux() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vllm__subcmd__mux__subcmd__supervise)
+            opts="-y -q -v -h -V --config --json --yes --no-input --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -145,6 +145,16 @@ pub enum Command {
     },
     /// Run the built-in OpenAI-compatible stand-in for vLLM (used by the mock engine).
     MockEngine(MockEngineArgs),
+    /// Run the supervisor (what 'start' launches in the background).
+    #[command(hide = true)]
+    Supervise,
+    /// Run an engine in this process group and kill the group when stdin closes.
+    #[command(hide = true)]
+    Guard {
+        /// The engine's command line.
+        #[arg(last = true, required = true)]
+        command: Vec<String>,
+    },
 }
 
 #[derive(Debug, Args)]

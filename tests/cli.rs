@@ -43,27 +43,6 @@ fn unknown_flag_is_a_usage_error() {
 }
 
 #[test]
-fn commands_not_built_yet_say_so_and_exit_1() {
-    let env = Env::new();
-    env.ok(&["init"]);
-    for args in [
-        &["start"][..],
-        &["status"],
-        &["stop"],
-        &["logs"],
-        &["reload"],
-        &["start-model", "x"],
-    ] {
-        let stderr = env.fails(args, 1);
-        assert!(
-            stderr.contains("not available in this version yet"),
-            "{stderr}"
-        );
-        assert!(stderr.contains("hint:"), "{stderr}");
-    }
-}
-
-#[test]
 fn init_then_add_models_then_show() {
     let env = Env::new();
     let out = env.ok(&["init"]);

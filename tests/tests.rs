@@ -7,4 +7,5 @@ mod cli;
 mod completions;
 mod config_files;
 mod mock_engine;
+mod supervisor;
 mod validation;

@@ -8,12 +8,17 @@ mod gpus;
 mod import;
 mod init;
 mod list;
+mod logs;
 mod model_args;
 mod profiles;
+mod reload;
 mod remove_model;
 mod shortcuts;
 mod show;
-mod unavailable;
+mod start;
+mod start_model;
+mod status;
+mod stop;
 
 use std::io::IsTerminal;
 
@@ -104,12 +109,20 @@ pub fn dispatch(cli: Cli) -> Result<Exit> {
         Command::Import { file, name, force } => import::run(&ctx, &file, name.as_deref(), force),
         Command::Profiles => profiles::run(&ctx),
         Command::Shortcuts { action } => shortcuts::run(&ctx, action),
-        Command::Start(_) => unavailable::run("start"),
-        Command::Status { .. } => unavailable::run("status"),
-        Command::Logs(_) => unavailable::run("logs"),
-        Command::Stop { .. } => unavailable::run("stop"),
-        Command::StartModel { .. } => unavailable::run("start-model"),
-        Command::Reload => unavailable::run("reload"),
+        Command::Start(args) => start::run(&ctx, args),
+        Command::Status { watch } => status::run(&ctx, watch),
+        Command::Logs(args) => logs::run(&ctx, args),
+        Command::Stop { model, timeout } => stop::run(&ctx, model.as_deref(), timeout),
+        Command::StartModel { model } => start_model::run(&ctx, &model),
+        Command::Reload => reload::run(&ctx),
+        Command::Supervise => {
+            crate::supervisor::run(ctx.paths().clone(), ctx.config_name()?, false)
+        }
+        Command::Guard { command } => {
+            // main_with runs the guard before dispatch; this arm keeps the match whole.
+            crate::supervisor::guard::run(&command);
+            Ok(Exit::Failure)
+        }
         Command::Completions { shell } => completions::run(shell),
         Command::MockEngine(args) => crate::mock_engine::run(args),
     }

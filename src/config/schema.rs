@@ -34,6 +34,53 @@ pub struct Config {
     pub api_key_env: Option<String>,
     #[serde(default)]
     pub models: Vec<ModelConfig>,
+    /// Seconds a model may take to answer its health check before it is
+    /// `failed` (weights take time: default 600).
+    #[serde(
+        default = "default_startup_timeout",
+        skip_serializing_if = "is_default_startup_timeout"
+    )]
+    pub startup_timeout_s: u64,
+    /// How often a ready model's health is checked.
+    #[serde(
+        default = "default_health_interval",
+        skip_serializing_if = "is_default_health_interval"
+    )]
+    pub health_interval_ms: u64,
+    /// Failed checks in a row before a ready model is `unhealthy`.
+    #[serde(
+        default = "default_unhealthy_after",
+        skip_serializing_if = "is_default_unhealthy_after"
+    )]
+    pub unhealthy_after: u32,
+}
+
+pub const DEFAULT_STARTUP_TIMEOUT_S: u64 = 600;
+pub const DEFAULT_HEALTH_INTERVAL_MS: u64 = 2000;
+pub const DEFAULT_UNHEALTHY_AFTER: u32 = 3;
+
+fn default_startup_timeout() -> u64 {
+    DEFAULT_STARTUP_TIMEOUT_S
+}
+
+fn is_default_startup_timeout(v: &u64) -> bool {
+    *v == DEFAULT_STARTUP_TIMEOUT_S
+}
+
+fn default_health_interval() -> u64 {
+    DEFAULT_HEALTH_INTERVAL_MS
+}
+
+fn is_default_health_interval(v: &u64) -> bool {
+    *v == DEFAULT_HEALTH_INTERVAL_MS
+}
+
+fn default_unhealthy_after() -> u32 {
+    DEFAULT_UNHEALTHY_AFTER
+}
+
+fn is_default_unhealthy_after(v: &u32) -> bool {
+    *v == DEFAULT_UNHEALTHY_AFTER
 }
 
 impl Default for Config {
@@ -47,6 +94,9 @@ impl Default for Config {
             log_requests: false,
             api_key_env: None,
             models: Vec::new(),
+            startup_timeout_s: DEFAULT_STARTUP_TIMEOUT_S,
+            health_interval_ms: DEFAULT_HEALTH_INTERVAL_MS,
+            unhealthy_after: DEFAULT_UNHEALTHY_AFTER,
         }
     }
 }

@@ -162,6 +162,24 @@ fn check_proxy(config: &Config, found: &mut Found) {
             "0 is not a port; the proxy needs a fixed one (default 8000)".into(),
         );
     }
+    if config.startup_timeout_s == 0 {
+        found.proxy(
+            "startup_timeout_s",
+            "0 leaves no time to start; the default is 600".into(),
+        );
+    }
+    if config.health_interval_ms < 50 {
+        found.proxy(
+            "health_interval_ms",
+            format!(
+                "{} ms is too often; use 50 or more (default 2000)",
+                config.health_interval_ms
+            ),
+        );
+    }
+    if config.unhealthy_after == 0 {
+        found.proxy("unhealthy_after", "must be at least 1 (default 3)".into());
+    }
     if let Some(var) = &config.api_key_env {
         let valid = var
             .chars()
@@ -348,14 +366,19 @@ fn check_engine(model: &ModelConfig, found: &mut Found) {
             Some("pass --url http://HOST:PORT".into()),
         ),
         (Some(url), Engine::Url) => {
-            let rest = url
-                .strip_prefix("http://")
-                .or_else(|| url.strip_prefix("https://"));
-            if rest.is_none_or(|r| r.is_empty() || r.starts_with('/')) {
+            let rest = url.strip_prefix("http://");
+            if url.starts_with("https://") {
+                found.model_hint(
+                    model,
+                    "url",
+                    format!("'{url}': https backends are not supported yet"),
+                    Some("reach the remote server over http on a private network, or through a local TLS-terminating tunnel".into()),
+                );
+            } else if rest.is_none_or(|r| r.is_empty() || r.starts_with('/')) {
                 found.model(
                     model,
                     "url",
-                    format!("'{url}' is not an http:// or https:// URL with a host"),
+                    format!("'{url}' is not an http:// URL with a host"),
                 );
             }
         }

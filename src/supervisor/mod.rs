@@ -1,9 +1,19 @@
-//! The background supervisor. This release has its building blocks (pidfile
-//! check, model states, restart policy, load order, size-capped logs); the process that uses
-//! them lands with the supervisor issue.
+//! The background supervisor: one process per running config. It holds the
+//! pidfile lock, serves the control API on a Unix socket and the proxy on
+//! its port, and runs one [`runner`] task per model.
 
+pub mod daemonize;
+pub mod guard;
 pub mod logfile;
 pub mod order;
 pub mod pidfile;
+pub mod process;
+pub mod registry;
+pub mod reload;
 pub mod restart;
+pub mod runner;
+pub mod serve;
 pub mod state;
+pub mod stats;
+
+pub use serve::run;

@@ -44,3 +44,70 @@ mod tests {
         assert_eq!(running_pid(dir.path()), None);
     }
 }
+
+/// The supervisor's hold on `supervisor.pid`: flocked while it lives,
+/// removed when dropped.
+pub struct PidFile {
+    path: std::path::PathBuf,
+    _file: File,
+}
+
+impl PidFile {
+    /// Lock and write the pidfile, or say which pid holds it. A file left by
+    /// a dead supervisor is not locked, so it is simply taken over.
+    pub fn acquire(run_dir: &Path, config: &str) -> anyhow::Result<Self> {
+        use std::io::Write;
+        let path = run_dir.join(PIDFILE);
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .read(true)
+            .write(true)
+            .open(&path)
+            .map_err(|err| {
+                crate::error::Failure::runtime(format!("cannot open {}: {err}", path.display()))
+            })?;
+        if rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive).is_err() {
+            let pid = std::fs::read_to_string(&path).unwrap_or_default();
+            return Err(crate::error::Failure::runtime(format!(
+                "config '{config}' is already running (pid {})",
+                pid.trim()
+            ))
+            .hint(format!("see it with 'vllm-mux --config {config} status', or stop it with 'vllm-mux --config {config} stop'"))
+            .into());
+        }
+        file.set_len(0)?;
+        writeln!(file, "{}", std::process::id())?;
+        file.sync_all()?;
+        Ok(PidFile { path, _file: file })
+    }
+}
+
+impl Drop for PidFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+#[cfg(test)]
+mod acquire_tests {
+    use super::*;
+
+    #[test]
+    fn second_acquire_names_the_running_pid_and_stale_files_are_taken_over() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join(PIDFILE), "999999\n").expect("stale file");
+        let held = PidFile::acquire(dir.path(), "c").expect("a stale pidfile is taken over");
+        assert_eq!(running_pid(dir.path()), Some(std::process::id()));
+        let err = PidFile::acquire(dir.path(), "c")
+            .err()
+            .expect("second acquire fails");
+        assert!(
+            err.to_string()
+                .contains(&format!("pid {}", std::process::id())),
+            "{err}"
+        );
+        drop(held);
+        assert!(!dir.path().join(PIDFILE).exists());
+    }
+}

@@ -179,3 +179,150 @@ impl Drop for Child {
         let _ = self.0.wait();
     }
 }
+
+/// True while `pid` exists and is not a zombie.
+pub fn alive(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // The state is the field after the ")" that closes the command name.
+        Ok(stat) => {
+            stat.rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().next())
+                != Some("Z")
+        }
+        Err(_) => false,
+    }
+}
+
+/// Direct children of `pid` (Linux).
+pub fn children(pid: u32) -> Vec<u32> {
+    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .collect()
+}
+
+impl Env {
+    /// Set a top-level key of a config file (for settings without a flag).
+    pub fn set_config_key(&self, config: &str, key: &str, value: serde_json::Value) {
+        let path = self.config_file(config);
+        let mut json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).expect("read config"))
+                .expect("parse config");
+        json[key] = value;
+        std::fs::write(&path, serde_json::to_string_pretty(&json).expect("json"))
+            .expect("write config");
+    }
+
+    pub fn supervisor_pid(&self, config: &str) -> Option<u32> {
+        std::fs::read_to_string(self.home().join("run").join(config).join("supervisor.pid"))
+            .ok()?
+            .trim()
+            .parse()
+            .ok()
+    }
+}
+
+/// A started config: stopped when dropped (SIGKILL to the supervisor if a
+/// polite stop does not work), so a failing test leaves nothing running.
+pub struct Started<'a> {
+    pub env: &'a Env,
+    pub config: String,
+    pub proxy_port: u16,
+}
+
+impl<'a> Started<'a> {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.proxy_port)
+    }
+
+    pub fn status(&self) -> serde_json::Value {
+        self.env
+            .run(&["--config", &self.config, "--json", "status"])
+            .json()
+    }
+
+    pub fn model<'s>(status: &'s serde_json::Value, name: &str) -> &'s serde_json::Value {
+        status["models"]
+            .as_array()
+            .and_then(|ms| ms.iter().find(|m| m["name"] == name))
+            .unwrap_or(&serde_json::Value::Null)
+    }
+
+    /// Wait until `model` is in `state`; panics with the last status if not.
+    pub fn wait_state(
+        &self,
+        model: &str,
+        state: &str,
+        timeout: std::time::Duration,
+    ) -> serde_json::Value {
+        let mut last = serde_json::Value::Null;
+        let reached = wait_for(timeout, || {
+            last = self.status();
+            Self::model(&last, model)["state"] == state
+        });
+        assert!(reached, "model {model} never became {state}:\n{last:#}");
+        last
+    }
+}
+
+impl Drop for Started<'_> {
+    fn drop(&mut self) {
+        let _ = self
+            .env
+            .command(&["--config", &self.config, "stop", "--timeout", "2"])
+            .output();
+        if let Some(pid) = self.env.supervisor_pid(&self.config) {
+            if alive(pid) {
+                let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+            }
+        }
+    }
+}
+
+impl Env {
+    /// `init` a config with a free proxy port and fast health checks.
+    pub fn init_fast(&self, config: &str) -> u16 {
+        let port = free_port();
+        self.ok(&[
+            "--config",
+            config,
+            "init",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+        ]);
+        self.set_config_key(config, "health_interval_ms", serde_json::json!(100));
+        port
+    }
+
+    /// Add a mock model on a free port.
+    pub fn add_mock(&self, config: &str, name: &str, extra: &[&str]) {
+        let port = free_port().to_string();
+        let mut args = vec![
+            "--config",
+            config,
+            "add-model",
+            name,
+            "--engine",
+            "mock",
+            "--port",
+            &port,
+        ];
+        args.extend_from_slice(extra);
+        self.ok(&args);
+    }
+
+    /// `start` and require exit 0.
+    pub fn start(&self, config: &str, proxy_port: u16) -> Started<'_> {
+        let started = Started {
+            env: self,
+            config: config.to_string(),
+            proxy_port,
+        };
+        let run = self.run(&["--config", config, "start"]);
+        assert_eq!(run.code, 0, "start failed:\n{}{}", run.stdout, run.stderr);
+        started
+    }
+}

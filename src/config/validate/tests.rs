@@ -375,6 +375,8 @@ fn url_engine_needs_an_http_url_and_no_port_or_gpus() {
     only(&config(vec![a.clone()]), "remote", "url", "missing");
     a.url = Some("ftp://x".into());
     only(&config(vec![a.clone()]), "remote", "url", "not an http");
+    a.url = Some("https://10.0.0.5:8000".into());
+    only(&config(vec![a.clone()]), "remote", "url", "https");
     a.url = Some("http://10.0.0.5:8000".into());
     assert_eq!(run(&config(vec![a.clone()])), vec![]);
     a.port = Some(8001);
@@ -419,6 +421,21 @@ fn health_path_needs_a_slash_and_a_fitting_engine() {
     b.command = Some("srv --port {port}".into());
     b.health_path = Some("ping".into());
     only(&config(vec![b]), "b", "health_path", "start with '/'");
+}
+
+#[test]
+fn supervisor_timings_are_checked() {
+    let cfg = Config {
+        startup_timeout_s: 0,
+        health_interval_ms: 10,
+        unhealthy_after: 0,
+        ..Config::default()
+    };
+    let fields: Vec<&str> = run(&cfg).iter().map(|p| p.field).collect();
+    assert_eq!(
+        fields,
+        ["startup_timeout_s", "health_interval_ms", "unhealthy_after"]
+    );
 }
 
 #[test]

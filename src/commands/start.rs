@@ -1,0 +1,229 @@
+//! `start`: validate, launch the supervisor, wait for the models.
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::net::TcpListener;
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+
+use super::status::print_report;
+use super::Ctx;
+use crate::cli::StartArgs;
+use crate::config::validate::check;
+use crate::config::Config;
+use crate::control::api::StatusReport;
+use crate::control::client::{block_on, Client};
+use crate::error::{Exit, Failure};
+use crate::output::print_json;
+use crate::supervisor::daemonize;
+use crate::supervisor::pidfile::running_pid;
+use crate::supervisor::state::ModelState;
+
+/// How long the supervisor gets to open its control socket.
+const SOCKET_WAIT: Duration = Duration::from_secs(15);
+const POLL: Duration = Duration::from_millis(100);
+
+pub fn run(ctx: &Ctx, args: StartArgs) -> Result<Exit> {
+    let name = ctx.config_name()?;
+    if let Some(pid) = running_pid(&ctx.paths().run_dir(name)) {
+        return Err(Failure::runtime(format!("config '{name}' is already running (pid {pid})"))
+            .hint(format!("see it with 'vllm-mux --config {name} status'; apply config changes with 'vllm-mux --config {name} reload'"))
+            .into());
+    }
+    let config = ctx.store.load(name)?;
+    check(&config, ctx.paths())?;
+    check_ports(&config)?;
+    check_api_key(&config)?;
+    if config.models.iter().all(|m| !m.enabled) {
+        ctx.say("note: no enabled models; the proxy will answer 404 until you add one and reload");
+    }
+    if args.foreground {
+        return crate::supervisor::run(ctx.paths().clone(), name, true);
+    }
+    std::fs::create_dir_all(ctx.paths().run_dir(name)).map_err(|err| {
+        Failure::runtime(format!(
+            "cannot create {}: {err}",
+            ctx.paths().run_dir(name).display()
+        ))
+    })?;
+    let (mut child, out_path) = daemonize::spawn(ctx.paths(), name)?;
+    let client = Client::new(ctx.paths(), name)?;
+    let deadline = Instant::now() + SOCKET_WAIT;
+    let mut report = loop {
+        if let Ok(Ok(report)) = block_on(client.status()) {
+            break report;
+        }
+        if let Ok(Some(_)) = child.try_wait() {
+            let out = std::fs::read_to_string(&out_path).unwrap_or_default();
+            let why = out
+                .lines()
+                .rfind(|l| l.starts_with("error:"))
+                .unwrap_or("it exited at once")
+                .to_string();
+            return Err(Failure::runtime(format!(
+                "the supervisor of '{name}' did not start: {}",
+                why.trim_start_matches("error: ")
+            ))
+            .hint(format!("its output is in {}", out_path.display()))
+            .into());
+        }
+        if Instant::now() > deadline {
+            return Err(Failure::runtime(format!(
+                "the supervisor of '{name}' did not answer within {} s",
+                SOCKET_WAIT.as_secs()
+            ))
+            .hint(format!(
+                "see {} and 'vllm-mux logs proxy'",
+                out_path.display()
+            ))
+            .into());
+        }
+        std::thread::sleep(POLL);
+    };
+    let progress = !ctx.json && !ctx.quiet && std::io::stdout().is_terminal();
+    if args.no_wait {
+        ctx.say(format!(
+            "started config '{name}' (supervisor pid {}); follow it with 'vllm-mux status'",
+            report.proxy.pid
+        ));
+        return Ok(Exit::Success);
+    }
+    if progress {
+        println!("starting config '{name}': proxy on {}", report.proxy.url);
+    }
+    let timeout = args.timeout.map(Duration::from_secs);
+    report = wait_settled(&client, report, timeout, progress, None)?;
+    finish(ctx, &report, None)
+}
+
+/// Poll until every enabled model (or just `only`) is ready, failed or
+/// stopped; print one line per state change when `progress`.
+pub fn wait_settled(
+    client: &Client,
+    mut report: StatusReport,
+    timeout: Option<Duration>,
+    progress: bool,
+    only: Option<&str>,
+) -> Result<StatusReport> {
+    let started = Instant::now();
+    let mut seen: BTreeMap<String, ModelState> = BTreeMap::new();
+    loop {
+        let watched: Vec<_> = report
+            .models
+            .iter()
+            .filter(|m| only.is_none_or(|o| o == m.name))
+            .collect();
+        if progress {
+            for m in &watched {
+                if seen.get(&m.name) != Some(&m.state) {
+                    let extra = match (&m.state, &m.last_error) {
+                        (ModelState::Failed, Some(e)) => format!(": {e}"),
+                        (ModelState::Ready, _) => format!(
+                            " on port {} after {:.1} s",
+                            m.port.map_or("-".into(), |p| p.to_string()),
+                            started.elapsed().as_secs_f64()
+                        ),
+                        _ => String::new(),
+                    };
+                    println!("  {:<20} {}{extra}", m.name, m.state);
+                    seen.insert(m.name.clone(), m.state);
+                }
+            }
+        }
+        if watched.iter().all(|m| m.state.is_settled()) {
+            return Ok(report);
+        }
+        if timeout.is_some_and(|t| started.elapsed() > t) {
+            let waiting: Vec<&str> = watched
+                .iter()
+                .filter(|m| !m.state.is_settled())
+                .map(|m| m.name.as_str())
+                .collect();
+            return Err(Failure::runtime(format!(
+                "gave up waiting after {} s; still starting: {} (they keep starting in the background)",
+                started.elapsed().as_secs(),
+                waiting.join(", ")
+            ))
+            .hint("watch them with 'vllm-mux status --watch'")
+            .into());
+        }
+        std::thread::sleep(POLL);
+        report = block_on(client.status())??;
+    }
+}
+
+/// Print the final status; exit 1 when a watched model failed.
+pub fn finish(ctx: &Ctx, report: &StatusReport, only: Option<&str>) -> Result<Exit> {
+    if ctx.json {
+        print_json(report)?;
+    } else if !ctx.quiet {
+        println!();
+        print_report(report);
+    }
+    let failed: Vec<&str> = report
+        .models
+        .iter()
+        .filter(|m| only.is_none_or(|o| o == m.name) && m.state == ModelState::Failed)
+        .map(|m| m.name.as_str())
+        .collect();
+    if failed.is_empty() {
+        return Ok(Exit::Success);
+    }
+    Err(
+        Failure::runtime(format!("model(s) failed to start: {}", failed.join(", ")))
+            .hint(format!(
+                "see why with 'vllm-mux logs {}'; the proxy keeps serving the others",
+                failed[0]
+            ))
+            .into(),
+    )
+}
+
+/// The proxy port and every enabled launched model's port must be free.
+fn check_ports(config: &Config) -> Result<()> {
+    let mut problems = Vec::new();
+    if TcpListener::bind((config.host.as_str(), config.port)).is_err() {
+        problems.push(format!(
+            "port {} of the proxy ({}) is already in use on this machine",
+            config.port, config.host
+        ));
+    }
+    for m in config
+        .models
+        .iter()
+        .filter(|m| m.enabled && m.engine.launches_process())
+    {
+        if let Some(port) = m.port {
+            if !crate::config::ports::is_free_on_host(port) {
+                problems.push(format!(
+                    "model '{}': port: {port} is already in use on this machine",
+                    m.name
+                ));
+            }
+        }
+    }
+    let mut iter = problems.into_iter();
+    match iter.next() {
+        None => Ok(()),
+        Some(first) => Err(Failure::usage(first)
+            .with_more(iter.collect())
+            .hint("stop what holds the port (see 'ss -ltnp'), or pick another with 'vllm-mux edit-model NAME --port P'; nothing was started")
+            .into()),
+    }
+}
+
+fn check_api_key(config: &Config) -> Result<()> {
+    let Some(var) = &config.api_key_env else {
+        return Ok(());
+    };
+    if std::env::var(var)
+        .map(|v| v.trim().is_empty())
+        .unwrap_or(true)
+    {
+        return Err(Failure::usage(format!("api_key_env names ${var}, which is not set or empty in this environment"))
+            .hint(format!("export {var}=KEY (several keys: comma-separated) before 'vllm-mux start'; without it every client would be refused"))
+            .into());
+    }
+    Ok(())
+}

@@ -1,0 +1,36 @@
+//! `start-model MODEL`: start one stopped (or failed) model again.
+
+use std::io::IsTerminal;
+
+use anyhow::Result;
+
+use super::start::{finish, wait_settled};
+use super::Ctx;
+use crate::control::client::{block_on, Client};
+use crate::error::Exit;
+
+pub fn run(ctx: &Ctx, model: &str) -> Result<Exit> {
+    let name = ctx.config_name()?;
+    let client = Client::new(ctx.paths(), name)?;
+    block_on(client.start_model(model))??;
+    // The runner picks the command up asynchronously; wait for it to leave
+    // its settled state before waiting for it to settle again.
+    let mut report = block_on(client.status())??;
+    for _ in 0..50 {
+        let settled = report
+            .models
+            .iter()
+            .find(|m| m.name == model)
+            .is_none_or(|m| {
+                m.state.is_settled() && m.state != crate::supervisor::state::ModelState::Ready
+            });
+        if !settled {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        report = block_on(client.status())??;
+    }
+    let progress = !ctx.json && !ctx.quiet && std::io::stdout().is_terminal();
+    let report = wait_settled(&client, report, None, progress, Some(model))?;
+    finish(ctx, &report, Some(model))
+}

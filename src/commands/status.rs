@@ -1,0 +1,100 @@
+//! `status`: the proxy and every model, from the running supervisor.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use anyhow::Result;
+
+use super::Ctx;
+use crate::control::api::StatusReport;
+use crate::control::client::{block_on, Client};
+use crate::error::Exit;
+use crate::output::{join_or_dash, print_json, table};
+
+pub fn run(ctx: &Ctx, watch: bool) -> Result<Exit> {
+    let name = ctx.config_name()?;
+    let client = Client::new(ctx.paths(), name)?;
+    loop {
+        let report = block_on(client.status())??;
+        if watch && std::io::stdout().is_terminal() {
+            // Clear the screen and go home, like `watch`.
+            print!("\x1b[2J\x1b[H");
+        }
+        if ctx.json {
+            print_json(&report)?;
+        } else {
+            print_report(&report);
+        }
+        warn_on_version_mismatch(&report);
+        if !watch {
+            return Ok(Exit::Success);
+        }
+        std::thread::sleep(Duration::from_secs(2));
+    }
+}
+
+/// The status as people read it: a header, a table of models, GPUs.
+pub fn print_report(report: &StatusReport) {
+    let up = humantime::format_duration(Duration::from_secs(report.proxy.uptime_s));
+    println!(
+        "config {}  proxy {}  supervisor pid {}  up {up}",
+        report.config, report.proxy.url, report.proxy.pid
+    );
+    let mut t = table([
+        "MODEL",
+        "STATE",
+        "PORT",
+        "GPUS",
+        "PID",
+        "RESTARTS",
+        "REQUESTS",
+        "ERRORS",
+        "IN-FLIGHT",
+        "P50",
+        "LAST ERROR",
+    ]);
+    for m in &report.models {
+        t.add_row([
+            m.name.clone(),
+            m.state.to_string(),
+            m.port.map_or("-".into(), |p| p.to_string()),
+            join_or_dash(&m.gpu_ids),
+            m.pid.map_or("-".into(), |p| p.to_string()),
+            m.restarts.to_string(),
+            m.requests.to_string(),
+            m.errors.to_string(),
+            m.in_flight.to_string(),
+            m.p50_ms.map_or("-".into(), |p| format!("{p:.1} ms")),
+            m.last_error.clone().unwrap_or_default(),
+        ]);
+    }
+    println!("{t}");
+    for m in report.models.iter().filter(|m| !m.log_tail.is_empty()) {
+        println!("\nlast lines of {}'s log:", m.name);
+        for line in &m.log_tail {
+            println!("  {line}");
+        }
+    }
+    if !report.gpus.is_empty() {
+        let mut g = table(["GPU", "NAME", "MEMORY", "UTIL"]);
+        for gpu in &report.gpus {
+            g.add_row([
+                gpu.index.to_string(),
+                gpu.name.clone(),
+                format!("{} / {} MiB", gpu.memory_used_mib, gpu.memory_total_mib),
+                format!("{}%", gpu.utilization_percent),
+            ]);
+        }
+        println!("\n{g}");
+    }
+}
+
+fn warn_on_version_mismatch(report: &StatusReport) {
+    let ours = env!("CARGO_PKG_VERSION");
+    if report.version != ours {
+        eprintln!(
+            "warning: the running supervisor is version {}, this vllm-mux is {ours}; restart it to upgrade (vllm-mux stop && vllm-mux start)",
+            report.version
+        );
+    }
+}

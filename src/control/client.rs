@@ -1,0 +1,127 @@
+//! The CLI's side of the control API: HTTP over the config's Unix socket.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Result;
+use serde::de::DeserializeOwned;
+
+use super::api::{self, ActionReply, ApiError, StatusReport};
+use crate::config::Paths;
+use crate::error::Failure;
+use crate::supervisor::reload::ReloadSummary;
+use crate::supervisor::serve::SOCKET;
+
+pub struct Client {
+    http: reqwest::Client,
+    config: String,
+    socket: PathBuf,
+}
+
+impl Client {
+    pub fn new(paths: &Paths, config: &str) -> Result<Self> {
+        let socket = paths.run_dir(config).join(SOCKET);
+        let http = reqwest::Client::builder()
+            .unix_socket(socket.clone())
+            .build()
+            .map_err(|err| Failure::runtime(format!("cannot build the control client: {err}")))?;
+        Ok(Client {
+            http,
+            config: config.to_string(),
+            socket,
+        })
+    }
+
+    fn url(path: &str) -> String {
+        format!("http://vllm-mux{path}")
+    }
+
+    pub fn not_running(&self) -> Failure {
+        Failure::not_running(format!("config '{}' is not running", self.config)).hint(format!(
+            "start it with 'vllm-mux --config {} start'",
+            self.config
+        ))
+    }
+
+    async fn send<T: DeserializeOwned>(&self, request: reqwest::RequestBuilder) -> Result<T> {
+        let response = request.send().await.map_err(|err| {
+            if err.is_connect() {
+                self.not_running()
+            } else {
+                Failure::runtime(format!(
+                    "the supervisor did not answer on {}: {err}",
+                    self.socket.display()
+                ))
+            }
+        })?;
+        let status = response.status();
+        if status.is_success() {
+            return response.json::<T>().await.map_err(|err| {
+                Failure::runtime(format!(
+                    "the supervisor sent an answer this vllm-mux cannot read: {err}"
+                ))
+                .into()
+            });
+        }
+        let body: ApiError = response.json().await.unwrap_or(ApiError {
+            error: format!("the supervisor answered {status}"),
+            hint: None,
+        });
+        let mut lines = body.error.lines().map(str::to_string);
+        let first = lines.next().unwrap_or_default();
+        let mut failure = if status == reqwest::StatusCode::UNPROCESSABLE_ENTITY
+            || status == reqwest::StatusCode::NOT_FOUND
+        {
+            Failure::usage(first)
+        } else {
+            Failure::runtime(first)
+        };
+        failure = failure.with_more(lines.collect());
+        failure.hint = body.hint;
+        Err(failure.into())
+    }
+
+    pub async fn status(&self) -> Result<StatusReport> {
+        self.send(
+            self.http
+                .get(Self::url(api::STATUS))
+                .timeout(Duration::from_secs(10)),
+        )
+        .await
+    }
+
+    pub async fn shutdown(&self, timeout: Duration) -> Result<ActionReply> {
+        let url = format!("{}?timeout={}", Self::url(api::SHUTDOWN), timeout.as_secs());
+        self.send(self.http.post(url)).await
+    }
+
+    pub async fn stop_model(&self, name: &str, timeout: Duration) -> Result<ActionReply> {
+        let url = format!(
+            "{}?timeout={}",
+            Self::url(&api::model_path(api::MODEL_STOP, name)),
+            timeout.as_secs()
+        );
+        self.send(self.http.post(url)).await
+    }
+
+    pub async fn start_model(&self, name: &str) -> Result<ActionReply> {
+        self.send(
+            self.http
+                .post(Self::url(&api::model_path(api::MODEL_START, name))),
+        )
+        .await
+    }
+
+    pub async fn reload(&self) -> Result<ReloadSummary> {
+        self.send(self.http.post(Self::url(api::RELOAD))).await
+    }
+}
+
+/// Run a future on a small runtime of the CLI's own.
+pub fn block_on<F: std::future::Future>(future: F) -> Result<F::Output> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|err| Failure::runtime(format!("cannot start the async runtime: {err}")))?;
+    Ok(runtime.block_on(future))
+}

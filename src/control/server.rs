@@ -1,0 +1,138 @@
+//! The control API's handlers, served on the config's Unix socket.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use tokio::sync::watch;
+
+use super::api::{self, ActionReply, ApiError};
+use crate::error::Failure;
+use crate::gpu::Inventory;
+use crate::supervisor::registry::Registry;
+use crate::supervisor::runner::Command;
+use crate::supervisor::serve::{Launcher, DEFAULT_STOP_TIMEOUT};
+
+#[derive(Clone)]
+pub struct ControlState {
+    reg: Arc<Registry>,
+    launcher: Launcher,
+    shutdown: watch::Sender<Option<Duration>>,
+    gpus: Arc<Inventory>,
+    /// One reload at a time.
+    reloading: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl ControlState {
+    pub fn new(
+        reg: Arc<Registry>,
+        launcher: Launcher,
+        shutdown: watch::Sender<Option<Duration>>,
+        gpus: Inventory,
+    ) -> Self {
+        ControlState {
+            reg,
+            launcher,
+            shutdown,
+            gpus: Arc::new(gpus),
+            reloading: Arc::new(tokio::sync::Mutex::new(())),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct TimeoutQuery {
+    timeout: Option<u64>,
+}
+
+impl TimeoutQuery {
+    fn get(&self) -> Duration {
+        self.timeout
+            .map_or(DEFAULT_STOP_TIMEOUT, Duration::from_secs)
+    }
+}
+
+pub fn router(state: ControlState) -> Router {
+    Router::new()
+        .route(api::STATUS, get(status))
+        .route(api::SHUTDOWN, post(shutdown))
+        .route(api::RELOAD, post(reload))
+        .route(api::MODEL_STOP, post(stop_model))
+        .route(api::MODEL_START, post(start_model))
+        .with_state(state)
+}
+
+fn reply(message: String) -> Response {
+    Json(ActionReply { ok: true, message }).into_response()
+}
+
+fn error(status: StatusCode, error: String, hint: Option<String>) -> Response {
+    (status, Json(ApiError { error, hint })).into_response()
+}
+
+fn unknown(state: &ControlState, name: &str) -> Response {
+    error(
+        StatusCode::NOT_FOUND,
+        format!("the running config has no model '{name}'"),
+        Some(format!("its models: {}", state.reg.names().join(", "))),
+    )
+}
+
+async fn status(State(state): State<ControlState>) -> Response {
+    Json(state.reg.report(&state.gpus)).into_response()
+}
+
+/// Answer first, then shut down (the CLI waits for the pidfile to be released).
+async fn shutdown(State(state): State<ControlState>, Query(q): Query<TimeoutQuery>) -> Response {
+    let _ = state.shutdown.send(Some(q.get()));
+    reply("shutting down".into())
+}
+
+async fn stop_model(
+    State(state): State<ControlState>,
+    Path(name): Path<String>,
+    Query(q): Query<TimeoutQuery>,
+) -> Response {
+    let (done, wait) = tokio::sync::oneshot::channel();
+    if !state.reg.send(
+        &name,
+        Command::Stop {
+            timeout: q.get(),
+            done: Some(done),
+        },
+    ) {
+        return unknown(&state, &name);
+    }
+    let _ = wait.await;
+    reply(format!("stopped model '{name}'"))
+}
+
+async fn start_model(State(state): State<ControlState>, Path(name): Path<String>) -> Response {
+    if !state.reg.send(&name, Command::Start) {
+        return unknown(&state, &name);
+    }
+    reply(format!("starting model '{name}'"))
+}
+
+async fn reload(State(state): State<ControlState>, Query(q): Query<TimeoutQuery>) -> Response {
+    let _one_at_a_time = state.reloading.lock().await;
+    match crate::supervisor::reload::apply(&state.reg, &state.launcher, q.get()).await {
+        Ok(summary) => Json(summary).into_response(),
+        Err(err) => match err.downcast_ref::<Failure>() {
+            Some(f) => {
+                let mut message = f.message.clone();
+                for more in &f.more {
+                    message.push('\n');
+                    message.push_str(more);
+                }
+                error(StatusCode::UNPROCESSABLE_ENTITY, message, f.hint.clone())
+            }
+            None => error(StatusCode::INTERNAL_SERVER_ERROR, format!("{err:#}"), None),
+        },
+    }
+}

@@ -1,0 +1,99 @@
+//! Every error the proxy answers, in OpenAI's envelope:
+//! `{"error": {"message", "type", "code"}}`. A client's mistake is a 4xx,
+//! never a 500; a backend's failure is 502/503/504, never a 200.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProxyError {
+    InvalidJson(String),
+    MissingModel,
+    UnknownModel { model: String, known: Vec<String> },
+    NotReady { model: String, state: String },
+    Unauthorized,
+    TooLarge { limit: usize },
+    UnknownPath(String),
+    BackendFailed { model: String, detail: String },
+    BackendTimeout { model: String },
+}
+
+impl ProxyError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ProxyError::InvalidJson(_) | ProxyError::MissingModel => StatusCode::BAD_REQUEST,
+            ProxyError::UnknownModel { .. } | ProxyError::UnknownPath(_) => StatusCode::NOT_FOUND,
+            ProxyError::NotReady { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ProxyError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ProxyError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ProxyError::BackendFailed { .. } => StatusCode::BAD_GATEWAY,
+            ProxyError::BackendTimeout { .. } => StatusCode::GATEWAY_TIMEOUT,
+        }
+    }
+
+    fn kind_and_code(&self) -> (&'static str, &'static str) {
+        match self {
+            ProxyError::InvalidJson(_) => ("invalid_request_error", "invalid_json"),
+            ProxyError::MissingModel => ("invalid_request_error", "missing_model"),
+            ProxyError::UnknownModel { .. } => ("invalid_request_error", "model_not_found"),
+            ProxyError::UnknownPath(_) => ("invalid_request_error", "unknown_url"),
+            ProxyError::NotReady { .. } => ("service_unavailable", "model_not_ready"),
+            ProxyError::Unauthorized => ("authentication_error", "invalid_api_key"),
+            ProxyError::TooLarge { .. } => ("invalid_request_error", "body_too_large"),
+            ProxyError::BackendFailed { .. } => ("bad_gateway", "backend_error"),
+            ProxyError::BackendTimeout { .. } => ("timeout", "backend_timeout"),
+        }
+    }
+
+    pub fn message(&self) -> String {
+        match self {
+            ProxyError::InvalidJson(detail) => {
+                format!("the request body is not valid JSON: {detail}")
+            }
+            ProxyError::MissingModel => "the request body has no \"model\" string".into(),
+            ProxyError::UnknownModel { model, known } => {
+                format!(
+                    "model '{model}' is not served here; known models: {}",
+                    known.join(", ")
+                )
+            }
+            ProxyError::UnknownPath(path) => format!("no route for {path}"),
+            ProxyError::NotReady { model, state } => {
+                format!("model '{model}' is {state}; retry later")
+            }
+            ProxyError::Unauthorized => {
+                "missing or wrong API key: send 'Authorization: Bearer KEY'".into()
+            }
+            ProxyError::TooLarge { limit } => {
+                format!("the request body is larger than {limit} bytes")
+            }
+            ProxyError::BackendFailed { model, detail } => {
+                format!("model '{model}' failed to answer: {detail}")
+            }
+            ProxyError::BackendTimeout { model } => {
+                format!("model '{model}' did not answer in time")
+            }
+        }
+    }
+}
+
+impl IntoResponse for ProxyError {
+    fn into_response(self) -> Response {
+        let (kind, code) = self.kind_and_code();
+        let body = json!({"error": {"message": self.message(), "type": kind, "code": code}});
+        let mut response = (self.status(), Json(body)).into_response();
+        if let ProxyError::NotReady { .. } = self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        }
+        if let ProxyError::Unauthorized = self {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}

@@ -1,0 +1,136 @@
+//! The OpenAI-compatible proxy: routes each request by its `model` to a
+//! ready backend and streams the answer back as it comes.
+
+mod error;
+mod forward;
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{json, Value};
+
+pub use error::ProxyError;
+
+use crate::config::Config;
+use crate::supervisor::registry::Registry;
+
+/// Largest request body accepted (embedding batches and images are big).
+pub const MAX_BODY: usize = 64 * 1024 * 1024;
+
+#[derive(Clone)]
+pub struct ProxyState {
+    reg: Arc<Registry>,
+    http: reqwest::Client,
+    /// Accepted keys; `None` when the config names no `api_key_env`.
+    keys: Option<Arc<Vec<String>>>,
+    max_body: usize,
+}
+
+impl ProxyState {
+    /// `keys` comes from the variable `config.api_key_env` names
+    /// (comma-separated for several keys); read by the caller.
+    pub fn new(reg: Arc<Registry>, http: reqwest::Client, config: &Config) -> Self {
+        let keys = config.api_key_env.as_ref().map(|var| {
+            let value = std::env::var(var).unwrap_or_default();
+            Arc::new(
+                value
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|k| !k.is_empty())
+                    .map(str::to_string)
+                    .collect(),
+            )
+        });
+        ProxyState {
+            reg,
+            http,
+            keys,
+            max_body: MAX_BODY,
+        }
+    }
+
+    /// Constant-time check of `Authorization: Bearer KEY`.
+    fn authorized(&self, headers: &HeaderMap) -> bool {
+        let Some(keys) = &self.keys else {
+            return true;
+        };
+        let Some(given) = headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+        else {
+            return false;
+        };
+        // Check every key, so the time taken does not tell which one is close.
+        keys.iter().fold(false, |found, key| {
+            found | constant_time_eq(given.as_bytes(), key.as_bytes())
+        })
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+pub fn app(state: ProxyState) -> Router {
+    Router::new()
+        .route("/health", get(health))
+        .route("/v1/models", get(models))
+        .route("/v1/{*rest}", post(forward::forward))
+        .fallback(unknown_path)
+        .with_state(state)
+}
+
+async fn health(State(state): State<ProxyState>) -> Response {
+    let mut any_ready = false;
+    let mut models = serde_json::Map::new();
+    for name in state.reg.names() {
+        if let Some(s) = state.reg.state(&name) {
+            any_ready |= s.takes_traffic();
+            models.insert(name, Value::String(s.to_string()));
+        }
+    }
+    let status = if any_ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let word = if any_ready { "ok" } else { "unavailable" };
+    (status, Json(json!({"status": word, "models": models}))).into_response()
+}
+
+async fn models(State(state): State<ProxyState>, headers: HeaderMap) -> Response {
+    if !state.authorized(&headers) {
+        return ProxyError::Unauthorized.into_response();
+    }
+    let data: Vec<Value> = state
+        .reg
+        .served_names()
+        .into_iter()
+        .map(|(id, root)| json!({"id": id, "object": "model", "created": 0, "owned_by": "vllm-mux", "root": root}))
+        .collect();
+    Json(json!({"object": "list", "data": data})).into_response()
+}
+
+async fn unknown_path(uri: Uri) -> ProxyError {
+    ProxyError::UnknownPath(uri.path().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn constant_time_eq_compares_whole_keys() {
+        assert!(constant_time_eq(b"secret", b"secret"));
+        assert!(!constant_time_eq(b"secret", b"secreT"));
+        assert!(!constant_time_eq(b"secret", b"secret2"));
+    }
+}

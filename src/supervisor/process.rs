@@ -1,0 +1,112 @@
+//! Starting an engine under its guard and stopping its process group.
+
+use std::path::Path;
+use std::process::{ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+use tokio::process::{Child, ChildStdin};
+
+use super::logfile::LogFile;
+use super::registry::stamp;
+use crate::engine::ProcessSpec;
+
+/// A running engine: the guard process (leader of the engine's group).
+pub struct Running {
+    pub child: Child,
+    pub pid: u32,
+    /// The write end of the guard's lifeline; closing it kills the group.
+    _lifeline: Option<ChildStdin>,
+}
+
+/// Start `spec` under `vllm-mux guard` in a new process group, its output
+/// going line by line into `log`. Must be called from an async task (a
+/// runtime worker thread), because PDEATHSIG follows the spawning thread.
+pub fn spawn(
+    spec: &ProcessSpec,
+    vllm_mux: &Path,
+    log: &Arc<Mutex<LogFile>>,
+) -> std::io::Result<Running> {
+    let mut command = tokio::process::Command::new(vllm_mux);
+    command
+        .arg("guard")
+        .arg("--")
+        .arg(&spec.program)
+        .args(&spec.args)
+        .envs(&spec.env)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0);
+    // SAFETY: prctl is async-signal-safe and touches no memory of ours.
+    unsafe {
+        command.pre_exec(|| {
+            rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::TERM))
+                .map_err(std::io::Error::from)
+        });
+    }
+    let mut child = command.spawn()?;
+    let pid = child
+        .id()
+        .ok_or_else(|| std::io::Error::other("the engine exited before it could be watched"))?;
+    if let Some(out) = child.stdout.take() {
+        tokio::spawn(copy_lines(out, Arc::clone(log)));
+    }
+    if let Some(err) = child.stderr.take() {
+        tokio::spawn(copy_lines(err, Arc::clone(log)));
+    }
+    let lifeline = child.stdin.take();
+    Ok(Running {
+        child,
+        pid,
+        _lifeline: lifeline,
+    })
+}
+
+async fn copy_lines(stream: impl AsyncRead + Unpin, log: Arc<Mutex<LogFile>>) {
+    let mut lines = BufReader::new(stream).lines();
+    while let Ok(Some(line)) = lines.next_line().await {
+        let mut log = log.lock().unwrap_or_else(|p| p.into_inner());
+        let _ = log.write_line(&format!("{} {line}", stamp()));
+    }
+}
+
+/// SIGTERM to the group, up to `timeout` to exit, then SIGKILL.
+/// Returns how it ended and whether SIGKILL was needed.
+pub async fn stop(running: &mut Running, timeout: Duration) -> (Option<ExitStatus>, bool) {
+    let group = rustix::process::Pid::from_raw(running.pid as i32);
+    if let Some(group) = group {
+        let _ = rustix::process::kill_process_group(group, rustix::process::Signal::TERM);
+    }
+    if let Ok(status) = tokio::time::timeout(timeout, running.child.wait()).await {
+        kill_group(running.pid);
+        return (status.ok(), false);
+    }
+    kill_group(running.pid);
+    (running.child.wait().await.ok(), true)
+}
+
+/// SIGKILL whatever is left in the group (an engine's stray workers).
+pub fn kill_group(pid: u32) {
+    if let Some(group) = rustix::process::Pid::from_raw(pid as i32) {
+        let _ = rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
+    }
+}
+
+/// "exited with code 1", "killed by signal 9".
+pub fn describe(status: Option<ExitStatus>) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    match status {
+        Some(s) => match (s.code(), s.signal()) {
+            (Some(code), _) if code == i32::from(super::guard::CANNOT_RUN) => {
+                "could not be run (see its log)".to_string()
+            }
+            (Some(code), _) if code > 128 => format!("killed by signal {}", code - 128),
+            (Some(code), _) => format!("exited with code {code}"),
+            (None, Some(sig)) => format!("killed by signal {sig}"),
+            _ => "exited".to_string(),
+        },
+        None => "exited (status unknown)".to_string(),
+    }
+}

@@ -1,0 +1,277 @@
+//! What the supervisor knows about its models, shared by the runners, the
+//! proxy and the control API. Every state change goes through
+//! [`Registry::set_state`], which checks it and logs it with a timestamp.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+use tokio::sync::{mpsc, watch};
+
+use super::logfile::{LogFile, DEFAULT_KEEP, DEFAULT_MAX_BYTES};
+use super::runner::Command;
+use super::state::ModelState;
+use super::stats::ModelStats;
+use crate::config::{Config, ModelConfig, Paths};
+use crate::control::api::{ModelStatus, ProxyStatus, StatusReport};
+use crate::engine::Launch;
+use crate::gpu::Inventory;
+
+/// One model as the supervisor runs it.
+pub struct Entry {
+    pub config: ModelConfig,
+    pub launch: Launch,
+    pub state: watch::Sender<ModelState>,
+    pub pid: Option<u32>,
+    pub restarts: u32,
+    pub last_error: Option<String>,
+    pub log: Arc<Mutex<LogFile>>,
+    pub stats: Arc<ModelStats>,
+    pub commands: mpsc::UnboundedSender<Command>,
+}
+
+pub struct Registry {
+    pub config_name: String,
+    pub paths: Paths,
+    pub started: Instant,
+    pub proxy_url: String,
+    config: Mutex<Config>,
+    models: Mutex<BTreeMap<String, Entry>>,
+    proxy_log: Mutex<LogFile>,
+    /// `start --foreground`: also print log lines on stdout.
+    echo: bool,
+}
+
+/// Where a request for `model` goes.
+#[derive(Debug, Clone)]
+pub struct Route {
+    pub model: String,
+    /// The `model` value the backend expects, when it differs from the request's.
+    pub rewrite_to: Option<String>,
+    pub base_url: String,
+    pub state: ModelState,
+    pub stats: Arc<ModelStats>,
+}
+
+/// `[2026-11-25T21:30:00.123Z]`
+pub fn stamp() -> String {
+    humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string()
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding the lock must not take the supervisor down with it.
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Registry {
+    pub fn new(
+        config_name: &str,
+        paths: Paths,
+        config: Config,
+        echo: bool,
+    ) -> std::io::Result<Self> {
+        let proxy_log = LogFile::open(
+            &paths.logs_dir(config_name).join("proxy.log"),
+            DEFAULT_MAX_BYTES,
+            DEFAULT_KEEP,
+        )?;
+        Ok(Registry {
+            config_name: config_name.to_string(),
+            proxy_url: format!("http://{}:{}", config.host, config.port),
+            paths,
+            started: Instant::now(),
+            config: Mutex::new(config),
+            models: Mutex::new(BTreeMap::new()),
+            proxy_log: Mutex::new(proxy_log),
+            echo,
+        })
+    }
+
+    pub fn config(&self) -> Config {
+        lock(&self.config).clone()
+    }
+
+    pub fn set_config(&self, config: Config) {
+        *lock(&self.config) = config;
+    }
+
+    /// A timestamped line in proxy.log.
+    pub fn log(&self, line: &str) {
+        let line = format!("{} {line}", stamp());
+        if self.echo {
+            println!("{line}");
+        }
+        if let Err(err) = lock(&self.proxy_log).write_line(&line) {
+            eprintln!("{line} (cannot write proxy.log: {err})");
+        }
+    }
+
+    /// A timestamped line in the model's log (and proxy.log when `also_proxy`).
+    pub fn model_log(&self, name: &str, line: &str) {
+        let log = lock(&self.models).get(name).map(|e| Arc::clone(&e.log));
+        if let Some(log) = log {
+            let _ = lock(&log).write_line(&format!("{} vllm-mux: {line}", stamp()));
+        }
+    }
+
+    pub fn open_model_log(&self, name: &str) -> std::io::Result<Arc<Mutex<LogFile>>> {
+        let path = self
+            .paths
+            .logs_dir(&self.config_name)
+            .join(format!("{name}.log"));
+        Ok(Arc::new(Mutex::new(LogFile::open(
+            &path,
+            DEFAULT_MAX_BYTES,
+            DEFAULT_KEEP,
+        )?)))
+    }
+
+    pub fn insert(&self, entry: Entry) {
+        lock(&self.models).insert(entry.config.name.clone(), entry);
+    }
+
+    pub fn remove(&self, name: &str) -> Option<Entry> {
+        lock(&self.models).remove(name)
+    }
+
+    pub fn names(&self) -> Vec<String> {
+        lock(&self.models).keys().cloned().collect()
+    }
+
+    /// Run `f` on a model's entry, if it exists.
+    pub fn with<R>(&self, name: &str, f: impl FnOnce(&mut Entry) -> R) -> Option<R> {
+        lock(&self.models).get_mut(name).map(f)
+    }
+
+    pub fn state(&self, name: &str) -> Option<ModelState> {
+        self.with(name, |e| *e.state.borrow())
+    }
+
+    pub fn subscribe(&self, name: &str) -> Option<watch::Receiver<ModelState>> {
+        self.with(name, |e| e.state.subscribe())
+    }
+
+    pub fn send(&self, name: &str, command: Command) -> bool {
+        self.with(name, |e| e.commands.send(command).is_ok())
+            .unwrap_or(false)
+    }
+
+    /// Change a model's state if the change is allowed; log it either way.
+    pub fn set_state(&self, name: &str, next: ModelState, detail: &str) {
+        let changed = self.with(name, |e| {
+            let current = *e.state.borrow();
+            if current == next {
+                return None;
+            }
+            if !current.can_become(next) {
+                return Some(Err(current));
+            }
+            e.state.send_replace(next);
+            Some(Ok(current))
+        });
+        let suffix = if detail.is_empty() {
+            String::new()
+        } else {
+            format!(" ({detail})")
+        };
+        match changed.flatten() {
+            Some(Ok(from)) => {
+                self.log(&format!("model '{name}': {from} → {next}{suffix}"));
+                self.model_log(name, &format!("{from} → {next}{suffix}"));
+            }
+            Some(Err(from)) => self.log(&format!(
+                "model '{name}': refused impossible change {from} → {next}{suffix}"
+            )),
+            None => {}
+        }
+    }
+
+    /// Resolve what a client sent as `model`: a name, an alias or a LoRA name.
+    pub fn route(&self, requested: &str) -> Option<Route> {
+        let models = lock(&self.models);
+        models.values().find_map(|e| {
+            let c = &e.config;
+            let rewrite_to =
+                if c.name == requested || c.lora_adapters.iter().any(|l| l.name == requested) {
+                    None
+                } else if c.aliases.iter().any(|a| a == requested) {
+                    Some(c.name.clone())
+                } else {
+                    return None;
+                };
+            Some(Route {
+                model: c.name.clone(),
+                rewrite_to,
+                base_url: e.launch.base_url().to_string(),
+                state: *e.state.borrow(),
+                stats: Arc::clone(&e.stats),
+            })
+        })
+    }
+
+    /// Every name clients may send, with the model behind it.
+    pub fn served_names(&self) -> Vec<(String, String)> {
+        let models = lock(&self.models);
+        let mut names = Vec::new();
+        for e in models.values() {
+            let c = &e.config;
+            names.push((c.name.clone(), c.name.clone()));
+            names.extend(c.aliases.iter().map(|a| (a.clone(), c.name.clone())));
+            names.extend(
+                c.lora_adapters
+                    .iter()
+                    .map(|l| (l.name.clone(), c.name.clone())),
+            );
+        }
+        names
+    }
+
+    pub fn report(&self, gpus: &Inventory) -> StatusReport {
+        let models = lock(&self.models);
+        let config = lock(&self.config);
+        let order: Vec<&str> = config.models.iter().map(|m| m.name.as_str()).collect();
+        let mut statuses: Vec<ModelStatus> = models
+            .values()
+            .map(|e| {
+                let state = *e.state.borrow();
+                ModelStatus {
+                    name: e.config.name.clone(),
+                    state,
+                    port: e.config.port,
+                    pid: e.pid,
+                    gpu_ids: e.config.gpu_ids.clone(),
+                    restarts: e.restarts,
+                    requests: e.stats.requests.load(std::sync::atomic::Ordering::Relaxed),
+                    errors: e.stats.errors.load(std::sync::atomic::Ordering::Relaxed),
+                    in_flight: e.stats.in_flight.load(std::sync::atomic::Ordering::Relaxed),
+                    p50_ms: e.stats.p50_ms(),
+                    last_error: e.last_error.clone(),
+                    log_tail: if state == ModelState::Failed {
+                        lock(&e.log).tail()
+                    } else {
+                        Vec::new()
+                    },
+                }
+            })
+            .collect();
+        statuses.sort_by_key(|m| {
+            order
+                .iter()
+                .position(|n| *n == m.name)
+                .unwrap_or(usize::MAX)
+        });
+        StatusReport {
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            config: self.config_name.clone(),
+            proxy: ProxyStatus {
+                url: self.proxy_url.clone(),
+                pid: std::process::id(),
+                uptime_s: self.started.elapsed().as_secs(),
+            },
+            models: statuses,
+            gpus: gpus.gpus().to_vec(),
+        }
+    }
+}

@@ -1,0 +1,104 @@
+//! `reload`: apply the saved config to the running supervisor. Added models
+//! start, removed ones stop, changed ones restart, the rest are untouched.
+//! An invalid config changes nothing.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Result;
+use serde::{Deserialize, Serialize};
+
+use super::registry::Registry;
+use super::runner::Command;
+use super::serve::Launcher;
+use crate::config::profiles::Profiles;
+use crate::config::validate::check;
+use crate::config::Store;
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ReloadSummary {
+    pub added: Vec<String>,
+    pub removed: Vec<String>,
+    pub restarted: Vec<String>,
+    pub unchanged: Vec<String>,
+    /// Proxy settings that changed but need a restart of the supervisor.
+    pub needs_restart: Vec<String>,
+}
+
+pub async fn apply(
+    reg: &Arc<Registry>,
+    launcher: &Launcher,
+    stop_timeout: Duration,
+) -> Result<ReloadSummary> {
+    let new = Store::new(reg.paths.clone()).load(&reg.config_name)?;
+    check(&new, &reg.paths)?;
+    let old = reg.config();
+    let mut summary = ReloadSummary::default();
+    for (field, changed) in [
+        ("host", old.host != new.host),
+        ("port", old.port != new.port),
+        ("enable_cors", old.enable_cors != new.enable_cors),
+        ("enable_metrics", old.enable_metrics != new.enable_metrics),
+        ("log_requests", old.log_requests != new.log_requests),
+        ("api_key_env", old.api_key_env != new.api_key_env),
+    ] {
+        if changed {
+            summary.needs_restart.push(field.to_string());
+        }
+    }
+    // Profiles may have changed too: a changed profile restarts its models.
+    let launcher = Launcher {
+        profiles: Arc::new(Profiles::load(&reg.paths)?),
+        ..launcher.clone()
+    };
+    for model in &old.models {
+        match new.model(&model.name) {
+            None => {
+                stop(reg, &model.name, stop_timeout).await;
+                reg.remove(&model.name);
+                summary.removed.push(model.name.clone());
+            }
+            Some(updated) => {
+                let same_launch = crate::engine::plan(updated, &launcher.profiles, &launcher.exes)
+                    .ok()
+                    == reg.with(&model.name, |e| e.launch.clone());
+                if updated == model && same_launch {
+                    summary.unchanged.push(model.name.clone());
+                } else {
+                    stop(reg, &model.name, stop_timeout).await;
+                    reg.remove(&model.name);
+                    launcher.add(reg, updated)?;
+                    summary.restarted.push(model.name.clone());
+                }
+            }
+        }
+    }
+    for model in new.models.iter().filter(|m| old.model(&m.name).is_none()) {
+        launcher.add(reg, model)?;
+        summary.added.push(model.name.clone());
+    }
+    for name in summary.added.iter().chain(&summary.restarted) {
+        if new.model(name).is_some_and(|m| m.enabled) {
+            reg.send(name, Command::Start);
+        }
+    }
+    reg.set_config(new);
+    reg.log(&format!(
+        "reload: added {:?}, removed {:?}, restarted {:?}, unchanged {:?}",
+        summary.added, summary.removed, summary.restarted, summary.unchanged
+    ));
+    Ok(summary)
+}
+
+async fn stop(reg: &Arc<Registry>, name: &str, timeout: Duration) {
+    let (done, wait) = tokio::sync::oneshot::channel();
+    if reg.send(
+        name,
+        Command::Stop {
+            timeout,
+            done: Some(done),
+        },
+    ) {
+        let _ = tokio::time::timeout(timeout + Duration::from_secs(5), wait).await;
+    }
+}

@@ -1,0 +1,296 @@
+//! One model's life, as a task: start on command, wait for health, watch it,
+//! restart it after a crash with backoff, stop it on command.
+//!
+//! An engine that exits before it was ever ready in this start is `failed`
+//! at once (a wrong path or flag will not fix itself); one that crashes
+//! after it was ready is restarted with backoff until the restart policy
+//! gives up.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::{mpsc, oneshot};
+
+use super::process::{self, Running};
+use super::registry::Registry;
+use super::restart::{Decision, RestartPolicy, RestartTracker};
+use super::state::ModelState;
+use crate::engine::Launch;
+
+/// What a runner can be asked to do.
+#[derive(Debug)]
+pub enum Command {
+    Start,
+    Stop {
+        timeout: Duration,
+        done: Option<oneshot::Sender<()>>,
+    },
+}
+
+/// Health polling while a model starts: often, so `start` returns soon.
+const STARTUP_POLL: Duration = Duration::from_millis(100);
+const HEALTH_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long to wait for a timed-out engine to exit before SIGKILL.
+const GIVE_UP_GRACE: Duration = Duration::from_secs(5);
+
+pub struct Runner {
+    pub reg: Arc<Registry>,
+    pub name: String,
+    pub launch: Launch,
+    pub vllm_mux: PathBuf,
+    pub http: reqwest::Client,
+}
+
+/// How waiting for something ended.
+enum Outcome {
+    Ready,
+    Exited(Option<std::process::ExitStatus>),
+    TimedOut,
+    Stop(Duration, Option<oneshot::Sender<()>>),
+}
+
+impl Runner {
+    pub async fn run(self, mut commands: mpsc::UnboundedReceiver<Command>) {
+        while let Some(command) = commands.recv().await {
+            match command {
+                Command::Start => self.serve(&mut commands).await,
+                Command::Stop { done, .. } => {
+                    if self.reg.state(&self.name) == Some(ModelState::Pending) {
+                        self.reg.set_state(
+                            &self.name,
+                            ModelState::Stopped,
+                            "stopped before it started",
+                        );
+                    }
+                    reply(done);
+                }
+            }
+        }
+    }
+
+    /// From a start command until the model is stopped or failed.
+    async fn serve(&self, commands: &mut mpsc::UnboundedReceiver<Command>) {
+        let mut tracker = RestartTracker::new(RestartPolicy::default());
+        self.reg.with(&self.name, |e| e.last_error = None);
+        let mut ever_ready = false;
+        loop {
+            self.reg.set_state(&self.name, ModelState::Starting, "");
+            let mut running = match self.spawn() {
+                Ok(running) => running,
+                Err(err) => {
+                    self.fail(format!("cannot start: {err}"));
+                    return;
+                }
+            };
+            let started = Instant::now();
+            let deadline = started + Duration::from_secs(self.reg.config().startup_timeout_s);
+            let outcome = self.wait_ready(running.as_mut(), deadline, commands).await;
+            let exit = match outcome {
+                Outcome::Ready => {
+                    ever_ready = true;
+                    tracker.on_ready();
+                    let took = format!("{:.1} s", started.elapsed().as_secs_f64());
+                    self.reg.set_state(&self.name, ModelState::Ready, &took);
+                    match self.watch(running.as_mut(), commands).await {
+                        Outcome::Stop(timeout, done) => {
+                            return self.stop(running, timeout, done).await
+                        }
+                        Outcome::Exited(status) => status,
+                        Outcome::Ready | Outcome::TimedOut => return,
+                    }
+                }
+                Outcome::Stop(timeout, done) => return self.stop(running, timeout, done).await,
+                Outcome::TimedOut => {
+                    let limit = self.reg.config().startup_timeout_s;
+                    if let Some(mut r) = running.take() {
+                        process::stop(&mut r, GIVE_UP_GRACE).await;
+                    }
+                    self.fail(format!("not ready after {limit} s (startup_timeout_s); its health check never answered 200"));
+                    return;
+                }
+                Outcome::Exited(status) => {
+                    if !ever_ready {
+                        self.fail(format!("{} before it was ready", process::describe(status)));
+                        return;
+                    }
+                    status
+                }
+            };
+            self.reg.with(&self.name, |e| e.pid = None);
+            if let Some(r) = &running {
+                process::kill_group(r.pid);
+            }
+            let how = process::describe(exit);
+            match tracker.on_failure(Instant::now()) {
+                Decision::GiveUp => {
+                    self.fail(format!("{how}; it crashed {} times within 10 minutes, so it is not restarted again", RestartPolicy::default().max_failures));
+                    return;
+                }
+                Decision::RestartAfter(delay) => {
+                    let message = format!("{how}; restarting in {} s", delay.as_secs());
+                    self.reg.with(&self.name, |e| {
+                        e.restarts += 1;
+                        e.last_error = Some(message.clone());
+                    });
+                    self.reg
+                        .set_state(&self.name, ModelState::Starting, &message);
+                    if let Some((timeout, done)) = wait_or_stop(delay, commands).await {
+                        return self.stop(None, timeout, done).await;
+                    }
+                }
+            }
+        }
+    }
+
+    fn spawn(&self) -> std::io::Result<Option<Running>> {
+        let Launch::Process(spec) = &self.launch else {
+            return Ok(None);
+        };
+        let log = self
+            .reg
+            .with(&self.name, |e| Arc::clone(&e.log))
+            .ok_or_else(|| std::io::Error::other("the model was removed"))?;
+        let running = process::spawn(spec, &self.vllm_mux, &log)?;
+        self.reg.with(&self.name, |e| e.pid = Some(running.pid));
+        self.reg.model_log(
+            &self.name,
+            &format!("started {} (pid {})", spec.program.display(), running.pid),
+        );
+        Ok(Some(running))
+    }
+
+    async fn healthy(&self) -> bool {
+        let request = self
+            .http
+            .get(self.launch.health_url())
+            .timeout(HEALTH_TIMEOUT);
+        matches!(request.send().await, Ok(response) if response.status().is_success())
+    }
+
+    async fn wait_ready(
+        &self,
+        mut running: Option<&mut Running>,
+        deadline: Instant,
+        commands: &mut mpsc::UnboundedReceiver<Command>,
+    ) -> Outcome {
+        loop {
+            tokio::select! {
+                status = exited(running.as_deref_mut()) => return Outcome::Exited(status),
+                command = commands.recv() => match command {
+                    Some(Command::Stop { timeout, done }) => return Outcome::Stop(timeout, done),
+                    Some(Command::Start) => {}
+                    None => return Outcome::Stop(GIVE_UP_GRACE, None),
+                },
+                _ = tokio::time::sleep_until(deadline.into()) => return Outcome::TimedOut,
+                _ = tokio::time::sleep(STARTUP_POLL) => {
+                    if self.healthy().await {
+                        return Outcome::Ready;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Health polling of a ready model, with hysteresis: `unhealthy_after`
+    /// failures in a row make it unhealthy, one success makes it ready.
+    async fn watch(
+        &self,
+        mut running: Option<&mut Running>,
+        commands: &mut mpsc::UnboundedReceiver<Command>,
+    ) -> Outcome {
+        let config = self.reg.config();
+        let interval = Duration::from_millis(config.health_interval_ms);
+        let mut failures = 0u32;
+        loop {
+            tokio::select! {
+                status = exited(running.as_deref_mut()) => return Outcome::Exited(status),
+                command = commands.recv() => match command {
+                    Some(Command::Stop { timeout, done }) => return Outcome::Stop(timeout, done),
+                    Some(Command::Start) => {}
+                    None => return Outcome::Stop(GIVE_UP_GRACE, None),
+                },
+                _ = tokio::time::sleep(interval) => {
+                    if self.healthy().await {
+                        if failures >= config.unhealthy_after {
+                            self.reg.set_state(&self.name, ModelState::Ready, "health check answers again");
+                        }
+                        failures = 0;
+                    } else {
+                        failures += 1;
+                        if failures == config.unhealthy_after {
+                            let why = format!("{failures} health checks failed in a row");
+                            self.reg.with(&self.name, |e| e.last_error = Some(why.clone()));
+                            self.reg.set_state(&self.name, ModelState::Unhealthy, &why);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    async fn stop(
+        &self,
+        running: Option<Running>,
+        timeout: Duration,
+        done: Option<oneshot::Sender<()>>,
+    ) {
+        self.reg.set_state(&self.name, ModelState::Stopping, "");
+        if let Some(mut running) = running {
+            let (status, killed) = process::stop(&mut running, timeout).await;
+            let how = if killed {
+                format!(
+                    "did not exit within {} s of SIGTERM; killed",
+                    timeout.as_secs()
+                )
+            } else {
+                process::describe(status)
+            };
+            self.reg.model_log(&self.name, &how);
+        }
+        self.reg.with(&self.name, |e| e.pid = None);
+        self.reg.set_state(&self.name, ModelState::Stopped, "");
+        reply(done);
+    }
+
+    fn fail(&self, why: String) {
+        self.reg.with(&self.name, |e| {
+            e.pid = None;
+            e.last_error = Some(why.clone());
+        });
+        self.reg.model_log(&self.name, &why);
+        self.reg.set_state(&self.name, ModelState::Failed, &why);
+    }
+}
+
+/// Resolves when the engine exits; never for a remote model.
+async fn exited(running: Option<&mut Running>) -> Option<std::process::ExitStatus> {
+    match running {
+        Some(r) => r.child.wait().await.ok(),
+        None => std::future::pending().await,
+    }
+}
+
+/// Sleep `delay` unless a stop command comes first.
+async fn wait_or_stop(
+    delay: Duration,
+    commands: &mut mpsc::UnboundedReceiver<Command>,
+) -> Option<(Duration, Option<oneshot::Sender<()>>)> {
+    let deadline = tokio::time::Instant::now() + delay;
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep_until(deadline) => return None,
+            command = commands.recv() => match command {
+                Some(Command::Stop { timeout, done }) => return Some((timeout, done)),
+                Some(Command::Start) => {}
+                None => return Some((GIVE_UP_GRACE, None)),
+            },
+        }
+    }
+}
+
+fn reply(done: Option<oneshot::Sender<()>>) {
+    if let Some(done) = done {
+        let _ = done.send(());
+    }
+}

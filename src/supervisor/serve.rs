@@ -1,0 +1,252 @@
+//! The supervisor process: `vllm-mux supervise` in the background, or
+//! `vllm-mux start --foreground` in a terminal. Same code either way.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Result;
+use tokio::sync::{mpsc, watch};
+
+use super::order::load_groups;
+use super::pidfile::PidFile;
+use super::registry::{Entry, Registry};
+use super::runner::{Command, Runner};
+use super::state::ModelState;
+use super::stats::ModelStats;
+use crate::config::profiles::Profiles;
+use crate::config::validate::check;
+use crate::config::{ModelConfig, Paths, Store};
+use crate::control::server::ControlState;
+use crate::engine::{plan, Executables};
+use crate::error::{Exit, Failure};
+use crate::gpu::Inventory;
+
+pub const SOCKET: &str = "supervisor.sock";
+/// How long models get to stop on SIGTERM/Ctrl-C of the supervisor.
+pub const DEFAULT_STOP_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Run the supervisor for `config` until asked to stop.
+pub fn run(paths: Paths, config: &str, foreground: bool) -> Result<Exit> {
+    let run_dir = paths.run_dir(config);
+    create_private_dir(&run_dir)?;
+    let pidfile = PidFile::acquire(&run_dir, config)?;
+    let settings = Store::new(paths.clone()).load(config)?;
+    check(&settings, &paths)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|err| Failure::runtime(format!("cannot start the async runtime: {err}")))?;
+    let result = runtime.block_on(serve(paths, config, settings, foreground));
+    drop(pidfile);
+    result
+}
+
+fn create_private_dir(dir: &std::path::Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir_all(dir)
+        .and_then(|()| std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)))
+        .map_err(|err| Failure::runtime(format!("cannot create {}: {err}", dir.display())).into())
+}
+
+/// What every model needs to be added to the registry.
+#[derive(Clone)]
+pub struct Launcher {
+    pub profiles: Arc<Profiles>,
+    pub exes: Executables,
+    pub http: reqwest::Client,
+}
+
+impl Launcher {
+    /// Register `model` and start its runner task (idle until told to start).
+    pub fn add(&self, reg: &Arc<Registry>, model: &ModelConfig) -> Result<()> {
+        let launch = plan(model, &self.profiles, &self.exes)?;
+        let log = reg.open_model_log(&model.name).map_err(|err| {
+            Failure::runtime(format!(
+                "cannot open the log of model '{}': {err}",
+                model.name
+            ))
+        })?;
+        let (state, _) = watch::channel(if model.enabled {
+            ModelState::Pending
+        } else {
+            ModelState::Stopped
+        });
+        let (commands, receiver) = mpsc::unbounded_channel();
+        reg.insert(Entry {
+            config: model.clone(),
+            launch: launch.clone(),
+            state,
+            pid: None,
+            restarts: 0,
+            last_error: None,
+            log,
+            stats: Arc::new(ModelStats::default()),
+            commands,
+        });
+        let runner = Runner {
+            reg: Arc::clone(reg),
+            name: model.name.clone(),
+            launch,
+            vllm_mux: self.exes.vllm_mux.clone(),
+            http: self.http.clone(),
+        };
+        tokio::spawn(runner.run(receiver));
+        Ok(())
+    }
+}
+
+async fn serve(
+    paths: Paths,
+    name: &str,
+    config: crate::config::Config,
+    foreground: bool,
+) -> Result<Exit> {
+    let reg = Arc::new(
+        Registry::new(name, paths.clone(), config.clone(), foreground).map_err(|err| {
+            Failure::runtime(format!("cannot open the logs of config '{name}': {err}"))
+        })?,
+    );
+    reg.log(&format!(
+        "supervisor {} for config '{name}' starting (pid {})",
+        env!("CARGO_PKG_VERSION"),
+        std::process::id()
+    ));
+    let launcher = Launcher {
+        profiles: Arc::new(Profiles::load(&paths)?),
+        exes: Executables::from_env()?,
+        http: reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .build()
+            .map_err(|err| Failure::runtime(format!("cannot build the HTTP client: {err}")))?,
+    };
+    for model in &config.models {
+        launcher.add(&reg, model)?;
+    }
+    let proxy_addr = format!("{}:{}", config.host, config.port);
+    let proxy_listener = tokio::net::TcpListener::bind(&proxy_addr).await.map_err(|err| {
+        Failure::runtime(format!("the proxy cannot listen on {proxy_addr}: {err}"))
+            .hint("another process holds the port; change it with 'vllm-mux init --force --port P' or stop that process")
+    })?;
+    let socket_path = paths.run_dir(name).join(SOCKET);
+    // We hold the pidfile lock, so a socket file left here is stale.
+    let _ = std::fs::remove_file(&socket_path);
+    let control_listener = tokio::net::UnixListener::bind(&socket_path).map_err(|err| {
+        Failure::runtime(format!("cannot listen on {}: {err}", socket_path.display()))
+    })?;
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&socket_path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    let (shutdown_tx, mut shutdown_rx) = watch::channel::<Option<Duration>>(None);
+    let gpus = Inventory::detect().unwrap_or_else(|err| Inventory::Unavailable(err.to_string()));
+    let control = ControlState::new(
+        Arc::clone(&reg),
+        launcher.clone(),
+        shutdown_tx.clone(),
+        gpus,
+    );
+    let proxy = crate::proxy::app(crate::proxy::ProxyState::new(
+        Arc::clone(&reg),
+        launcher.http.clone(),
+        &config,
+    ));
+    let mut proxy_stop = shutdown_rx.clone();
+    let proxy_task = tokio::spawn(async move {
+        axum::serve(proxy_listener, proxy)
+            .with_graceful_shutdown(async move {
+                let _ = proxy_stop.wait_for(Option::is_some).await;
+            })
+            .await
+    });
+    let mut control_stop = shutdown_rx.clone();
+    let control_task = tokio::spawn(async move {
+        axum::serve(control_listener, crate::control::server::router(control))
+            .with_graceful_shutdown(async move {
+                let _ = control_stop.wait_for(Option::is_some).await;
+            })
+            .await
+    });
+    reg.log(&format!(
+        "proxy listening on http://{proxy_addr}; control socket {}",
+        socket_path.display()
+    ));
+    tokio::spawn(load_in_order(Arc::clone(&reg), config.models.clone()));
+
+    let stop_timeout = wait_for_shutdown(&mut shutdown_rx).await;
+    reg.log(&format!(
+        "shutting down: stopping models (up to {} s each)",
+        stop_timeout.as_secs()
+    ));
+    stop_all(&reg, stop_timeout).await;
+    let _ = shutdown_tx.send(Some(stop_timeout));
+    let _ = proxy_task.await;
+    let _ = control_task.await;
+    let _ = std::fs::remove_file(&socket_path);
+    reg.log("supervisor stopped");
+    Ok(Exit::Success)
+}
+
+/// Until SIGTERM, Ctrl-C or a control `/shutdown`; returns the stop timeout.
+async fn wait_for_shutdown(shutdown: &mut watch::Receiver<Option<Duration>>) -> Duration {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).ok();
+    let mut int = signal(SignalKind::interrupt()).ok();
+    tokio::select! {
+        _ = recv(&mut term) => DEFAULT_STOP_TIMEOUT,
+        _ = recv(&mut int) => DEFAULT_STOP_TIMEOUT,
+        result = shutdown.wait_for(Option::is_some) => {
+            result.ok().and_then(|t| *t).unwrap_or(DEFAULT_STOP_TIMEOUT)
+        }
+    }
+}
+
+/// The next signal, or never if it could not be watched.
+async fn recv(signal: &mut Option<tokio::signal::unix::Signal>) -> Option<()> {
+    match signal {
+        Some(s) => s.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Start groups in `loading_priority` order; each waits for the one before
+/// to be ready, failed or stopped.
+async fn load_in_order(reg: Arc<Registry>, models: Vec<ModelConfig>) {
+    for group in load_groups(&models) {
+        let mut watchers = Vec::new();
+        for name in &group {
+            reg.send(name, Command::Start);
+            if let Some(watcher) = reg.subscribe(name) {
+                watchers.push(watcher);
+            }
+        }
+        for mut watcher in watchers {
+            // Pending counts as not settled: the runner has not picked the start up yet.
+            let _ = watcher.wait_for(|s| s.is_settled()).await;
+        }
+    }
+}
+
+/// Stop every model at once and wait for all of them.
+pub async fn stop_all(reg: &Arc<Registry>, timeout: Duration) {
+    let mut waits = Vec::new();
+    for name in reg.names() {
+        let (done, wait) = tokio::sync::oneshot::channel();
+        if reg.send(
+            &name,
+            Command::Stop {
+                timeout,
+                done: Some(done),
+            },
+        ) {
+            waits.push(wait);
+        }
+    }
+    // All stops were sent at once; awaiting them in turn takes as long as the slowest.
+    let all = async {
+        for wait in waits {
+            let _ = wait.await;
+        }
+    };
+    let _ = tokio::time::timeout(timeout + Duration::from_secs(5), all).await;
+}

@@ -1,0 +1,510 @@
+//! The supervisor through the real binary with mock engines: start, status,
+//! requests through the proxy, logs, stop; crashes, restarts, reload.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::helper::{alive, children, free_port, wait_for, Env, Started};
+
+fn http() -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("client")
+}
+
+fn chat(started: &Started<'_>, model: &str) -> reqwest::blocking::Response {
+    http()
+        .post(started.url("/v1/chat/completions"))
+        .json(&json!({"model": model, "messages": [{"role": "user", "content": "hi"}], "max_tokens": 2}))
+        .send()
+        .expect("request")
+}
+
+/// The guard pids and their engine pids of every model in a status.
+fn all_pids(status: &Value) -> Vec<u32> {
+    let guards: Vec<u32> = status["models"]
+        .as_array()
+        .map(|ms| {
+            ms.iter()
+                .filter_map(|m| m["pid"].as_u64())
+                .map(|p| p as u32)
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut pids = guards.clone();
+    for guard in guards {
+        pids.extend(children(guard));
+    }
+    pids
+}
+
+#[test]
+fn full_lifecycle_of_three_models() {
+    let env = Env::new();
+    let port = env.init_fast("c");
+    env.add_mock("c", "a", &["--alias", "gpt-4o-mini"]);
+    env.add_mock("c", "b", &[]);
+    env.add_mock("c", "e", &["--lora", "sql=/m/sql"]);
+    let started = env.start("c", port);
+    let status = started.status();
+    assert_eq!(status["config"], "c");
+    assert_eq!(status["proxy"]["url"], format!("http://127.0.0.1:{port}"));
+    for name in ["a", "b", "e"] {
+        assert_eq!(
+            Started::model(&status, name)["state"],
+            "ready",
+            "{status:#}"
+        );
+    }
+    let pids = all_pids(&status);
+    assert_eq!(pids.len(), 6, "three guards and three engines: {pids:?}");
+
+    let reply: Value = chat(&started, "gpt-4o-mini").json().expect("json");
+    assert_eq!(
+        reply["model"], "a",
+        "the alias is rewritten to the served name"
+    );
+    assert_eq!(reply["choices"][0]["message"]["content"], "tok0 tok1 ");
+    assert_eq!(chat(&started, "b").status(), 200);
+    assert_eq!(
+        chat(&started, "sql").status(),
+        200,
+        "a LoRA name routes to its model"
+    );
+    let models: Value = http()
+        .get(started.url("/v1/models"))
+        .send()
+        .expect("models")
+        .json()
+        .expect("json");
+    let ids: Vec<&str> = models["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .filter_map(|m| m["id"].as_str())
+        .collect();
+    assert_eq!(ids, ["a", "gpt-4o-mini", "b", "e", "sql"]);
+
+    let status = started.status();
+    assert_eq!(Started::model(&status, "a")["requests"], 1);
+    assert_eq!(Started::model(&status, "a")["errors"], 0);
+    assert!(Started::model(&status, "a")["p50_ms"].is_number());
+
+    let logs = env.ok(&["--config", "c", "logs", "a"]);
+    assert!(
+        logs.contains("starting → ready") && logs.contains("POST /v1/chat/completions"),
+        "{logs}"
+    );
+    let all = env.ok(&["--config", "c", "logs", "all", "-n", "200"]);
+    assert!(all.contains("proxy |") && all.contains("b |"), "{all}");
+    let table = env.ok(&["--config", "c", "status"]);
+    assert!(
+        table.contains("ready") && table.contains("MODEL"),
+        "{table}"
+    );
+
+    env.ok(&["--config", "c", "stop"]);
+    assert!(
+        wait_for(Duration::from_secs(5), || pids.iter().all(|p| !alive(*p))),
+        "processes left after stop"
+    );
+    assert_eq!(env.run(&["--config", "c", "status"]).code, 3);
+    assert!(
+        !env.home().join("run/c/supervisor.sock").exists(),
+        "socket removed on stop"
+    );
+}
+
+#[test]
+fn priority_groups_start_in_order() {
+    let env = Env::new();
+    let port = env.init_fast("c");
+    env.add_mock("c", "last", &[]);
+    env.add_mock("c", "second", &["--priority", "2"]);
+    env.add_mock(
+        "c",
+        "first",
+        &["--priority", "1", "--set", "startup_delay_ms=300"],
+    );
+    let _started = env.start("c", port);
+    let log = std::fs::read_to_string(env.home().join("logs/c/proxy.log")).expect("proxy.log");
+    let line = |needle: &str| {
+        log.lines()
+            .position(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("no '{needle}' in\n{log}"))
+    };
+    assert!(
+        line("'first': starting → ready") < line("'second': pending → starting"),
+        "{log}"
+    );
+    assert!(
+        line("'second': starting → ready") < line("'last': pending → starting"),
+        "{log}"
+    );
+}
+
+#[test]
+fn a_killed_engine_is_restarted() {
+    let env = Env::new();
+    let port = env.init_fast("c");
+    env.add_mock("c", "a", &[]);
+    let started = env.start("c", port);
+    let guard = Started::model(&started.status(), "a")["pid"]
+        .as_u64()
+        .expect("pid") as u32;
+    let engine = children(guard)[0];
+    assert!(std::process::Command::new("kill")
+        .args(["-9", &engine.to_string()])
+        .status()
+        .expect("kill")
+        .success());
+    let status = started.wait_state("a", "starting", Duration::from_secs(5));
+    assert_eq!(Started::model(&status, "a")["restarts"], 1);
+    assert!(
+        Started::model(&status, "a")["last_error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("killed by signal 9"),
+        "{status:#}"
+    );
+    let status = started.wait_state("a", "ready", Duration::from_secs(10));
+    assert_ne!(
+        Started::model(&status, "a")["pid"].as_u64(),
+        Some(u64::from(guard)),
+        "a new process"
+    );
+    assert_eq!(chat(&started, "a").status(), 200);
+}
+
+#[test]
+fn after_sigkill_of_the_supervisor_no_child_survives_and_start_works_again() {
+    let env = Env::new();
+    let port = env.init_fast("c");
+    env.add_mock("c", "a", &[]);
+    env.add_mock("c", "b", &[]);
+    let started = env.start("c", port);
+    let pids = all_pids(&started.status());
+    assert_eq!(pids.len(), 4);
+    let supervisor = env.supervisor_pid("c").expect("pid");
+    assert!(std::process::Command::new("kill")
+        .args(["-9", &supervisor.to_string()])
+        .status()
+        .expect("kill")
+        .success());
+    assert!(
+        wait_for(Duration::from_secs(5), || pids.iter().all(|p| !alive(*p))),
+        "children outlived the supervisor: {:?}",
+        pids.iter().filter(|p| alive(**p)).collect::<Vec<_>>()
+    );
+    // The stale pidfile and socket are still there; status says not running.
+    assert!(env.home().join("run/c/supervisor.pid").exists());
+    assert_eq!(env.run(&["--config", "c", "status"]).code, 3);
+    let again = env.start("c", port);
+    assert_eq!(Started::model(&again.status(), "a")["state"], "ready");
+    drop(started);
+}
+
+#[test]
+fn a_stale_pidfile_is_replaced() {
+    let env = Env::new();
+    let port = env.init_fast("c");
+    env.add_mock("c", "a", &[]);
+    std::fs::create_dir_all(env.home().join("run/c")).expect("mkdir");
+    std::fs::write(env.home().join("run/c/supervisor.pid"), "999999\n").expect("stale pidfile");
+    std::fs::write(env.home().join("run/c/supervisor.sock"), "").expect("stale socket");
+    let started = env.start("c", port);
+    assert_eq!(Started::model(&started.status(), "a")["state"], "ready");
+}
+
+#[test]
+fn a_second_start_says_it_is_running() {
+    let env = Env::new();
+    let port = env.init_fast("c");
+    env.add_mock("c", "a", &[]);
+    let _started = env.start("c", port);
+    let stderr = env.fails(&["--config", "c", "start"], 1);
+    assert!(stderr.contains("already running (pid"), "{stderr}");
+}
+
+#[test]
+fn a_model_that_exits_at_once_fails_start_with_its_log_lines() {
+    let env = Env::new();
+    let port = env.init_fast("c");
+    env.add_mock("c", "good", &[]);
+    let bad_port = free_port().to_string();
+    env.ok(&[
+        "--config",
+        "c",
+        "add-model",
+        "bad",
+        "--engine",
+        "command",
+        "--port",
+        &bad_port,
+        "--command",
+        "sh -c 'echo model weights not found >&2; exit 3' {port}",
+    ]);
+    let started = Started {
+        env: &env,
+        config: "c".into(),
+        proxy_port: port,
+    };
+    let run = env.run(&["--config", "c", "start"]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("failed to start: bad"),
+        "{}",
+        run.stderr
+    );
+    let status = started.status();
+    let bad = Started::model(&status, "bad");
+    assert_eq!(bad["state"], "failed");
+    assert!(
+        bad["last_error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("exited with code 3 before it was ready"),
+        "{status:#}"
+    );
+    let tail = bad["log_tail"].as_array().expect("log_tail");
+    assert!(
+        tail.iter()
+            .any(|l| l.as_str().unwrap_or("").contains("model weights not found")),
+        "{status:#}"
+    );
+    assert_eq!(
+        Started::model(&status, "good")["state"],
+        "ready",
+        "the others keep serving"
+    );
+    assert_eq!(chat(&started, "bad").status(), 503);
+}
+
+#[test]
+fn a_model_that_never_gets_healthy_fails_after_the_startup_timeout() {
+    let env = Env::new();
+    let port = env.init_fast("c");
+    env.set_config_key("c", "startup_timeout_s", json!(1));
+    env.add_mock("c", "sick", &["--set", "fail_health=true"]);
+    let started = Started {
+        env: &env,
+        config: "c".into(),
+        proxy_port: port,
+    };
+    assert_eq!(env.run(&["--config", "c", "start"]).code, 1);
+    let status = started.status();
+    assert!(
+        Started::model(&status, "sick")["last_error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("not ready after 1 s"),
+        "{status:#}"
+    );
+    assert_eq!(
+        Started::model(&status, "sick")["pid"],
+        Value::Null,
+        "its process was stopped"
+    );
+}
+
+#[test]
+fn a_port_in_use_is_a_clear_error_and_nothing_starts() {
+    let env = Env::new();
+    let port = env.init_fast("c");
+    let holder = std::net::TcpListener::bind(("127.0.0.1", 0)).expect("bind");
+    let taken = holder.local_addr().expect("addr").port().to_string();
+    env.ok(&[
+        "--config",
+        "c",
+        "add-model",
+        "a",
+        "--engine",
+        "mock",
+        "--port",
+        &taken,
+    ]);
+    let stderr = env.fails(&["--config", "c", "start"], 2);
+    assert!(
+        stderr.contains(&format!("model 'a': port: {taken} is already in use"))
+            && stderr.contains("nothing was started"),
+        "{stderr}"
+    );
+    assert!(
+        env.supervisor_pid("c").is_none(),
+        "no supervisor was started"
+    );
+    let _ = port;
+}
+
+#[test]
+fn reload_adds_and_removes_without_touching_the_rest() {
+    let env = Env::new();
+    let port = env.init_fast("c");
+    env.add_mock("c", "keep", &[]);
+    env.add_mock("c", "drop", &[]);
+    let started = env.start("c", port);
+    let status = started.status();
+    let keep_pid = Started::model(&status, "keep")["pid"].clone();
+    let drop_pids = all_pids(&json!({"models": [Started::model(&status, "drop")]}));
+    env.ok(&["--config", "c", "remove-model", "drop"]);
+    env.add_mock("c", "new", &[]);
+    let summary = env.run(&["--config", "c", "--json", "reload"]).json();
+    assert_eq!(summary["added"], json!(["new"]));
+    assert_eq!(summary["removed"], json!(["drop"]));
+    assert_eq!(summary["unchanged"], json!(["keep"]));
+    let status = started.wait_state("new", "ready", Duration::from_secs(10));
+    assert_eq!(
+        Started::model(&status, "keep")["pid"],
+        keep_pid,
+        "keep was not restarted"
+    );
+    assert_eq!(Started::model(&status, "drop"), &Value::Null);
+    assert!(wait_for(Duration::from_secs(5), || drop_pids
+        .iter()
+        .all(|p| !alive(*p))));
+    assert_eq!(chat(&started, "new").status(), 200);
+}
+
+#[test]
+fn reload_restarts_a_changed_model_and_refuses_an_invalid_config() {
+    let env = Env::new();
+    let port = env.init_fast("c");
+    env.add_mock("c", "a", &[]);
+    env.add_mock("c", "b", &[]);
+    let started = env.start("c", port);
+    let before = started.status();
+    env.ok(&["--config", "c", "edit-model", "a", "--set", "tokens=3"]);
+    let summary = env.run(&["--config", "c", "--json", "reload"]).json();
+    assert_eq!(summary["restarted"], json!(["a"]));
+    let after = started.wait_state("a", "ready", Duration::from_secs(10));
+    assert_ne!(
+        Started::model(&after, "a")["pid"],
+        Started::model(&before, "a")["pid"]
+    );
+    assert_eq!(
+        Started::model(&after, "b")["pid"],
+        Started::model(&before, "b")["pid"]
+    );
+    // A hand edit that breaks a rule: reload refuses, models untouched.
+    env.set_config_key(
+        "c",
+        "models",
+        json!([{"name": "a", "engine": "mock", "port": 1}]),
+    );
+    let stderr = env.fails(&["--config", "c", "reload"], 2);
+    assert!(stderr.contains("model 'a': port:"), "{stderr}");
+    assert_eq!(
+        Started::model(&started.status(), "b")["pid"],
+        Started::model(&before, "b")["pid"]
+    );
+}
+
+#[test]
+fn stop_one_model_then_start_it_again() {
+    let env = Env::new();
+    let port = env.init_fast("c");
+    env.add_mock("c", "a", &[]);
+    env.add_mock("c", "b", &[]);
+    let started = env.start("c", port);
+    env.ok(&["--config", "c", "stop", "a"]);
+    let status = started.status();
+    assert_eq!(Started::model(&status, "a")["state"], "stopped");
+    assert_eq!(Started::model(&status, "b")["state"], "ready");
+    let refused = chat(&started, "a");
+    assert_eq!(refused.status(), 503);
+    assert_eq!(
+        refused
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok()),
+        Some("5")
+    );
+    env.ok(&["--config", "c", "start-model", "a"]);
+    assert_eq!(Started::model(&started.status(), "a")["state"], "ready");
+    assert_eq!(chat(&started, "a").status(), 200);
+    let stderr = env.fails(&["--config", "c", "stop", "nope"], 2);
+    assert!(stderr.contains("no model 'nope'"), "{stderr}");
+}
+
+#[test]
+fn a_model_that_ignores_sigterm_is_killed_after_the_timeout() {
+    let env = Env::new();
+    let port = env.init_fast("c");
+    env.add_mock("c", "stubborn", &["--set", "ignore_sigterm=true"]);
+    let started = env.start("c", port);
+    let pids = all_pids(&started.status());
+    env.ok(&["--config", "c", "stop", "stubborn", "--timeout", "1"]);
+    assert!(
+        pids.iter().all(|p| !alive(*p)),
+        "SIGKILL followed the timeout"
+    );
+    let log = env.ok(&["--config", "c", "logs", "stubborn"]);
+    assert!(
+        log.contains("did not exit within 1 s of SIGTERM; killed"),
+        "{log}"
+    );
+}
+
+#[test]
+fn an_unreachable_remote_becomes_unhealthy_and_recovers() {
+    let env = Env::new();
+    let port = env.init_fast("c");
+    let remote_port = free_port();
+    let spawn_remote = || {
+        crate::helper::Child(
+            env.command(&[
+                "mock-engine",
+                "--port",
+                &remote_port.to_string(),
+                "--served-model-name",
+                "far",
+            ])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn remote"),
+        )
+    };
+    let remote = spawn_remote();
+    env.ok(&[
+        "--config",
+        "c",
+        "add-model",
+        "far",
+        "--engine",
+        "url",
+        "--url",
+        &format!("http://127.0.0.1:{remote_port}"),
+    ]);
+    let started = env.start("c", port);
+    assert_eq!(chat(&started, "far").status(), 200);
+    drop(remote);
+    let status = started.wait_state("far", "unhealthy", Duration::from_secs(10));
+    assert!(Started::model(&status, "far")["last_error"]
+        .as_str()
+        .unwrap_or("")
+        .contains("health checks failed"));
+    assert_eq!(chat(&started, "far").status(), 503);
+    let _remote = spawn_remote();
+    started.wait_state("far", "ready", Duration::from_secs(10));
+    assert_eq!(chat(&started, "far").status(), 200);
+}
+
+#[test]
+fn commands_that_need_a_running_config_exit_3() {
+    let env = Env::new();
+    env.init_fast("c");
+    for args in [
+        &["--config", "c", "status"][..],
+        &["--config", "c", "stop"],
+        &["--config", "c", "logs", "-f"],
+        &["--config", "c", "reload"],
+    ] {
+        let stderr = env.fails(args, 3);
+        assert!(
+            stderr.contains("is not running") && stderr.contains("start"),
+            "{stderr}"
+        );
+    }
+}
