@@ -508,3 +508,242 @@ fn commands_that_need_a_running_config_exit_3() {
         );
     }
 }
+
+#[test]
+fn foreground_runs_in_this_process_and_stops_cleanly_on_sigterm() {
+    let env = Env::new();
+    let port = env.init_fast("c");
+    env.add_mock("c", "a", &[]);
+    let child = env
+        .command(&["--config", "c", "start", "--foreground"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut fg = crate::helper::Child(child);
+    let started = Started {
+        env: &env,
+        config: "c".into(),
+        proxy_port: port,
+    };
+    started.wait_state("a", "ready", Duration::from_secs(10));
+    assert_eq!(
+        env.supervisor_pid("c"),
+        Some(fg.pid()),
+        "the supervisor is this process"
+    );
+    let pids = all_pids(&started.status());
+    assert!(std::process::Command::new("kill")
+        .args(["-TERM", &fg.pid().to_string()])
+        .status()
+        .expect("kill")
+        .success());
+    assert_eq!(fg.wait_timeout(Duration::from_secs(10)), Some(0));
+    assert!(pids.iter().all(|p| !alive(*p)), "models stopped with it");
+    let mut out = String::new();
+    use std::io::Read;
+    fg.0.stdout
+        .take()
+        .expect("stdout")
+        .read_to_string(&mut out)
+        .expect("read");
+    assert!(
+        out.contains("'a': starting → ready") && out.contains("supervisor stopped"),
+        "{out}"
+    );
+}
+
+#[test]
+fn no_wait_returns_while_models_start_and_timeout_gives_up_waiting() {
+    let env = Env::new();
+    let port = env.init_fast("c");
+    env.add_mock("c", "slow", &["--set", "startup_delay_ms=3000"]);
+    let started = Started {
+        env: &env,
+        config: "c".into(),
+        proxy_port: port,
+    };
+    let out = env.ok(&["--config", "c", "start", "--no-wait"]);
+    assert!(out.contains("started config 'c'"), "{out}");
+    assert_eq!(
+        Started::model(&started.status(), "slow")["state"],
+        "starting"
+    );
+    // start-model of a model that is starting waits for it like start does.
+    let out = env.ok(&["--config", "c", "start-model", "slow"]);
+    assert!(out.contains("ready"), "{out}");
+    env.ok(&["--config", "c", "stop"]);
+    let stderr = env.fails(&["--config", "c", "start", "--timeout", "1"], 1);
+    assert!(
+        stderr.contains("gave up waiting after 1 s; still starting: slow"),
+        "{stderr}"
+    );
+    started.wait_state("slow", "ready", Duration::from_secs(10));
+}
+
+/// A stand-in for `vllm` that records how it was called, then serves the
+/// mock engine on the port and name it was given.
+fn fake_vllm(env: &Env) -> (std::path::PathBuf, std::path::PathBuf) {
+    use std::os::unix::fs::PermissionsExt;
+    let script = env.home().join("fake-vllm");
+    let record = env.home().join("vllm-call.txt");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\necho \"$@\" > '{record}'\necho \"CUDA_VISIBLE_DEVICES=$CUDA_VISIBLE_DEVICES\" >> '{record}'\nexec '{bin}' mock-engine --port \"$8\" --served-model-name \"$4\"\n",
+            record = record.display(),
+            bin = crate::helper::BIN
+        ),
+    )
+    .expect("write script");
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    (script, record)
+}
+
+#[test]
+fn the_vllm_engine_runs_the_exact_command_line_with_its_gpus() {
+    let env = Env::with_gpus(4);
+    let port = env.init_fast("c");
+    let (script, record) = fake_vllm(&env);
+    let model_port = free_port().to_string();
+    env.ok(&[
+        "--config",
+        "c",
+        "add-model",
+        "qwen",
+        "--model",
+        "Qwen/Qwen2.5-7B-Instruct",
+        "--gpus",
+        "2,3",
+        "--port",
+        &model_port,
+        "--lora",
+        "sql=/m/sql",
+        "--profile",
+        "low_memory",
+        "--set",
+        "max_model_len=2048",
+    ]);
+    let started = Started {
+        env: &env,
+        config: "c".into(),
+        proxy_port: port,
+    };
+    let run = env
+        .command(&["--config", "c", "start"])
+        .env("VLLM_MUX_VLLM", &script)
+        .output()
+        .expect("start");
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let call = std::fs::read_to_string(&record).expect("vllm was called");
+    assert_eq!(
+        call,
+        format!("serve Qwen/Qwen2.5-7B-Instruct --served-model-name qwen --host 127.0.0.1 --port {model_port} --tensor-parallel-size 2 --enable-lora --lora-modules sql=/m/sql --enforce-eager --gpu-memory-utilization 0.7 --max-model-len 2048 --max-num-seqs 64\nCUDA_VISIBLE_DEVICES=2,3\n")
+    );
+    assert_eq!(chat(&started, "qwen").status(), 200);
+}
+
+#[test]
+fn a_missing_vllm_executable_fails_the_model_with_a_clear_line() {
+    let env = Env::new();
+    let port = env.init_fast("c");
+    let model_port = free_port().to_string();
+    env.ok(&[
+        "--config",
+        "c",
+        "add-model",
+        "qwen",
+        "--model",
+        "Qwen/Qwen2.5-7B-Instruct",
+        "--port",
+        &model_port,
+    ]);
+    let started = Started {
+        env: &env,
+        config: "c".into(),
+        proxy_port: port,
+    };
+    let run = env
+        .command(&["--config", "c", "start"])
+        .env("VLLM_MUX_VLLM", "/nonexistent/vllm")
+        .output()
+        .expect("start");
+    assert_eq!(run.status.code(), Some(1));
+    let status = started.status();
+    let qwen = Started::model(&status, "qwen");
+    assert!(
+        qwen["last_error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("could not be run"),
+        "{status:#}"
+    );
+    assert!(
+        qwen["log_tail"]
+            .to_string()
+            .contains("cannot run '/nonexistent/vllm'"),
+        "{status:#}"
+    );
+}
+
+#[test]
+fn status_watch_refreshes_and_logs_follow_new_lines() {
+    let env = Env::new();
+    let port = env.init_fast("c");
+    env.add_mock("c", "a", &[]);
+    let started = env.start("c", port);
+    let watch = env
+        .command(&["--config", "c", "status", "--watch"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("watch");
+    let follow = env
+        .command(&["--config", "c", "logs", "a", "-f", "-n", "0"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("follow");
+    let (mut watch, mut follow) = (crate::helper::Child(watch), crate::helper::Child(follow));
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(chat(&started, "a").status(), 200);
+    std::thread::sleep(Duration::from_millis(2600));
+    env.ok(&["--config", "c", "stop"]);
+    assert_eq!(
+        follow.wait_timeout(Duration::from_secs(5)),
+        Some(0),
+        "logs -f ends when the config stops"
+    );
+    assert_eq!(
+        watch.wait_timeout(Duration::from_secs(5)),
+        Some(3),
+        "status --watch ends with 3 when it stops"
+    );
+    use std::io::Read;
+    let mut followed = String::new();
+    follow
+        .0
+        .stdout
+        .take()
+        .expect("stdout")
+        .read_to_string(&mut followed)
+        .expect("read");
+    assert!(
+        followed.contains("POST /v1/chat/completions") && followed.contains("stopped"),
+        "{followed}"
+    );
+    let mut watched = String::new();
+    watch
+        .0
+        .stdout
+        .take()
+        .expect("stdout")
+        .read_to_string(&mut watched)
+        .expect("read");
+    assert!(
+        watched.matches("MODEL").count() >= 2,
+        "refreshed at least once:\n{watched}"
+    );
+}

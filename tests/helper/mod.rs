@@ -250,6 +250,18 @@ impl<'a> Started<'a> {
     }
 
     /// Wait until `model` is in `state`; panics with the last status if not.
+    /// The status, or `Null` while the supervisor is not (yet) answering.
+    pub fn try_status(&self) -> serde_json::Value {
+        let run = self
+            .env
+            .run(&["--config", &self.config, "--json", "status"]);
+        if run.code == 0 {
+            run.json()
+        } else {
+            serde_json::Value::Null
+        }
+    }
+
     pub fn wait_state(
         &self,
         model: &str,
@@ -258,7 +270,7 @@ impl<'a> Started<'a> {
     ) -> serde_json::Value {
         let mut last = serde_json::Value::Null;
         let reached = wait_for(timeout, || {
-            last = self.status();
+            last = self.try_status();
             Self::model(&last, model)["state"] == state
         });
         assert!(reached, "model {model} never became {state}:\n{last:#}");
