@@ -49,9 +49,17 @@ async fn serve(args: MockEngineArgs) -> Result<Exit> {
             args.engine_flags.join(" ")
         );
     }
+    // Watch the signals before anything else, so none is missed.
+    let mut signals = Signals::new(args.ignore_sigterm)?;
     if args.startup_delay_ms > 0 {
         // Like vLLM loading weights: the port opens only when it is ready.
-        tokio::time::sleep(Duration::from_millis(args.startup_delay_ms)).await;
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_millis(args.startup_delay_ms)) => {}
+            () = signals.stop_requested() => {
+                println!("mock-engine: stopped while starting");
+                return Ok(Exit::Success);
+            }
+        }
     }
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, args.port));
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|err| {
@@ -71,39 +79,53 @@ async fn serve(args: MockEngineArgs) -> Result<Exit> {
         args.crash_after
             .map_or(String::new(), |n| format!(", crash after {n} requests")),
     );
-    let ignore_sigterm = args.ignore_sigterm;
     let mock = Arc::new(Mock {
         args,
         requests: AtomicU64::new(0),
         sleeping: AtomicBool::new(false),
     });
     axum::serve(listener, app(mock))
-        .with_graceful_shutdown(shutdown_signal(ignore_sigterm))
+        .with_graceful_shutdown(async move { signals.stop_requested().await })
         .await
         .map_err(|err| Failure::runtime(format!("mock-engine failed: {err}")))?;
     println!("mock-engine: stopped");
     Ok(Exit::Success)
 }
 
-/// Resolves on Ctrl-C, or on SIGTERM unless it is to be ignored.
-async fn shutdown_signal(ignore_sigterm: bool) {
-    use tokio::signal::unix::{signal, SignalKind};
-    let Ok(mut term) = signal(SignalKind::terminate()) else {
-        return std::future::pending().await;
-    };
-    let Ok(mut int) = signal(SignalKind::interrupt()) else {
-        return std::future::pending().await;
-    };
-    loop {
-        tokio::select! {
-            _ = term.recv() => {
-                if !ignore_sigterm {
-                    println!("mock-engine: SIGTERM, shutting down");
-                    return;
+/// SIGTERM and Ctrl-C, watched from the start.
+struct Signals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+    ignore_sigterm: bool,
+}
+
+impl Signals {
+    fn new(ignore_sigterm: bool) -> Result<Self> {
+        use tokio::signal::unix::{signal, SignalKind};
+        let watch = |kind| {
+            signal(kind)
+                .map_err(|err| Failure::runtime(format!("mock-engine cannot watch signals: {err}")))
+        };
+        Ok(Signals {
+            term: watch(SignalKind::terminate())?,
+            int: watch(SignalKind::interrupt())?,
+            ignore_sigterm,
+        })
+    }
+
+    /// Resolves on Ctrl-C, or on SIGTERM unless it is to be ignored.
+    async fn stop_requested(&mut self) {
+        loop {
+            tokio::select! {
+                _ = self.term.recv() => {
+                    if !self.ignore_sigterm {
+                        println!("mock-engine: SIGTERM, shutting down");
+                        return;
+                    }
+                    println!("mock-engine: ignoring SIGTERM as asked (--ignore-sigterm)");
                 }
-                println!("mock-engine: ignoring SIGTERM as asked (--ignore-sigterm)");
+                _ = self.int.recv() => return,
             }
-            _ = int.recv() => return,
         }
     }
 }

@@ -39,6 +39,16 @@ pub fn run(command: &[String]) -> ExitCode {
 }
 
 async fn guard(program: &str, args: &[String]) -> ExitCode {
+    // Watch SIGTERM before the engine exists, so a group SIGTERM cannot kill
+    // the guard first. A handler, not SIG_IGN: the engine must still get
+    // SIGTERM's default.
+    let mut term = match signal(SignalKind::terminate()) {
+        Ok(term) => Some(term),
+        Err(err) => {
+            eprintln!("vllm-mux guard: cannot watch SIGTERM: {err}");
+            None
+        }
+    };
     let mut command = tokio::process::Command::new(program);
     command.args(args).stdin(Stdio::null());
     // SAFETY: prctl is async-signal-safe and touches no memory of ours.
@@ -53,14 +63,6 @@ async fn guard(program: &str, args: &[String]) -> ExitCode {
         Err(err) => {
             eprintln!("vllm-mux guard: cannot run '{program}': {err}");
             return ExitCode::from(CANNOT_RUN);
-        }
-    };
-    // A handler, not SIG_IGN: the engine must still get SIGTERM's default.
-    let mut term = match signal(SignalKind::terminate()) {
-        Ok(term) => Some(term),
-        Err(err) => {
-            eprintln!("vllm-mux guard: cannot watch SIGTERM: {err}");
-            None
         }
     };
     let mut stdin = tokio::io::stdin();

@@ -102,6 +102,10 @@ async fn serve(
     config: crate::config::Config,
     foreground: bool,
 ) -> Result<Exit> {
+    // Watch the signals before anything can be asked of us.
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).ok();
+    let mut int = signal(SignalKind::interrupt()).ok();
     let reg = Arc::new(
         Registry::new(name, paths.clone(), config.clone(), foreground).map_err(|err| {
             Failure::runtime(format!("cannot open the logs of config '{name}': {err}"))
@@ -173,7 +177,7 @@ async fn serve(
     ));
     tokio::spawn(load_in_order(Arc::clone(&reg), config.models.clone()));
 
-    let stop_timeout = wait_for_shutdown(&mut shutdown_rx).await;
+    let stop_timeout = wait_for_shutdown(&mut shutdown_rx, &mut term, &mut int).await;
     reg.log(&format!(
         "shutting down: stopping models (up to {} s each)",
         stop_timeout.as_secs()
@@ -188,13 +192,14 @@ async fn serve(
 }
 
 /// Until SIGTERM, Ctrl-C or a control `/shutdown`; returns the stop timeout.
-async fn wait_for_shutdown(shutdown: &mut watch::Receiver<Option<Duration>>) -> Duration {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut term = signal(SignalKind::terminate()).ok();
-    let mut int = signal(SignalKind::interrupt()).ok();
+async fn wait_for_shutdown(
+    shutdown: &mut watch::Receiver<Option<Duration>>,
+    term: &mut Option<tokio::signal::unix::Signal>,
+    int: &mut Option<tokio::signal::unix::Signal>,
+) -> Duration {
     tokio::select! {
-        _ = recv(&mut term) => DEFAULT_STOP_TIMEOUT,
-        _ = recv(&mut int) => DEFAULT_STOP_TIMEOUT,
+        _ = recv(term) => DEFAULT_STOP_TIMEOUT,
+        _ = recv(int) => DEFAULT_STOP_TIMEOUT,
         result = shutdown.wait_for(Option::is_some) => {
             result.ok().and_then(|t| *t).unwrap_or(DEFAULT_STOP_TIMEOUT)
         }
