@@ -747,3 +747,81 @@ fn status_watch_refreshes_and_logs_follow_new_lines() {
         "refreshed at least once:\n{watched}"
     );
 }
+
+#[test]
+fn the_command_engine_runs_a_template_and_checks_its_health_path() {
+    let env = Env::new();
+    let port = env.init_fast("c");
+    let model_port = free_port().to_string();
+    let template = format!(
+        "{} mock-engine --port {{port}} --served-model-name {{name}}",
+        crate::helper::BIN
+    );
+    env.ok(&[
+        "--config",
+        "c",
+        "add-model",
+        "cmd",
+        "--engine",
+        "command",
+        "--command",
+        &template,
+        "--health-path",
+        "/v1/models",
+        "--port",
+        &model_port,
+        "--set",
+        "tokens=3",
+    ]);
+    let started = env.start("c", port);
+    let reply: Value = chat(&started, "cmd").json().expect("json");
+    assert_eq!(
+        reply["usage"]["completion_tokens"], 2,
+        "max_tokens 2 caps --tokens 3"
+    );
+    let log = env.ok(&["--config", "c", "logs", "cmd"]);
+    assert!(log.contains("mock-engine: serving 'cmd'"), "{log}");
+}
+
+#[test]
+fn a_model_that_keeps_crashing_ends_failed_with_its_log_lines() {
+    let env = Env::new();
+    let port = env.init_fast("c");
+    env.add_mock("c", "flaky", &[]);
+    let started = env.start("c", port);
+    for round in 1..=5 {
+        let status = started.wait_state("flaky", "ready", Duration::from_secs(20));
+        let guard = Started::model(&status, "flaky")["pid"]
+            .as_u64()
+            .expect("pid") as u32;
+        let engine = children(guard)[0];
+        assert!(
+            std::process::Command::new("kill")
+                .args(["-9", &engine.to_string()])
+                .status()
+                .expect("kill")
+                .success(),
+            "round {round}"
+        );
+        assert!(wait_for(Duration::from_secs(5), || !alive(engine)));
+    }
+    let status = started.wait_state("flaky", "failed", Duration::from_secs(10));
+    let flaky = Started::model(&status, "flaky");
+    assert_eq!(flaky["restarts"], 4);
+    assert!(
+        flaky["last_error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("crashed 5 times within 10 minutes"),
+        "{status:#}"
+    );
+    assert!(
+        flaky["log_tail"]
+            .to_string()
+            .contains("mock-engine: serving 'flaky'"),
+        "{status:#}"
+    );
+    // A person can start it again, with a fresh count.
+    env.ok(&["--config", "c", "start-model", "flaky"]);
+    assert_eq!(Started::model(&started.status(), "flaky")["state"], "ready");
+}

@@ -46,8 +46,9 @@ impl ModelState {
             (self, next),
             (Pending, Starting | Stopped)
                 | (Starting, Ready | Failed | Stopping)
-                // A crash of a ready or unhealthy model restarts it.
-                | (Ready, Unhealthy | Stopping | Starting)
+                // A crash of a ready or unhealthy model restarts it, or, after
+                // too many crashes, leaves it failed.
+                | (Ready, Unhealthy | Stopping | Starting | Failed)
                 | (Unhealthy, Ready | Stopping | Starting | Failed)
                 | (Stopping, Stopped)
                 | (Stopped | Failed, Starting | Pending)
@@ -92,6 +93,10 @@ mod tests {
     fn failures_and_restarts_are_allowed() {
         assert!(Starting.can_become(Failed));
         assert!(Ready.can_become(Starting), "a crash restarts a ready model");
+        assert!(
+            Ready.can_become(Failed),
+            "one crash too many leaves it failed"
+        );
         assert!(
             Failed.can_become(Starting),
             "start-model retries a failed one"
