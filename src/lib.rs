@@ -9,6 +9,7 @@ pub mod control;
 pub mod engine;
 pub mod error;
 pub mod gpu;
+pub mod metrics;
 pub mod mock_engine;
 pub mod output;
 pub mod proxy;

@@ -7,5 +7,6 @@ mod cli;
 mod completions;
 mod config_files;
 mod mock_engine;
+mod proxy;
 mod supervisor;
 mod validation;

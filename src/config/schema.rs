@@ -53,11 +53,59 @@ pub struct Config {
         skip_serializing_if = "is_default_unhealthy_after"
     )]
     pub unhealthy_after: u32,
+    /// Seconds a request for a model that is still starting waits for it
+    /// before it is answered 503 (0: answer 503 at once).
+    #[serde(
+        default = "default_queue_timeout",
+        skip_serializing_if = "is_default_queue_timeout"
+    )]
+    pub queue_timeout_s: u64,
+    /// Seconds the proxy waits for a backend's response headers before it
+    /// answers 504. A non-streaming completion sends its headers only when
+    /// it is done, so this is generous by default.
+    #[serde(
+        default = "default_backend_timeout",
+        skip_serializing_if = "is_default_backend_timeout"
+    )]
+    pub backend_timeout_s: u64,
+    /// How often the supervisor samples GPU utilization and memory.
+    #[serde(
+        default = "default_gpu_interval",
+        skip_serializing_if = "is_default_gpu_interval"
+    )]
+    pub gpu_sample_interval_s: u64,
 }
 
 pub const DEFAULT_STARTUP_TIMEOUT_S: u64 = 600;
 pub const DEFAULT_HEALTH_INTERVAL_MS: u64 = 2000;
 pub const DEFAULT_UNHEALTHY_AFTER: u32 = 3;
+pub const DEFAULT_QUEUE_TIMEOUT_S: u64 = 5;
+pub const DEFAULT_BACKEND_TIMEOUT_S: u64 = 600;
+pub const DEFAULT_GPU_INTERVAL_S: u64 = 5;
+
+fn default_gpu_interval() -> u64 {
+    DEFAULT_GPU_INTERVAL_S
+}
+
+fn is_default_gpu_interval(v: &u64) -> bool {
+    *v == DEFAULT_GPU_INTERVAL_S
+}
+
+fn default_queue_timeout() -> u64 {
+    DEFAULT_QUEUE_TIMEOUT_S
+}
+
+fn is_default_queue_timeout(v: &u64) -> bool {
+    *v == DEFAULT_QUEUE_TIMEOUT_S
+}
+
+fn default_backend_timeout() -> u64 {
+    DEFAULT_BACKEND_TIMEOUT_S
+}
+
+fn is_default_backend_timeout(v: &u64) -> bool {
+    *v == DEFAULT_BACKEND_TIMEOUT_S
+}
 
 fn default_startup_timeout() -> u64 {
     DEFAULT_STARTUP_TIMEOUT_S
@@ -97,6 +145,9 @@ impl Default for Config {
             startup_timeout_s: DEFAULT_STARTUP_TIMEOUT_S,
             health_interval_ms: DEFAULT_HEALTH_INTERVAL_MS,
             unhealthy_after: DEFAULT_UNHEALTHY_AFTER,
+            queue_timeout_s: DEFAULT_QUEUE_TIMEOUT_S,
+            backend_timeout_s: DEFAULT_BACKEND_TIMEOUT_S,
+            gpu_sample_interval_s: DEFAULT_GPU_INTERVAL_S,
         }
     }
 }

@@ -180,6 +180,12 @@ fn check_proxy(config: &Config, found: &mut Found) {
     if config.unhealthy_after == 0 {
         found.proxy("unhealthy_after", "must be at least 1 (default 3)".into());
     }
+    if config.backend_timeout_s == 0 {
+        found.proxy(
+            "backend_timeout_s",
+            "0 would time out every request; the default is 600".into(),
+        );
+    }
     if let Some(var) = &config.api_key_env {
         let valid = var
             .chars()

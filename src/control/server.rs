@@ -13,7 +13,6 @@ use tokio::sync::watch;
 
 use super::api::{self, ActionReply, ApiError};
 use crate::error::Failure;
-use crate::gpu::Inventory;
 use crate::supervisor::registry::Registry;
 use crate::supervisor::runner::Command;
 use crate::supervisor::serve::{Launcher, DEFAULT_STOP_TIMEOUT};
@@ -23,7 +22,6 @@ pub struct ControlState {
     reg: Arc<Registry>,
     launcher: Launcher,
     shutdown: watch::Sender<Option<Duration>>,
-    gpus: Arc<Inventory>,
     /// One reload at a time.
     reloading: Arc<tokio::sync::Mutex<()>>,
 }
@@ -33,13 +31,11 @@ impl ControlState {
         reg: Arc<Registry>,
         launcher: Launcher,
         shutdown: watch::Sender<Option<Duration>>,
-        gpus: Inventory,
     ) -> Self {
         ControlState {
             reg,
             launcher,
             shutdown,
-            gpus: Arc::new(gpus),
             reloading: Arc::new(tokio::sync::Mutex::new(())),
         }
     }
@@ -84,7 +80,7 @@ fn unknown(state: &ControlState, name: &str) -> Response {
 }
 
 async fn status(State(state): State<ControlState>) -> Response {
-    Json(state.reg.report(&state.gpus)).into_response()
+    Json(state.reg.report()).into_response()
 }
 
 /// Answer first, then shut down (the CLI waits for the pidfile to be released).

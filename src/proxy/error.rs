@@ -16,6 +16,7 @@ pub enum ProxyError {
     Unauthorized,
     TooLarge { limit: usize },
     UnknownPath(String),
+    WrongMethod { method: String, path: String },
     BackendFailed { model: String, detail: String },
     BackendTimeout { model: String },
 }
@@ -27,6 +28,7 @@ impl ProxyError {
             ProxyError::UnknownModel { .. } | ProxyError::UnknownPath(_) => StatusCode::NOT_FOUND,
             ProxyError::NotReady { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ProxyError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ProxyError::WrongMethod { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ProxyError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ProxyError::BackendFailed { .. } => StatusCode::BAD_GATEWAY,
             ProxyError::BackendTimeout { .. } => StatusCode::GATEWAY_TIMEOUT,
@@ -39,11 +41,22 @@ impl ProxyError {
             ProxyError::MissingModel => ("invalid_request_error", "missing_model"),
             ProxyError::UnknownModel { .. } => ("invalid_request_error", "model_not_found"),
             ProxyError::UnknownPath(_) => ("invalid_request_error", "unknown_url"),
+            ProxyError::WrongMethod { .. } => ("invalid_request_error", "method_not_allowed"),
             ProxyError::NotReady { .. } => ("service_unavailable", "model_not_ready"),
             ProxyError::Unauthorized => ("authentication_error", "invalid_api_key"),
             ProxyError::TooLarge { .. } => ("invalid_request_error", "body_too_large"),
             ProxyError::BackendFailed { .. } => ("bad_gateway", "backend_error"),
             ProxyError::BackendTimeout { .. } => ("timeout", "backend_timeout"),
+        }
+    }
+
+    /// The model the error is about, when one was resolved.
+    pub fn model(&self) -> Option<&str> {
+        match self {
+            ProxyError::NotReady { model, .. }
+            | ProxyError::BackendFailed { model, .. }
+            | ProxyError::BackendTimeout { model } => Some(model),
+            _ => None,
         }
     }
 
@@ -60,6 +73,7 @@ impl ProxyError {
                 )
             }
             ProxyError::UnknownPath(path) => format!("no route for {path}"),
+            ProxyError::WrongMethod { method, path } => format!("{path} does not take {method}"),
             ProxyError::NotReady { model, state } => {
                 format!("model '{model}' is {state}; retry later")
             }

@@ -3,15 +3,18 @@
 
 mod error;
 mod forward;
+mod record;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
+use tower_http::cors::{Any, CorsLayer};
 
 pub use error::ProxyError;
 
@@ -28,11 +31,14 @@ pub struct ProxyState {
     /// Accepted keys; `None` when the config names no `api_key_env`.
     keys: Option<Arc<Vec<String>>>,
     max_body: usize,
+    queue_timeout: Duration,
+    backend_timeout: Duration,
+    log_requests: bool,
 }
 
 impl ProxyState {
-    /// `keys` comes from the variable `config.api_key_env` names
-    /// (comma-separated for several keys); read by the caller.
+    /// Keys come from the variable `config.api_key_env` names
+    /// (comma-separated for several keys).
     pub fn new(reg: Arc<Registry>, http: reqwest::Client, config: &Config) -> Self {
         let keys = config.api_key_env.as_ref().map(|var| {
             let value = std::env::var(var).unwrap_or_default();
@@ -50,6 +56,9 @@ impl ProxyState {
             http,
             keys,
             max_body: MAX_BODY,
+            queue_timeout: Duration::from_secs(config.queue_timeout_s),
+            backend_timeout: Duration::from_secs(config.backend_timeout_s),
+            log_requests: config.log_requests,
         }
     }
 
@@ -59,7 +68,7 @@ impl ProxyState {
             return true;
         };
         let Some(given) = headers
-            .get(axum::http::header::AUTHORIZATION)
+            .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
         else {
@@ -79,13 +88,28 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-pub fn app(state: ProxyState) -> Router {
-    Router::new()
+pub fn app(state: ProxyState, config: &Config) -> Router {
+    let mut router = Router::new()
         .route("/health", get(health))
         .route("/v1/models", get(models))
-        .route("/v1/{*rest}", post(forward::forward))
+        .route("/v1/{*rest}", post(forward::forward));
+    if config.enable_metrics {
+        router = router.route("/metrics", get(metrics));
+    }
+    let mut router = router
         .fallback(unknown_path)
-        .with_state(state)
+        .method_not_allowed_fallback(wrong_method)
+        .with_state(state);
+    if config.enable_cors {
+        router = router.layer(
+            CorsLayer::new()
+                .allow_origin(Any)
+                .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
+                .allow_headers(Any)
+                .max_age(Duration::from_secs(3600)),
+        );
+    }
+    router
 }
 
 async fn health(State(state): State<ProxyState>) -> Response {
@@ -119,8 +143,26 @@ async fn models(State(state): State<ProxyState>, headers: HeaderMap) -> Response
     Json(json!({"object": "list", "data": data})).into_response()
 }
 
+async fn metrics(State(state): State<ProxyState>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        state.reg.metrics.encode(),
+    )
+        .into_response()
+}
+
 async fn unknown_path(uri: Uri) -> ProxyError {
     ProxyError::UnknownPath(uri.path().to_string())
+}
+
+async fn wrong_method(method: Method, uri: Uri) -> ProxyError {
+    ProxyError::WrongMethod {
+        method: method.to_string(),
+        path: uri.path().to_string(),
+    }
 }
 
 #[cfg(test)]

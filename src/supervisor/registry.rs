@@ -1,6 +1,7 @@
 //! What the supervisor knows about its models, shared by the runners, the
 //! proxy and the control API. Every state change goes through
-//! [`Registry::set_state`], which checks it and logs it with a timestamp.
+//! [`Registry::set_state`], which checks it, logs it with a timestamp and
+//! updates the `backend_up` metric.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -16,6 +17,7 @@ use crate::config::{Config, ModelConfig, Paths};
 use crate::control::api::{ModelStatus, ProxyStatus, StatusReport};
 use crate::engine::Launch;
 use crate::gpu::Inventory;
+use crate::metrics::Metrics;
 
 /// One model as the supervisor runs it.
 pub struct Entry {
@@ -35,15 +37,18 @@ pub struct Registry {
     pub paths: Paths,
     pub started: Instant,
     pub proxy_url: String,
+    pub metrics: Arc<Metrics>,
     config: Mutex<Config>,
     models: Mutex<BTreeMap<String, Entry>>,
     proxy_log: Mutex<LogFile>,
     /// `start --foreground`: also print log lines on stdout.
     echo: bool,
+    /// The last GPU sample, refreshed by the sampler task.
+    gpus: Mutex<Inventory>,
 }
 
 /// Where a request for `model` goes.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Route {
     pub model: String,
     /// The `model` value the backend expects, when it differs from the request's.
@@ -53,7 +58,7 @@ pub struct Route {
     pub stats: Arc<ModelStats>,
 }
 
-/// `[2026-11-25T21:30:00.123Z]`
+/// `2026-11-25T21:30:00.123Z`
 pub fn stamp() -> String {
     humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string()
 }
@@ -82,10 +87,12 @@ impl Registry {
             proxy_url: format!("http://{}:{}", config.host, config.port),
             paths,
             started: Instant::now(),
+            metrics: Arc::new(Metrics::default()),
             config: Mutex::new(config),
             models: Mutex::new(BTreeMap::new()),
             proxy_log: Mutex::new(proxy_log),
             echo,
+            gpus: Mutex::new(Inventory::Unavailable("not sampled yet".into())),
         })
     }
 
@@ -95,6 +102,24 @@ impl Registry {
 
     pub fn set_config(&self, config: Config) {
         *lock(&self.config) = config;
+    }
+
+    pub fn set_gpus(&self, gpus: Inventory) {
+        for gpu in gpus.gpus() {
+            let label = crate::metrics::GpuLabel {
+                gpu: gpu.index.to_string(),
+            };
+            self.metrics
+                .gpu_utilization
+                .get_or_create(&label)
+                .set(i64::from(gpu.utilization_percent));
+            let bytes = gpu.memory_used_mib.saturating_mul(1024 * 1024);
+            self.metrics
+                .gpu_memory_used
+                .get_or_create(&label)
+                .set(i64::try_from(bytes).unwrap_or(i64::MAX));
+        }
+        *lock(&self.gpus) = gpus;
     }
 
     /// A timestamped line in proxy.log.
@@ -108,7 +133,7 @@ impl Registry {
         }
     }
 
-    /// A timestamped line in the model's log (and proxy.log when `also_proxy`).
+    /// A timestamped line in the model's log.
     pub fn model_log(&self, name: &str, line: &str) {
         let log = lock(&self.models).get(name).map(|e| Arc::clone(&e.log));
         if let Some(log) = log {
@@ -133,6 +158,7 @@ impl Registry {
     }
 
     pub fn remove(&self, name: &str) -> Option<Entry> {
+        self.metrics.forget(name);
         lock(&self.models).remove(name)
     }
 
@@ -158,6 +184,18 @@ impl Registry {
             .unwrap_or(false)
     }
 
+    /// A crash that will be restarted: counted in status and in metrics.
+    pub fn note_restart(&self, name: &str, why: &str) {
+        self.with(name, |e| {
+            e.restarts += 1;
+            e.last_error = Some(why.to_string());
+        });
+        self.metrics
+            .restarts
+            .get_or_create(&Metrics::label(name))
+            .inc();
+    }
+
     /// Change a model's state if the change is allowed; log it either way.
     pub fn set_state(&self, name: &str, next: ModelState, detail: &str) {
         let changed = self.with(name, |e| {
@@ -178,6 +216,11 @@ impl Registry {
         };
         match changed.flatten() {
             Some(Ok(from)) => {
+                let up = i64::from(next.takes_traffic());
+                self.metrics
+                    .backend_up
+                    .get_or_create(&Metrics::label(name))
+                    .set(up);
                 self.log(&format!("model '{name}': {from} → {next}{suffix}"));
                 self.model_log(name, &format!("{from} → {next}{suffix}"));
             }
@@ -228,7 +271,7 @@ impl Registry {
         names
     }
 
-    pub fn report(&self, gpus: &Inventory) -> StatusReport {
+    pub fn report(&self) -> StatusReport {
         let models = lock(&self.models);
         let config = lock(&self.config);
         let order: Vec<&str> = config.models.iter().map(|m| m.name.as_str()).collect();
@@ -243,9 +286,9 @@ impl Registry {
                     pid: e.pid,
                     gpu_ids: e.config.gpu_ids.clone(),
                     restarts: e.restarts,
-                    requests: e.stats.requests.load(std::sync::atomic::Ordering::Relaxed),
-                    errors: e.stats.errors.load(std::sync::atomic::Ordering::Relaxed),
-                    in_flight: e.stats.in_flight.load(std::sync::atomic::Ordering::Relaxed),
+                    requests: e.stats.requests.get(),
+                    errors: e.stats.errors.get(),
+                    in_flight: u64::try_from(e.stats.in_flight.get()).unwrap_or(0),
                     p50_ms: e.stats.p50_ms(),
                     last_error: e.last_error.clone(),
                     log_tail: if state == ModelState::Failed {
@@ -271,7 +314,7 @@ impl Registry {
                 uptime_s: self.started.elapsed().as_secs(),
             },
             models: statuses,
-            gpus: gpus.gpus().to_vec(),
+            gpus: lock(&self.gpus).gpus().to_vec(),
         }
     }
 }

@@ -129,10 +129,7 @@ impl Runner {
                 }
                 Decision::RestartAfter(delay) => {
                     let message = format!("{how}; restarting in {} s", delay.as_secs());
-                    self.reg.with(&self.name, |e| {
-                        e.restarts += 1;
-                        e.last_error = Some(message.clone());
-                    });
+                    self.reg.note_restart(&self.name, &message);
                     self.reg
                         .set_state(&self.name, ModelState::Starting, &message);
                     if let Some((timeout, done)) = wait_or_stop(delay, commands).await {

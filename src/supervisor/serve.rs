@@ -81,7 +81,7 @@ impl Launcher {
             restarts: 0,
             last_error: None,
             log,
-            stats: Arc::new(ModelStats::default()),
+            stats: Arc::new(ModelStats::new(&model.name, Arc::clone(&reg.metrics))),
             commands,
         });
         let runner = Runner {
@@ -143,18 +143,15 @@ async fn serve(
         std::fs::set_permissions(&socket_path, std::fs::Permissions::from_mode(0o600))?;
     }
     let (shutdown_tx, mut shutdown_rx) = watch::channel::<Option<Duration>>(None);
-    let gpus = Inventory::detect().unwrap_or_else(|err| Inventory::Unavailable(err.to_string()));
-    let control = ControlState::new(
+    tokio::spawn(sample_gpus(
         Arc::clone(&reg),
-        launcher.clone(),
-        shutdown_tx.clone(),
-        gpus,
-    );
-    let proxy = crate::proxy::app(crate::proxy::ProxyState::new(
-        Arc::clone(&reg),
-        launcher.http.clone(),
-        &config,
+        Duration::from_secs(config.gpu_sample_interval_s),
     ));
+    let control = ControlState::new(Arc::clone(&reg), launcher.clone(), shutdown_tx.clone());
+    let proxy = crate::proxy::app(
+        crate::proxy::ProxyState::new(Arc::clone(&reg), launcher.http.clone(), &config),
+        &config,
+    );
     let mut proxy_stop = shutdown_rx.clone();
     let proxy_task = tokio::spawn(async move {
         axum::serve(proxy_listener, proxy)
@@ -203,6 +200,20 @@ async fn wait_for_shutdown(
         result = shutdown.wait_for(Option::is_some) => {
             result.ok().and_then(|t| *t).unwrap_or(DEFAULT_STOP_TIMEOUT)
         }
+    }
+}
+
+/// Refresh the GPU sample (status, /metrics) every `interval`. NVML calls
+/// block, so they run on the blocking pool.
+async fn sample_gpus(reg: Arc<Registry>, interval: Duration) {
+    loop {
+        let sample = tokio::task::spawn_blocking(Inventory::detect).await;
+        match sample {
+            Ok(Ok(gpus)) => reg.set_gpus(gpus),
+            Ok(Err(err)) => reg.set_gpus(Inventory::Unavailable(format!("{err:#}"))),
+            Err(_) => {}
+        }
+        tokio::time::sleep(interval).await;
     }
 }
 

@@ -1,30 +1,47 @@
-//! Per-model request counters the proxy updates and `status` reads.
+//! One model's request counters: handles to the Prometheus series, so
+//! `status` and `/metrics` read the same numbers, plus recent latencies for
+//! an exact median.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+
+use crate::metrics::Metrics;
 
 /// How many recent latencies the median is taken over.
 const SAMPLES: usize = 1024;
 
-#[derive(Debug, Default)]
 pub struct ModelStats {
-    pub requests: AtomicU64,
-    pub errors: AtomicU64,
-    pub in_flight: AtomicU64,
+    pub model: String,
+    pub metrics: Arc<Metrics>,
+    /// Every request routed to the model.
+    pub requests: Counter,
+    /// Requests answered with a 5xx or broken off mid-stream.
+    pub errors: Counter,
+    pub in_flight: Gauge,
+    pub duration: Histogram,
+    pub ttfb: Histogram,
     latencies_ms: Mutex<VecDeque<f64>>,
 }
 
 impl ModelStats {
-    /// Count a request as started; the guard counts it as finished when dropped.
-    pub fn begin(self: &Arc<Self>) -> InFlight {
-        self.requests.fetch_add(1, Ordering::Relaxed);
-        self.in_flight.fetch_add(1, Ordering::Relaxed);
-        InFlight {
-            stats: Arc::clone(self),
-            started: Instant::now(),
-            failed: false,
+    pub fn new(model: &str, metrics: Arc<Metrics>) -> Self {
+        let label = Metrics::label(model);
+        let in_flight = metrics.in_flight.get_or_create(&label).clone();
+        let duration = metrics.duration.get_or_create(&label).clone();
+        let ttfb = metrics.ttfb.get_or_create(&label).clone();
+        ModelStats {
+            model: model.to_string(),
+            requests: Counter::default(),
+            errors: Counter::default(),
+            in_flight,
+            duration,
+            ttfb,
+            metrics,
+            latencies_ms: Mutex::new(VecDeque::new()),
         }
     }
 
@@ -40,7 +57,7 @@ impl ModelStats {
         Some((p50 * 10.0).round() / 10.0)
     }
 
-    fn record(&self, ms: f64) {
+    pub fn record_latency(&self, ms: f64) {
         if let Ok(mut samples) = self.latencies_ms.lock() {
             if samples.len() == SAMPLES {
                 samples.pop_front();
@@ -50,51 +67,27 @@ impl ModelStats {
     }
 }
 
-/// One request in flight (RAII: dropping it ends the request).
-pub struct InFlight {
-    stats: Arc<ModelStats>,
-    started: Instant,
-    failed: bool,
-}
-
-impl InFlight {
-    pub fn fail(&mut self) {
-        self.failed = true;
-    }
-}
-
-impl Drop for InFlight {
-    fn drop(&mut self) {
-        self.stats.in_flight.fetch_sub(1, Ordering::Relaxed);
-        if self.failed {
-            self.stats.errors.fetch_add(1, Ordering::Relaxed);
-        }
-        self.stats
-            .record(self.started.elapsed().as_secs_f64() * 1000.0);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn counts_requests_errors_and_in_flight() {
-        let stats = Arc::new(ModelStats::default());
-        let a = stats.begin();
-        let mut b = stats.begin();
-        assert_eq!(stats.in_flight.load(Ordering::Relaxed), 2);
-        b.fail();
-        drop(b);
-        drop(a);
-        assert_eq!(stats.requests.load(Ordering::Relaxed), 2);
-        assert_eq!(stats.errors.load(Ordering::Relaxed), 1);
-        assert_eq!(stats.in_flight.load(Ordering::Relaxed), 0);
-        assert!(stats.p50_ms().is_some());
+    fn status_and_metrics_share_the_in_flight_gauge() {
+        let metrics = Arc::new(Metrics::default());
+        let stats = ModelStats::new("m", Arc::clone(&metrics));
+        stats.in_flight.inc();
+        assert!(metrics
+            .encode()
+            .contains("vllm_mux_requests_in_flight{model=\"m\"} 1"));
     }
 
     #[test]
-    fn no_requests_no_median() {
-        assert_eq!(ModelStats::default().p50_ms(), None);
+    fn median_of_recent_latencies() {
+        let stats = ModelStats::new("m", Arc::new(Metrics::default()));
+        assert_eq!(stats.p50_ms(), None);
+        for ms in [5.0, 1.0, 3.0] {
+            stats.record_latency(ms);
+        }
+        assert_eq!(stats.p50_ms(), Some(3.0));
     }
 }

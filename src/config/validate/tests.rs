@@ -429,12 +429,18 @@ fn supervisor_timings_are_checked() {
         startup_timeout_s: 0,
         health_interval_ms: 10,
         unhealthy_after: 0,
+        backend_timeout_s: 0,
         ..Config::default()
     };
     let fields: Vec<&str> = run(&cfg).iter().map(|p| p.field).collect();
     assert_eq!(
         fields,
-        ["startup_timeout_s", "health_interval_ms", "unhealthy_after"]
+        [
+            "startup_timeout_s",
+            "health_interval_ms",
+            "unhealthy_after",
+            "backend_timeout_s"
+        ]
     );
 }
 

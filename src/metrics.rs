@@ -1,0 +1,188 @@
+//! Prometheus metrics, every name prefixed `vllm_mux_`, labelled by model
+//! (never by the raw URI or by what a client sent). `status` reads the same
+//! counters through [`crate::supervisor::stats::ModelStats`].
+
+use std::sync::Mutex;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::registry::Registry;
+
+/// The model label of requests that matched no model (bad JSON, unknown name).
+pub const UNROUTED: &str = "_unrouted";
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ModelLabel {
+    pub model: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct StatusLabels {
+    pub model: String,
+    pub status: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct GpuLabel {
+    pub gpu: String,
+}
+
+fn seconds_histogram() -> Histogram {
+    // 1 ms to about 10 minutes.
+    Histogram::new(exponential_buckets(0.001, 2.0, 20))
+}
+
+pub struct Metrics {
+    registry: Mutex<Registry>,
+    pub requests: Family<StatusLabels, Counter>,
+    pub in_flight: Family<ModelLabel, Gauge>,
+    pub duration: Family<ModelLabel, Histogram, fn() -> Histogram>,
+    pub ttfb: Family<ModelLabel, Histogram, fn() -> Histogram>,
+    pub stream_errors: Family<ModelLabel, Counter>,
+    pub backend_up: Family<ModelLabel, Gauge>,
+    pub restarts: Family<ModelLabel, Counter>,
+    pub gpu_utilization: Family<GpuLabel, Gauge>,
+    pub gpu_memory_used: Family<GpuLabel, Gauge>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let m = Metrics {
+            registry: Mutex::new(Registry::with_prefix("vllm_mux")),
+            requests: Family::default(),
+            in_flight: Family::default(),
+            duration: Family::new_with_constructor(seconds_histogram as fn() -> Histogram),
+            ttfb: Family::new_with_constructor(seconds_histogram as fn() -> Histogram),
+            stream_errors: Family::default(),
+            backend_up: Family::default(),
+            restarts: Family::default(),
+            gpu_utilization: Family::default(),
+            gpu_memory_used: Family::default(),
+        };
+        if let Ok(mut r) = m.registry.lock() {
+            r.register(
+                "requests",
+                "Requests by model and HTTP status",
+                m.requests.clone(),
+            );
+            r.register(
+                "requests_in_flight",
+                "Requests being answered",
+                m.in_flight.clone(),
+            );
+            r.register(
+                "request_duration_seconds",
+                "Time from request to the last byte of the answer",
+                m.duration.clone(),
+            );
+            r.register(
+                "time_to_first_byte_seconds",
+                "Time from request to the first byte of the answer's body (time to first token when streaming)",
+                m.ttfb.clone(),
+            );
+            r.register(
+                "stream_errors",
+                "Answers the backend broke off mid-stream",
+                m.stream_errors.clone(),
+            );
+            r.register(
+                "backend_up",
+                "1 while the model is ready, else 0",
+                m.backend_up.clone(),
+            );
+            r.register(
+                "backend_restarts",
+                "Restarts after the engine exited unexpectedly",
+                m.restarts.clone(),
+            );
+            r.register(
+                "gpu_utilization_percent",
+                "GPU utilization",
+                m.gpu_utilization.clone(),
+            );
+            r.register(
+                "gpu_memory_used_bytes",
+                "GPU memory in use",
+                m.gpu_memory_used.clone(),
+            );
+        }
+        m
+    }
+}
+
+impl Metrics {
+    pub fn label(model: &str) -> ModelLabel {
+        ModelLabel {
+            model: model.to_string(),
+        }
+    }
+
+    /// Count a finished request.
+    pub fn count(&self, model: &str, status: u16) {
+        self.requests
+            .get_or_create(&StatusLabels {
+                model: model.to_string(),
+                status: status.to_string(),
+            })
+            .inc();
+    }
+
+    /// Forget a model's series (after reload removed it).
+    pub fn forget(&self, model: &str) {
+        let label = Self::label(model);
+        self.in_flight.remove(&label);
+        self.duration.remove(&label);
+        self.ttfb.remove(&label);
+        self.stream_errors.remove(&label);
+        self.backend_up.remove(&label);
+        self.restarts.remove(&label);
+    }
+
+    /// The text exposition format.
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        if let Ok(registry) = self.registry.lock() {
+            let _ = prometheus_client::encoding::text::encode(&mut out, &registry);
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_prefixed_and_labelled_by_model() {
+        let m = Metrics::default();
+        m.count("chat", 200);
+        m.count("chat", 200);
+        m.count(UNROUTED, 404);
+        m.backend_up.get_or_create(&Metrics::label("chat")).set(1);
+        m.duration
+            .get_or_create(&Metrics::label("chat"))
+            .observe(0.01);
+        let text = m.encode();
+        assert!(
+            text.contains("vllm_mux_requests_total{model=\"chat\",status=\"200\"} 2"),
+            "{text}"
+        );
+        assert!(
+            text.contains("vllm_mux_requests_total{model=\"_unrouted\",status=\"404\"} 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains("vllm_mux_backend_up{model=\"chat\"} 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains("vllm_mux_request_duration_seconds_count{model=\"chat\"} 1"),
+            "{text}"
+        );
+        m.forget("chat");
+        assert!(!m.encode().contains("vllm_mux_backend_up{model=\"chat\"}"));
+    }
+}

@@ -1,0 +1,121 @@
+//! One proxied request's bookkeeping, RAII: created when a request is
+//! routed, finished when its answer's last byte is sent or the client goes
+//! away. It feeds the metrics, `status`, and `log_requests`.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::metrics::{Metrics, UNROUTED};
+use crate::supervisor::registry::Registry;
+use crate::supervisor::stats::ModelStats;
+
+pub struct RequestRecord {
+    stats: Arc<ModelStats>,
+    /// Where to write the request line, when `log_requests` is on.
+    log: Option<Arc<Registry>>,
+    path: String,
+    started: Instant,
+    status: u16,
+    stream: bool,
+    bytes_in: usize,
+    bytes_out: usize,
+    first_byte: Option<Duration>,
+    broken: bool,
+}
+
+impl RequestRecord {
+    pub fn begin(
+        stats: Arc<ModelStats>,
+        log: Option<Arc<Registry>>,
+        path: &str,
+        bytes_in: usize,
+        stream: bool,
+    ) -> Self {
+        stats.requests.inc();
+        stats.in_flight.inc();
+        RequestRecord {
+            stats,
+            log,
+            path: path.to_string(),
+            started: Instant::now(),
+            status: 0,
+            stream,
+            bytes_in,
+            bytes_out: 0,
+            first_byte: None,
+            broken: false,
+        }
+    }
+
+    pub fn status(&mut self, status: u16) {
+        self.status = status;
+    }
+
+    pub fn chunk(&mut self, len: usize) {
+        if self.first_byte.is_none() {
+            let elapsed = self.started.elapsed();
+            self.first_byte = Some(elapsed);
+            self.stats.ttfb.observe(elapsed.as_secs_f64());
+        }
+        self.bytes_out += len;
+    }
+
+    /// The backend broke the answer off after its headers.
+    pub fn broken(&mut self) {
+        self.broken = true;
+    }
+}
+
+impl Drop for RequestRecord {
+    fn drop(&mut self) {
+        let elapsed = self.started.elapsed();
+        let stats = &self.stats;
+        stats.in_flight.dec();
+        stats.duration.observe(elapsed.as_secs_f64());
+        stats.record_latency(elapsed.as_secs_f64() * 1000.0);
+        stats.metrics.count(&stats.model, self.status);
+        if self.status >= 500 || self.broken {
+            stats.errors.inc();
+        }
+        if self.broken {
+            stats
+                .metrics
+                .stream_errors
+                .get_or_create(&Metrics::label(&stats.model))
+                .inc();
+        }
+        if let Some(reg) = &self.log {
+            reg.log(&format!(
+                "request model={} path={} status={} stream={} duration_ms={:.1} ttfb_ms={} bytes_in={} bytes_out={}{}",
+                stats.model,
+                self.path,
+                self.status,
+                self.stream,
+                elapsed.as_secs_f64() * 1000.0,
+                self.first_byte.map_or("-".to_string(), |d| format!("{:.1}", d.as_secs_f64() * 1000.0)),
+                self.bytes_in,
+                self.bytes_out,
+                if self.broken { " broken=true" } else { "" },
+            ));
+        }
+    }
+}
+
+/// A request answered by the proxy itself before reaching a model.
+pub fn unrouted(
+    reg: &Registry,
+    log: bool,
+    model: Option<&str>,
+    path: &str,
+    status: u16,
+    message: &str,
+) {
+    reg.metrics.count(model.unwrap_or(UNROUTED), status);
+    if log {
+        reg.log(&format!(
+            "request model={} path={path} status={status} error=\"{}\"",
+            model.unwrap_or(UNROUTED),
+            message.replace('"', "'")
+        ));
+    }
+}

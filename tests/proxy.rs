@@ -1,0 +1,480 @@
+//! The proxy through the real binary: errors in OpenAI's shape, keys,
+//! metrics, CORS, request logs, queueing, timeouts and broken streams.
+
+use std::io::{Read, Write};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use crate::helper::{children, Env, Started};
+
+fn http() -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(15))
+        .build()
+        .expect("client")
+}
+
+fn post(started: &Started<'_>, body: &str) -> reqwest::blocking::Response {
+    http()
+        .post(started.url("/v1/chat/completions"))
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .expect("request")
+}
+
+/// The status, and the error object of an OpenAI error body.
+fn openai_error(response: reqwest::blocking::Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    let body: Value = response.json().expect("an error body is JSON");
+    let error = body["error"].clone();
+    assert!(
+        error["message"].is_string() && error["type"].is_string() && error["code"].is_string(),
+        "{body}"
+    );
+    (status, error)
+}
+
+fn one_model(extra: &[&str]) -> (Env, u16) {
+    let env = Env::new();
+    let port = env.init_fast("c");
+    env.add_mock("c", "m", extra);
+    (env, port)
+}
+
+#[test]
+fn client_mistakes_get_openai_errors_and_never_a_500() {
+    let (env, port) = one_model(&["--alias", "alias-of-m"]);
+    let started = env.start("c", port);
+    let (status, error) = openai_error(post(&started, "{not json"));
+    assert_eq!(
+        (status, error["code"].as_str()),
+        (400, Some("invalid_json"))
+    );
+    let (status, error) = openai_error(post(&started, r#"{"messages": []}"#));
+    assert_eq!(
+        (status, error["code"].as_str()),
+        (400, Some("missing_model"))
+    );
+    let (status, _) = openai_error(post(&started, r#"{"model": 42}"#));
+    assert_eq!(status, 400, "a model that is not a string");
+    let (status, _) = openai_error(post(&started, "\u{0}\u{1}"));
+    assert_eq!(status, 400);
+    let (status, error) = openai_error(post(&started, r#"{"model": "gpt-5"}"#));
+    assert_eq!(
+        (status, error["code"].as_str()),
+        (404, Some("model_not_found"))
+    );
+    let message = error["message"].as_str().unwrap_or("");
+    assert!(
+        message.contains("gpt-5") && message.contains("m, alias-of-m"),
+        "{message}"
+    );
+    let (status, _) = openai_error(
+        http()
+            .post(started.url("/v2/whatever"))
+            .body("{}")
+            .send()
+            .expect("request"),
+    );
+    assert_eq!(status, 404);
+    let (status, error) = openai_error(
+        http()
+            .get(started.url("/v1/chat/completions"))
+            .send()
+            .expect("request"),
+    );
+    assert_eq!(
+        (status, error["code"].as_str()),
+        (405, Some("method_not_allowed"))
+    );
+    let long = format!(r#"{{"model": "{}"}}"#, "x".repeat(100_000));
+    let (status, _) = openai_error(post(&started, &long));
+    assert_eq!(status, 404, "a very long model name is just unknown");
+    // Still serving everyone else.
+    assert_eq!(
+        post(&started, r#"{"model": "alias-of-m", "messages": []}"#).status(),
+        200
+    );
+}
+
+#[test]
+fn a_body_over_the_limit_is_413_without_reading_it() {
+    let (env, port) = one_model(&[]);
+    let _started = env.start("c", port);
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    stream
+        .write_all(b"POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 100000000\r\n\r\n{")
+        .expect("write");
+    let mut answer = vec![0u8; 4096];
+    let n = stream.read(&mut answer).expect("an answer before the body");
+    let answer = String::from_utf8_lossy(&answer[..n]);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains("body_too_large"), "{answer}");
+}
+
+#[test]
+fn api_keys_are_required_when_configured() {
+    let (env, port) = one_model(&[]);
+    env.set_config_key("c", "api_key_env", json!("MUX_TEST_KEYS"));
+    let started = Started {
+        env: &env,
+        config: "c".into(),
+        proxy_port: port,
+    };
+    let stderr = env.fails(&["--config", "c", "start"], 2);
+    assert!(
+        stderr.contains("MUX_TEST_KEYS"),
+        "an unset key variable is refused: {stderr}"
+    );
+    let run = env
+        .command(&["--config", "c", "start"])
+        .env("MUX_TEST_KEYS", "k1, k2")
+        .output()
+        .expect("start");
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let body = r#"{"model": "m", "messages": []}"#;
+    let send = |key: Option<&str>| {
+        let mut request = http()
+            .post(started.url("/v1/chat/completions"))
+            .header("content-type", "application/json")
+            .body(body);
+        if let Some(key) = key {
+            request = request.bearer_auth(key);
+        }
+        request.send().expect("request")
+    };
+    let (status, error) = openai_error(send(None));
+    assert_eq!(
+        (status, error["code"].as_str()),
+        (401, Some("invalid_api_key"))
+    );
+    assert_eq!(send(Some("k3")).status(), 401);
+    assert_eq!(send(Some("k1")).status(), 200);
+    assert_eq!(send(Some("k2")).status(), 200);
+    assert_eq!(
+        http()
+            .get(started.url("/v1/models"))
+            .send()
+            .expect("models")
+            .status(),
+        401
+    );
+}
+
+#[test]
+fn metrics_count_what_status_shows() {
+    let (env, port) = one_model(&[]);
+    let started = env.start("c", port);
+    for _ in 0..3 {
+        assert_eq!(
+            post(&started, r#"{"model": "m", "messages": []}"#).status(),
+            200
+        );
+    }
+    assert_eq!(post(&started, r#"{"model": "nope"}"#).status(), 404);
+    let text = http()
+        .get(started.url("/metrics"))
+        .send()
+        .expect("metrics")
+        .text()
+        .expect("text");
+    for line in [
+        "vllm_mux_requests_total{model=\"m\",status=\"200\"} 3",
+        "vllm_mux_requests_total{model=\"_unrouted\",status=\"404\"} 1",
+        "vllm_mux_requests_in_flight{model=\"m\"} 0",
+        "vllm_mux_request_duration_seconds_count{model=\"m\"} 3",
+        "vllm_mux_time_to_first_byte_seconds_count{model=\"m\"} 3",
+        "vllm_mux_backend_up{model=\"m\"} 1",
+    ] {
+        assert!(text.contains(line), "/metrics lacks {line}:\n{text}");
+    }
+    let status = started.status();
+    assert_eq!(Started::model(&status, "m")["requests"], 3);
+    assert_eq!(Started::model(&status, "m")["errors"], 0);
+}
+
+#[test]
+fn metrics_and_cors_can_be_turned_off() {
+    let env = Env::new();
+    let port = crate::helper::free_port();
+    env.ok(&[
+        "--config",
+        "c",
+        "init",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        &port.to_string(),
+        "--no-metrics",
+        "--no-cors",
+    ]);
+    env.add_mock("c", "m", &[]);
+    let started = env.start("c", port);
+    assert_eq!(
+        http()
+            .get(started.url("/metrics"))
+            .send()
+            .expect("metrics")
+            .status(),
+        404
+    );
+    let preflight = http()
+        .request(
+            reqwest::Method::OPTIONS,
+            started.url("/v1/chat/completions"),
+        )
+        .header("origin", "http://app.example")
+        .header("access-control-request-method", "POST")
+        .send()
+        .expect("preflight");
+    assert!(preflight
+        .headers()
+        .get("access-control-allow-origin")
+        .is_none());
+}
+
+#[test]
+fn cors_answers_browsers() {
+    let (env, port) = one_model(&[]);
+    let started = env.start("c", port);
+    let preflight = http()
+        .request(
+            reqwest::Method::OPTIONS,
+            started.url("/v1/chat/completions"),
+        )
+        .header("origin", "http://app.example")
+        .header("access-control-request-method", "POST")
+        .header(
+            "access-control-request-headers",
+            "authorization, content-type",
+        )
+        .send()
+        .expect("preflight");
+    assert!(preflight.status().is_success());
+    assert_eq!(
+        preflight
+            .headers()
+            .get("access-control-allow-origin")
+            .and_then(|v| v.to_str().ok()),
+        Some("*")
+    );
+    let answer = http()
+        .post(started.url("/v1/chat/completions"))
+        .header("origin", "http://app.example")
+        .json(&json!({"model": "m", "messages": []}))
+        .send()
+        .expect("post");
+    assert_eq!(
+        answer
+            .headers()
+            .get("access-control-allow-origin")
+            .and_then(|v| v.to_str().ok()),
+        Some("*")
+    );
+}
+
+#[test]
+fn log_requests_writes_one_line_per_request() {
+    let env = Env::new();
+    let port = crate::helper::free_port();
+    env.ok(&[
+        "--config",
+        "c",
+        "init",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        &port.to_string(),
+        "--log-requests",
+    ]);
+    env.add_mock("c", "m", &[]);
+    let started = env.start("c", port);
+    assert_eq!(
+        post(
+            &started,
+            r#"{"model": "m", "messages": [], "stream": true}"#
+        )
+        .status(),
+        200
+    );
+    assert_eq!(post(&started, r#"{"model": "zzz"}"#).status(), 404);
+    let log = env.ok(&["--config", "c", "logs", "proxy"]);
+    assert!(
+        log.contains("request model=m path=/v1/chat/completions status=200 stream=true"),
+        "{log}"
+    );
+    assert!(log.contains("bytes_out="), "{log}");
+    assert!(
+        log.contains("request model=_unrouted path=/v1/chat/completions status=404"),
+        "{log}"
+    );
+}
+
+#[test]
+fn a_request_for_a_starting_model_waits_for_it() {
+    let (env, port) = one_model(&["--set", "startup_delay_ms=1500"]);
+    let started = Started {
+        env: &env,
+        config: "c".into(),
+        proxy_port: port,
+    };
+    env.ok(&["--config", "c", "start", "--no-wait"]);
+    let begun = Instant::now();
+    let answer = post(&started, r#"{"model": "m", "messages": []}"#);
+    assert_eq!(answer.status(), 200, "queued until ready");
+    assert!(begun.elapsed() >= Duration::from_millis(500), "it did wait");
+}
+
+#[test]
+fn without_a_queue_a_starting_model_is_503_with_retry_after() {
+    let (env, port) = one_model(&["--set", "startup_delay_ms=3000"]);
+    env.set_config_key("c", "queue_timeout_s", json!(0));
+    let started = Started {
+        env: &env,
+        config: "c".into(),
+        proxy_port: port,
+    };
+    env.ok(&["--config", "c", "start", "--no-wait"]);
+    let answer = post(&started, r#"{"model": "m", "messages": []}"#);
+    assert_eq!(
+        answer
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok()),
+        Some("5")
+    );
+    let (status, error) = openai_error(answer);
+    assert_eq!(
+        (status, error["code"].as_str()),
+        (503, Some("model_not_ready"))
+    );
+    assert!(error["message"].as_str().unwrap_or("").contains("starting"));
+}
+
+#[test]
+fn a_backend_that_hangs_is_504_after_the_timeout() {
+    let (env, port) = one_model(&["--set", "tokens=50", "--set", "token_delay_ms=100"]);
+    env.set_config_key("c", "backend_timeout_s", json!(1));
+    let started = env.start("c", port);
+    let begun = Instant::now();
+    let (status, error) = openai_error(post(&started, r#"{"model": "m", "messages": []}"#));
+    assert_eq!(
+        (status, error["code"].as_str()),
+        (504, Some("backend_timeout"))
+    );
+    assert!(
+        begun.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        begun.elapsed()
+    );
+    assert_eq!(Started::model(&started.status(), "m")["errors"], 1);
+}
+
+#[test]
+fn a_backend_killed_mid_stream_ends_the_stream_with_an_error_event() {
+    let (env, port) = one_model(&["--set", "tokens=200", "--set", "token_delay_ms=50"]);
+    let started = env.start("c", port);
+    let mut answer = post(
+        &started,
+        r#"{"model": "m", "messages": [], "stream": true}"#,
+    );
+    assert_eq!(answer.status(), 200);
+    let mut received = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !String::from_utf8_lossy(&received).contains("tok2 ") {
+        let n = answer.read(&mut buf).expect("read");
+        assert!(n > 0, "the stream ended early");
+        received.extend_from_slice(&buf[..n]);
+    }
+    let guard = Started::model(&started.status(), "m")["pid"]
+        .as_u64()
+        .expect("pid") as u32;
+    let engine = children(guard)[0];
+    assert!(std::process::Command::new("kill")
+        .args(["-9", &engine.to_string()])
+        .status()
+        .expect("kill")
+        .success());
+    let begun = Instant::now();
+    let _ = answer.read_to_end(&mut received);
+    assert!(
+        begun.elapsed() < Duration::from_secs(5),
+        "no hang: {:?}",
+        begun.elapsed()
+    );
+    let text = String::from_utf8_lossy(&received);
+    let last = text.trim_end().rsplit("\n\n").next().unwrap_or("");
+    assert!(
+        last.starts_with("data: {\"error\"") && last.contains("backend_stream_error"),
+        "{last}"
+    );
+    assert!(!text.contains("[DONE]"));
+}
+
+#[test]
+fn streams_pass_every_event_through_with_no_buffering_header() {
+    let (env, port) = one_model(&["--set", "tokens=32"]);
+    let started = env.start("c", port);
+    let body = r#"{"model": "m", "messages": [], "stream": true, "stream_options": {"include_usage": true}}"#;
+    let answer = post(&started, body);
+    assert_eq!(
+        answer
+            .headers()
+            .get("x-accel-buffering")
+            .and_then(|v| v.to_str().ok()),
+        Some("no")
+    );
+    assert_eq!(
+        answer
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("text/event-stream")
+    );
+    let via_proxy = answer.text().expect("text");
+    let status = started.status();
+    let direct_port = Started::model(&status, "m")["port"].as_u64().expect("port");
+    let direct = http()
+        .post(format!(
+            "http://127.0.0.1:{direct_port}/v1/chat/completions"
+        ))
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .expect("direct")
+        .text()
+        .expect("text");
+    let events = |t: &str| t.split("\n\n").filter(|e| !e.is_empty()).count();
+    assert_eq!(events(&via_proxy), 1 + 32 + 1 + 1 + 1);
+    assert_eq!(events(&via_proxy), events(&direct));
+}
+
+#[test]
+fn a_client_that_goes_away_ends_the_request() {
+    let (env, port) = one_model(&["--set", "tokens=1000", "--set", "token_delay_ms=50"]);
+    let started = env.start("c", port);
+    let mut answer = post(
+        &started,
+        r#"{"model": "m", "messages": [], "stream": true}"#,
+    );
+    let mut buf = [0u8; 1024];
+    assert!(answer.read(&mut buf).expect("read") > 0);
+    assert_eq!(Started::model(&started.status(), "m")["in_flight"], 1);
+    drop(answer);
+    let ended = crate::helper::wait_for(Duration::from_secs(5), || {
+        Started::model(&started.status(), "m")["in_flight"] == 0
+    });
+    assert!(
+        ended,
+        "the proxy kept the upstream request after the client left"
+    );
+}
