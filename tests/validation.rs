@@ -19,6 +19,9 @@ fn base() -> Env {
         "alpha",
         "--lora",
         "sql=/m/sql",
+        // Fixed, so the tests do not depend on what listens on this host.
+        "--port",
+        "8001",
     ]);
     env
 }

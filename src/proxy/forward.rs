@@ -1,20 +1,20 @@
 //! Forwarding one `POST /v1/*` request: read the body with a limit, peek at
 //! `model` only, rewrite it when an alias was used (else send the original
-//! bytes), and stream the answer back chunk by chunk as it arrives. No relay
-//! channel: the body stream pulls from upstream, so backpressure holds and
-//! a client that goes away cancels the upstream request.
+//! bytes), and hand the backend's answer back frame by frame as it arrives.
+//! No relay channel: the client's body pulls from upstream, so backpressure
+//! holds and a client that goes away cancels the upstream request.
 
 use std::borrow::Cow;
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, Uri};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, Request, Uri};
 use axum::response::{IntoResponse, Response};
-use futures_util::StreamExt;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 
+use super::body::RecordedBody;
 use super::record::{unrouted, RequestRecord};
 use super::{ProxyError, ProxyState};
 use crate::supervisor::registry::Route;
@@ -41,22 +41,18 @@ struct Peek<'a> {
     stream: Option<bool>,
 }
 
-pub async fn forward(
-    State(state): State<ProxyState>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    let path = uri.path().to_string();
-    match route_and_send(&state, method, &uri, headers, body).await {
+pub async fn forward(State(state): State<ProxyState>, request: Request<Body>) -> Response {
+    // Take the request apart rather than extract its headers: no copies.
+    let (parts, body) = request.into_parts();
+    let uri = parts.uri;
+    match route_and_send(&state, parts.method, &uri, parts.headers, body).await {
         Ok(response) => response,
         Err(err) => {
             unrouted(
                 &state.reg,
                 state.log_requests,
                 err.model(),
-                &path,
+                uri.path(),
                 err.status().as_u16(),
                 &err.message(),
             );
@@ -69,7 +65,7 @@ async fn route_and_send(
     state: &ProxyState,
     method: Method,
     uri: &Uri,
-    headers: HeaderMap,
+    mut headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ProxyError> {
     if !state.authorized(&headers) {
@@ -107,86 +103,52 @@ async fn route_and_send(
         stream,
     );
     let path = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
-    let mut upstream = state
-        .http
-        .request(method, format!("{}{path}", route.base_url))
-        .body(body);
-    for (name, value) in headers
-        .iter()
-        .filter(|(n, _)| !is_hop_by_hop(n) && *n != header::CONTENT_LENGTH)
-    {
-        upstream = upstream.header(name, value);
-    }
-    let response = match tokio::time::timeout(state.backend_timeout, upstream.send()).await {
-        Ok(Ok(response)) => response,
-        Ok(Err(err)) => {
-            record.status(502);
-            return Err(ProxyError::BackendFailed {
+    let target: Uri =
+        format!("{}{path}", route.base_url)
+            .parse()
+            .map_err(|_| ProxyError::BackendFailed {
                 model: route.model.clone(),
-                detail: without_url(&err),
-            });
-        }
-        Err(_) => {
-            record.status(504);
-            return Err(ProxyError::BackendTimeout {
-                model: route.model.clone(),
-            });
-        }
-    };
-    let status = response.status();
-    record.status(status.as_u16());
-    let event_stream = response
-        .headers()
+                detail: format!("bad backend URL {}", route.base_url),
+            })?;
+    strip_hop_by_hop(&mut headers);
+    headers.remove(header::CONTENT_LENGTH);
+    let mut request = Request::new(Body::from(body));
+    *request.method_mut() = method;
+    *request.uri_mut() = target;
+    *request.headers_mut() = headers;
+    let response =
+        match tokio::time::timeout(state.backend_timeout, state.client.request(request)).await {
+            Ok(Ok(response)) => response,
+            Ok(Err(err)) => {
+                record.status(502);
+                return Err(ProxyError::BackendFailed {
+                    model: route.model.clone(),
+                    detail: describe(&err),
+                });
+            }
+            Err(_) => {
+                record.status(504);
+                return Err(ProxyError::BackendTimeout {
+                    model: route.model.clone(),
+                });
+            }
+        };
+    let (mut parts, incoming) = response.into_parts();
+    record.status(parts.status.as_u16());
+    let event_stream = parts
+        .headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|ct| ct.starts_with("text/event-stream"));
-    let mut builder = Response::builder().status(status.as_u16());
-    if let Some(out) = builder.headers_mut() {
-        for (name, value) in response.headers().iter().filter(|(n, _)| !is_hop_by_hop(n)) {
-            out.append(name.clone(), value.clone());
-        }
-        out.insert(
-            HeaderName::from_static("x-accel-buffering"),
-            HeaderValue::from_static("no"),
-        );
-    }
-    let model = route.model.clone();
-    // Each chunk goes out as it arrives. The record lives as long as the
-    // stream: in flight until the last byte or until the client goes away.
-    let chunks = futures_util::stream::unfold(
-        (response.bytes_stream(), record, false),
-        move |(mut upstream, mut record, done)| {
-            let model = model.clone();
-            async move {
-                if done {
-                    return None;
-                }
-                match upstream.next().await {
-                    Some(Ok(bytes)) => {
-                        record.chunk(bytes.len());
-                        Some((Ok(bytes), (upstream, record, false)))
-                    }
-                    Some(Err(err)) => {
-                        record.broken();
-                        let item = if event_stream {
-                            // End an SSE stream with an error event clients understand.
-                            Ok(error_event(&model, &without_url(&err)))
-                        } else {
-                            Err(err)
-                        };
-                        Some((item, (upstream, record, true)))
-                    }
-                    None => None,
-                }
-            }
-        },
+    strip_hop_by_hop(&mut parts.headers);
+    parts.headers.insert(
+        HeaderName::from_static("x-accel-buffering"),
+        HeaderValue::from_static("no"),
     );
-    builder
-        .body(Body::from_stream(chunks))
-        .map_err(|err| ProxyError::BackendFailed {
-            model: route.model.clone(),
-            detail: err.to_string(),
-        })
+    // The record lives in the body: in flight until the last byte, or
+    // until the client goes away (which drops, and so cancels, upstream).
+    let body = RecordedBody::new(incoming, record, route.model, event_stream);
+    Ok(Response::from_parts(parts, Body::new(body)))
 }
 
 /// The route for `requested`, waiting up to the queue timeout for a model
@@ -224,17 +186,10 @@ async fn ready_route(state: &ProxyState, requested: &str) -> Result<Route, Proxy
     })
 }
 
-fn error_event(model: &str, detail: &str) -> Bytes {
-    let body = json!({"error": {
-        "message": format!("model '{model}' broke off its answer: {detail}"),
-        "type": "bad_gateway",
-        "code": "backend_stream_error",
-    }});
-    Bytes::from(format!("data: {body}\n\n"))
-}
-
-fn is_hop_by_hop(name: &HeaderName) -> bool {
-    HOP_BY_HOP.contains(&name.as_str())
+fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    for name in HOP_BY_HOP {
+        headers.remove(name);
+    }
 }
 
 /// Replace `model` (an alias) with the name the backend serves.
@@ -249,16 +204,12 @@ fn rewrite_model(bytes: &Bytes, served: &str) -> Result<Bytes, ProxyError> {
         .map_err(|err| ProxyError::InvalidJson(err.to_string()))
 }
 
-/// reqwest's error text without the backend URL, with its cause.
-fn without_url(err: &reqwest::Error) -> String {
-    let mut text = err.to_string();
-    if let Some(url) = err.url() {
-        text = text.replace(&format!(" for url ({url})"), "");
+/// The client error with its cause ("client error (Connect): connection refused").
+fn describe(err: &hyper_util::client::legacy::Error) -> String {
+    match std::error::Error::source(err) {
+        Some(source) => format!("{err}: {source}"),
+        None => err.to_string(),
     }
-    if let Some(source) = std::error::Error::source(err) {
-        text = format!("{text}: {source}");
-    }
-    text
 }
 
 #[cfg(test)]
@@ -291,12 +242,15 @@ mod tests {
     }
 
     #[test]
-    fn error_events_are_sse_with_openai_errors() {
-        let event = error_event("m", "connection reset");
-        let text = std::str::from_utf8(&event).expect("utf8");
-        assert!(
-            text.starts_with("data: {\"error\":") && text.ends_with("\n\n"),
-            "{text}"
+    fn hop_by_hop_headers_are_dropped() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::CONNECTION, HeaderValue::from_static("keep-alive"));
+        headers.insert(
+            header::TRANSFER_ENCODING,
+            HeaderValue::from_static("chunked"),
         );
+        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer k"));
+        strip_hop_by_hop(&mut headers);
+        assert_eq!(headers.len(), 1);
     }
 }

@@ -1,6 +1,7 @@
 //! The OpenAI-compatible proxy: routes each request by its `model` to a
 //! ready backend and streams the answer back as it comes.
 
+mod body;
 mod error;
 mod forward;
 mod record;
@@ -13,6 +14,8 @@ use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
 use serde_json::{json, Value};
 use tower_http::cors::{Any, CorsLayer};
 
@@ -27,7 +30,7 @@ pub const MAX_BODY: usize = 64 * 1024 * 1024;
 #[derive(Clone)]
 pub struct ProxyState {
     reg: Arc<Registry>,
-    http: reqwest::Client,
+    client: Client,
     /// Accepted keys; `None` when the config names no `api_key_env`.
     keys: Option<Arc<Vec<String>>>,
     max_body: usize,
@@ -39,7 +42,7 @@ pub struct ProxyState {
 impl ProxyState {
     /// Keys come from the variable `config.api_key_env` names
     /// (comma-separated for several keys).
-    pub fn new(reg: Arc<Registry>, http: reqwest::Client, config: &Config) -> Self {
+    pub fn new(reg: Arc<Registry>, config: &Config) -> Self {
         let keys = config.api_key_env.as_ref().map(|var| {
             let value = std::env::var(var).unwrap_or_default();
             Arc::new(
@@ -53,7 +56,7 @@ impl ProxyState {
         });
         ProxyState {
             reg,
-            http,
+            client: backend_client(),
             keys,
             max_body: MAX_BODY,
             queue_timeout: Duration::from_secs(config.queue_timeout_s),
@@ -79,6 +82,18 @@ impl ProxyState {
             found | constant_time_eq(given.as_bytes(), key.as_bytes())
         })
     }
+}
+
+/// The HTTP/1 client to backends: keep-alive pool, no Nagle delay.
+pub type Client = hyper_util::client::legacy::Client<HttpConnector, axum::body::Body>;
+
+fn backend_client() -> Client {
+    let mut connector = HttpConnector::new();
+    connector.set_nodelay(true);
+    connector.set_connect_timeout(Some(Duration::from_secs(5)));
+    hyper_util::client::legacy::Client::builder(TokioExecutor::new())
+        .pool_idle_timeout(Duration::from_secs(90))
+        .build(connector)
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

@@ -13,7 +13,8 @@ pub struct RequestRecord {
     stats: Arc<ModelStats>,
     /// Where to write the request line, when `log_requests` is on.
     log: Option<Arc<Registry>>,
-    path: String,
+    /// Kept only when the request is logged.
+    path: Option<String>,
     started: Instant,
     status: u16,
     stream: bool,
@@ -34,9 +35,9 @@ impl RequestRecord {
         stats.requests.inc();
         stats.in_flight.inc();
         RequestRecord {
+            path: log.as_ref().map(|_| path.to_string()),
             stats,
             log,
-            path: path.to_string(),
             started: Instant::now(),
             status: 0,
             stream,
@@ -73,7 +74,7 @@ impl Drop for RequestRecord {
         stats.in_flight.dec();
         stats.duration.observe(elapsed.as_secs_f64());
         stats.record_latency(elapsed.as_secs_f64() * 1000.0);
-        stats.metrics.count(&stats.model, self.status);
+        stats.count(self.status);
         if self.status >= 500 || self.broken {
             stats.errors.inc();
         }
@@ -88,7 +89,7 @@ impl Drop for RequestRecord {
             reg.log(&format!(
                 "request model={} path={} status={} stream={} duration_ms={:.1} ttfb_ms={} bytes_in={} bytes_out={}{}",
                 stats.model,
-                self.path,
+                self.path.as_deref().unwrap_or(""),
                 self.status,
                 self.stream,
                 elapsed.as_secs_f64() * 1000.0,

@@ -32,8 +32,15 @@ pub fn run(paths: Paths, config: &str, foreground: bool) -> Result<Exit> {
     let pidfile = PidFile::acquire(&run_dir, config)?;
     let settings = Store::new(paths.clone()).load(config)?;
     check(&settings, &paths)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    // One worker per CPU this process may run on (taskset and cgroups
+    // count); on one CPU, a single-threaded runtime without work stealing.
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut builder = if cpus == 1 {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+    };
+    let runtime = builder
         .enable_all()
         .build()
         .map_err(|err| Failure::runtime(format!("cannot start the async runtime: {err}")))?;
@@ -149,7 +156,7 @@ async fn serve(
     ));
     let control = ControlState::new(Arc::clone(&reg), launcher.clone(), shutdown_tx.clone());
     let proxy = crate::proxy::app(
-        crate::proxy::ProxyState::new(Arc::clone(&reg), launcher.http.clone(), &config),
+        crate::proxy::ProxyState::new(Arc::clone(&reg), &config),
         &config,
     );
     let mut proxy_stop = shutdown_rx.clone();

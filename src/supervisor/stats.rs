@@ -25,6 +25,9 @@ pub struct ModelStats {
     pub duration: Histogram,
     pub ttfb: Histogram,
     latencies_ms: Mutex<VecDeque<f64>>,
+    /// This model's `requests_total{status}` counters, so counting a
+    /// request allocates nothing after the first of each status.
+    by_status: Mutex<Vec<(u16, Counter)>>,
 }
 
 impl ModelStats {
@@ -42,6 +45,7 @@ impl ModelStats {
             ttfb,
             metrics,
             latencies_ms: Mutex::new(VecDeque::new()),
+            by_status: Mutex::new(Vec::new()),
         }
     }
 
@@ -55,6 +59,24 @@ impl ModelStats {
         sorted.sort_by(f64::total_cmp);
         let p50 = sorted[sorted.len() / 2];
         Some((p50 * 10.0).round() / 10.0)
+    }
+
+    /// Count a finished request under its HTTP status.
+    pub fn count(&self, status: u16) {
+        let Ok(mut known) = self.by_status.lock() else {
+            return;
+        };
+        if let Some((_, counter)) = known.iter().find(|(s, _)| *s == status) {
+            counter.inc();
+            return;
+        }
+        let labels = crate::metrics::StatusLabels {
+            model: self.model.clone(),
+            status: status.to_string(),
+        };
+        let counter = self.metrics.requests.get_or_create(&labels).clone();
+        counter.inc();
+        known.push((status, counter));
     }
 
     pub fn record_latency(&self, ms: f64) {

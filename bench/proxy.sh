@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# Proxy benchmark, in one run on this machine: straight to the backend,
+# through nginx (a plain reverse proxy: one worker, proxy_buffering off,
+# upstream keepalive), and through vllm-mux. The backend and the load
+# generators share core 0; the proxy under test gets core 1 alone.
+# Writes bench/RESULTS.md. Every load run is bounded in time (DURATION s).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DURATION="${DURATION:-10}"
+if ! command -v nginx >/dev/null 2>&1 || ! command -v wrk >/dev/null 2>&1; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light wrk
+fi
+cargo build --release --locked --quiet --bin vllm-mux --example bench-upstream --example bench-stream
+ulimit -n 65536 2>/dev/null || true
+work=$(mktemp -d)
+export WORK="$work" VLLM_MUX_HOME="$work/home"
+mux="$PWD/target/release/vllm-mux"
+cleanup() {
+    "$mux" --config bench stop --timeout 2 >/dev/null 2>&1 || true
+    [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
+    [ -n "${upstream_pid:-}" ] && kill "$upstream_pid" 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+export UP_PORT=$(free_port) NGINX_PORT=$(free_port) MUX_PORT=$(free_port)
+
+taskset -c 0 target/release/examples/bench-upstream --port "$UP_PORT" --chunks 32 --interval-ms 5 &
+upstream_pid=$!
+
+mkdir -p "$work/nginx"
+cat > "$work/nginx.conf" <<NGINX
+worker_processes 1;
+pid $work/nginx.pid;
+error_log $work/nginx/error.log;
+events { worker_connections 8192; }
+http {
+    access_log off;
+    client_body_temp_path $work/nginx/body;
+    proxy_temp_path $work/nginx/proxy;
+    fastcgi_temp_path $work/nginx/fastcgi;
+    uwsgi_temp_path $work/nginx/uwsgi;
+    scgi_temp_path $work/nginx/scgi;
+    upstream backend { server 127.0.0.1:$UP_PORT; keepalive 256; }
+    server {
+        listen 127.0.0.1:$NGINX_PORT;
+        location / {
+            proxy_pass http://backend;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_buffering off;
+            proxy_request_buffering off;
+        }
+    }
+}
+NGINX
+taskset -c 1 nginx -c "$work/nginx.conf" -p "$work/nginx"
+
+"$mux" --config bench init -q --host 127.0.0.1 --port "$MUX_PORT"
+"$mux" --config bench add-model bench --engine url --url "http://127.0.0.1:$UP_PORT" -q
+taskset -c 1 "$mux" --config bench start -q
+
+cat > "$work/post.lua" <<'LUA'
+wrk.method = "POST"
+wrk.body = '{"model": "bench", "messages": [{"role": "user", "content": "Say something."}], "max_tokens": 16}'
+wrk.headers["Content-Type"] = "application/json"
+LUA
+
+python3 - <<'PY' | tee bench/RESULTS.md
+import json, os, re, subprocess, time
+
+work, duration = os.environ["WORK"], int(os.environ["DURATION"])
+ports = {"direct": os.environ["UP_PORT"], "nginx": os.environ["NGINX_PORT"], "vllm-mux": os.environ["MUX_PORT"]}
+tick = os.sysconf("SC_CLK_TCK")
+
+def nginx_pids():
+    master = int(open(f"{work}/nginx.pid").read())
+    kids = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True).stdout.split()
+    return [master] + [int(k) for k in kids]
+
+def proxy_pids(name):
+    if name == "nginx":
+        return nginx_pids()
+    if name == "vllm-mux":
+        return [int(open(f"{work}/home/run/bench/supervisor.pid").read())]
+    return []
+
+def cpu_s(pids):
+    total = 0
+    for p in pids:
+        fields = open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+def mem_kib(pids, key):
+    total = 0
+    for p in pids:
+        for line in open(f"/proc/{p}/status"):
+            if line.startswith(key + ":"):
+                total += int(line.split()[1])
+    return total
+
+def ms(text):
+    value, unit = re.match(r"([\d.]+)(us|ms|s)", text).groups()
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+def wrk(name, conns, secs):
+    url = f"http://127.0.0.1:{ports[name]}/v1/chat/completions"
+    pids = proxy_pids(name)
+    before = cpu_s(pids)
+    out = subprocess.run(["taskset", "-c", "0", "wrk", "-t1", f"-c{conns}", f"-d{secs}s", "--latency", "-s", f"{work}/post.lua", url],
+                         capture_output=True, text=True, check=True).stdout
+    cpu = cpu_s(pids) - before
+    done = int(re.search(r"(\d+) requests in", out).group(1))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+            "p50": ms(re.search(r"\s50%\s+(\S+)", out).group(1)), "p99": ms(re.search(r"\s99%\s+(\S+)", out).group(1)),
+            "cpu_us": cpu / done * 1e6 if pids else None, "requests": done,
+            "errors": int(errors.group(1)) if errors else 0}
+
+def streams(name, concurrency, requests):
+    url = f"http://127.0.0.1:{ports[name]}/v1/chat/completions"
+    out = subprocess.run(["taskset", "-c", "0", "target/release/examples/bench-stream", "--url", url,
+                          "--concurrency", str(concurrency), "--requests", str(requests)],
+                         capture_output=True, text=True, check=True, timeout=120).stdout
+    return json.loads(out)
+
+idle = {n: mem_kib(proxy_pids(n), "VmRSS") for n in ("nginx", "vllm-mux")}
+results = {}
+for name in ports:
+    wrk(name, 64, 2)  # warm-up: connections, pools, caches
+    results[name] = {"c1": wrk(name, 1, duration), "c64": wrk(name, 64, duration),
+                     "s1": streams(name, 1, 50), "s64": streams(name, 64, 640)}
+peak_before = {n: mem_kib(proxy_pids(n), "VmHWM") for n in ("nginx", "vllm-mux")}
+big = {n: streams(n, 1000, 1000) for n in ("nginx", "vllm-mux")}
+peak = {n: mem_kib(proxy_pids(n), "VmHWM") for n in ("nginx", "vllm-mux")}
+
+d, g, m = results["direct"], results["nginx"], results["vllm-mux"]
+cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+print("# Proxy benchmark\n")
+print(f"`bash bench/proxy.sh` on {os.cpu_count()} cores ({cpu}), {time.strftime('%Y-%m-%d')}. Backend and load on core 0, proxy on core 1; "
+      f"wrk 1 thread, {duration} s per run; streams are 32 SSE events 5 ms apart. Release build; vllm-mux with its defaults (CORS and metrics on).\n")
+print("## Non-streaming\n")
+print("| target | c | req/s | p50 ms | p99 ms | added p50 vs direct ms | vs nginx req/s | proxy CPU µs/req |")
+print("|---|---|---|---|---|---|---|---|")
+for c in ("c1", "c64"):
+    for name, r in results.items():
+        x = r[c]
+        added = x["p50"] - d[c]["p50"]
+        ratio = x["rps"] / g[c]["rps"]
+        cpu_us = f"{x['cpu_us']:.1f}" if x["cpu_us"] is not None else "-"
+        print(f"| {name} | {c[1:]} | {x['rps']:.0f} | {x['p50']:.3f} | {x['p99']:.3f} | {added:+.3f} | {ratio:.2f}x | {cpu_us} |")
+print("\n## Streaming\n")
+print("| target | c | streams/s | vs direct | TTFB p50 ms | TTFB p99 ms | reads/stream | events/stream | errors |")
+print("|---|---|---|---|---|---|---|---|---|")
+for s in ("s1", "s64"):
+    for name, r in results.items():
+        x = r[s]
+        print(f"| {name} | {s[1:]} | {x['streams_per_s']:.1f} | {x['streams_per_s'] / d[s]['streams_per_s']:.3f} | {x['ttfb_p50_ms']:.2f} | {x['ttfb_p99_ms']:.2f} | {x['reads_per_stream']:.1f} | {x['events_per_stream']:.1f} | {x['errors']} |")
+print("\n## Memory\n")
+print("| proxy | idle RSS MiB | peak RSS before the 1000-stream run MiB | peak RSS with 1000 concurrent streams MiB | 1000 streams ok | errors |")
+print("|---|---|---|---|---|---|")
+for n in ("nginx", "vllm-mux"):
+    print(f"| {n} | {idle[n] / 1024:.1f} | {peak_before[n] / 1024:.1f} | {peak[n] / 1024:.1f} | {big[n]['ok']} | {big[n]['errors']} |")
+PY
