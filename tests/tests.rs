@@ -6,6 +6,7 @@ mod helper;
 mod cli;
 mod completions;
 mod config_files;
+mod gpus;
 mod mock_engine;
 mod proxy;
 mod supervisor;

@@ -55,6 +55,7 @@ pub fn run(ctx: &Ctx) -> Result<Exit> {
         "TEMP",
         "POWER",
         "CLAIMED BY",
+        "PROCESSES",
     ]);
     for row in &rows {
         let g = &row.gpu;
@@ -82,10 +83,29 @@ pub fn run(ctx: &Ctx) -> Result<Exit> {
             } else {
                 claimed.join(", ")
             },
+            processes(g),
         ]);
     }
     println!("{t}");
     Ok(Exit::Success)
+}
+
+/// "4242 python (70000 MiB), 4250 ..." or "-".
+fn processes(gpu: &GpuInfo) -> String {
+    if gpu.processes.is_empty() {
+        return "-".into();
+    }
+    gpu.processes
+        .iter()
+        .map(|p| {
+            let name = p.name.as_deref().unwrap_or("?");
+            match p.used_memory_mib {
+                Some(mib) => format!("{} {name} ({mib} MiB)", p.pid),
+                None => format!("{} {name}", p.pid),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// (GPU index, claim) for every enabled model of every readable saved config.

@@ -35,6 +35,12 @@ pub fn run(ctx: &Ctx, args: StartArgs) -> Result<Exit> {
     check(&config, ctx.paths())?;
     check_ports(&config)?;
     check_api_key(&config)?;
+    crate::gpu::cross::check(
+        &ctx.store,
+        &crate::config::profiles::Profiles::load(ctx.paths())?,
+        name,
+        &config,
+    )?;
     if config.models.iter().all(|m| !m.enabled) {
         ctx.say("note: no enabled models; the proxy will answer 404 until you add one and reload");
     }

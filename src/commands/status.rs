@@ -76,13 +76,20 @@ pub fn print_report(report: &StatusReport) {
         }
     }
     if !report.gpus.is_empty() {
-        let mut g = table(["GPU", "NAME", "MEMORY", "UTIL"]);
+        let mut g = table(["GPU", "NAME", "MEMORY", "UTIL", "MODELS"]);
         for gpu in &report.gpus {
+            let holders: Vec<&str> = report
+                .models
+                .iter()
+                .filter(|m| m.gpu_ids.contains(&gpu.index))
+                .map(|m| m.name.as_str())
+                .collect();
             g.add_row([
                 gpu.index.to_string(),
                 gpu.name.clone(),
                 format!("{} / {} MiB", gpu.memory_used_mib, gpu.memory_total_mib),
                 format!("{}%", gpu.utilization_percent),
+                join_or_dash(&holders),
             ]);
         }
         println!("\n{g}");

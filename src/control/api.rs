@@ -106,6 +106,7 @@ mod tests {
                 utilization_percent: 93,
                 temperature_c: None,
                 power_w: None,
+                processes: Vec::new(),
             }],
         };
         let expected = json!({"version": "0.1.0", "config": "default",

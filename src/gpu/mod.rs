@@ -2,6 +2,7 @@
 //! rules for assigning them to models.
 
 pub mod assign;
+pub mod cross;
 mod fake;
 mod nvml;
 
@@ -20,6 +21,18 @@ pub struct GpuInfo {
     pub temperature_c: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub power_w: Option<f64>,
+    /// Compute processes on the GPU, where the driver tells.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub processes: Vec<GpuProcess>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GpuProcess {
+    pub pid: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub used_memory_mib: Option<u64>,
 }
 
 /// What is known about the machine's GPUs.

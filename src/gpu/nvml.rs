@@ -4,7 +4,9 @@
 use nvml_wrapper::enum_wrappers::device::TemperatureSensor;
 use nvml_wrapper::Nvml;
 
-use super::{GpuInfo, Inventory};
+use nvml_wrapper::enums::device::UsedGpuMemory;
+
+use super::{GpuInfo, GpuProcess, Inventory};
 
 const MIB: u64 = 1024 * 1024;
 
@@ -29,6 +31,21 @@ pub fn detect() -> Inventory {
                 utilization_percent: device.utilization_rates().map_or(0, |u| u.gpu),
                 temperature_c: device.temperature(TemperatureSensor::Gpu).ok(),
                 power_w: device.power_usage().ok().map(|mw| f64::from(mw) / 1000.0),
+                processes: device
+                    .running_compute_processes()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|p| GpuProcess {
+                        pid: p.pid,
+                        name: std::fs::read_to_string(format!("/proc/{}/comm", p.pid))
+                            .ok()
+                            .map(|n| n.trim().to_string()),
+                        used_memory_mib: match p.used_gpu_memory {
+                            UsedGpuMemory::Used(bytes) => Some(bytes / MIB),
+                            UsedGpuMemory::Unavailable => None,
+                        },
+                    })
+                    .collect(),
             })
         })
         .collect();

@@ -32,6 +32,12 @@ pub async fn apply(
 ) -> Result<ReloadSummary> {
     let new = Store::new(reg.paths.clone()).load(&reg.config_name)?;
     check(&new, &reg.paths)?;
+    crate::gpu::cross::check(
+        &Store::new(reg.paths.clone()),
+        &Profiles::load(&reg.paths)?,
+        &reg.config_name,
+        &new,
+    )?;
     let old = reg.config();
     let mut summary = ReloadSummary::default();
     for (field, changed) in [

@@ -338,3 +338,11 @@ impl Env {
         started
     }
 }
+
+impl Env {
+    /// Replace the fake GPU inventory (after `with_gpus`).
+    pub fn write_fake_gpus(&self, gpus: serde_json::Value) {
+        let path = self.fake_gpus.as_ref().expect("made with Env::with_gpus");
+        std::fs::write(path, gpus.to_string()).expect("write fake gpus");
+    }
+}

@@ -18,6 +18,7 @@ fn gpus(n: u32) -> Inventory {
                 utilization_percent: 0,
                 temperature_c: None,
                 power_w: None,
+                processes: Vec::new(),
             })
             .collect(),
     )
