@@ -789,11 +789,18 @@ fn a_model_that_keeps_crashing_ends_failed_with_its_log_lines() {
     let port = env.init_fast("c");
     env.add_mock("c", "flaky", &[]);
     let started = env.start("c", port);
+    let mut killed_guard = None;
     for round in 1..=5 {
+        // Until the runner notices a kill, status still shows the old guard.
+        let moved_on = wait_for(Duration::from_secs(10), || {
+            Started::model(&started.try_status(), "flaky")["pid"].as_u64() != killed_guard
+        });
+        assert!(moved_on, "round {round}: status kept the killed process");
         let status = started.wait_state("flaky", "ready", Duration::from_secs(20));
         let guard = Started::model(&status, "flaky")["pid"]
             .as_u64()
             .expect("pid") as u32;
+        killed_guard = Some(u64::from(guard));
         let engine = children(guard)[0];
         assert!(
             std::process::Command::new("kill")
