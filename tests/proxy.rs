@@ -478,3 +478,69 @@ fn a_client_that_goes_away_ends_the_request() {
         "the proxy kept the upstream request after the client left"
     );
 }
+
+/// Send raw bytes, read until the proxy closes or 5 s pass.
+fn raw(port: u16, request: &[u8]) -> String {
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    stream.write_all(request).expect("write");
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+#[test]
+fn malformed_requests_at_the_door_get_4xx_and_others_are_served() {
+    let (env, port) = one_model(&[]);
+    let started = env.start("c", port);
+    // Content-Length and Transfer-Encoding together: chunked wins, the
+    // connection closes, and the smuggled second request is never served.
+    let smuggled = raw(
+        port,
+        b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /v1/models HTTP/1.1\r\nHost: x\r\n\r\n",
+    );
+    assert!(smuggled.starts_with("HTTP/1.1 400"), "{smuggled}");
+    assert_eq!(
+        smuggled.matches("HTTP/1.1").count(),
+        1,
+        "only one answer: {smuggled}"
+    );
+    let twice = raw(port, b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nContent-Length: 40\r\n\r\n{}{}");
+    assert!(twice.starts_with("HTTP/1.1 400"), "{twice}");
+    let not_utf8 = raw(port, b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nConnection: close\r\n\r\n\xff\xfe");
+    assert!(
+        not_utf8.starts_with("HTTP/1.1 400") && not_utf8.contains("invalid_json"),
+        "{not_utf8}"
+    );
+    assert_eq!(
+        post(&started, r#"{"model": "m", "messages": []}"#).status(),
+        200
+    );
+}
+
+#[test]
+fn a_client_that_stalls_in_its_headers_is_cut_off_and_others_are_served() {
+    let (env, port) = one_model(&[]);
+    env.set_config_key("c", "client_header_timeout_s", json!(1));
+    let started = env.start("c", port);
+    let mut slow = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    slow.set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    slow.write_all(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n")
+        .expect("half the headers");
+    let begun = Instant::now();
+    assert_eq!(
+        post(&started, r#"{"model": "m", "messages": []}"#).status(),
+        200,
+        "others are served meanwhile"
+    );
+    let mut answer = Vec::new();
+    let _ = slow.read_to_end(&mut answer);
+    let waited = begun.elapsed();
+    assert!(
+        waited >= Duration::from_millis(800) && waited < Duration::from_secs(4),
+        "closed after {waited:?}"
+    );
+}

@@ -74,6 +74,13 @@ pub struct Config {
         skip_serializing_if = "is_default_gpu_interval"
     )]
     pub gpu_sample_interval_s: u64,
+    /// Seconds a client gets to send its request headers before the proxy
+    /// closes the connection (slow or stalled clients).
+    #[serde(
+        default = "default_header_timeout",
+        skip_serializing_if = "is_default_header_timeout"
+    )]
+    pub client_header_timeout_s: u64,
 }
 
 pub const DEFAULT_STARTUP_TIMEOUT_S: u64 = 600;
@@ -82,6 +89,15 @@ pub const DEFAULT_UNHEALTHY_AFTER: u32 = 3;
 pub const DEFAULT_QUEUE_TIMEOUT_S: u64 = 5;
 pub const DEFAULT_BACKEND_TIMEOUT_S: u64 = 600;
 pub const DEFAULT_GPU_INTERVAL_S: u64 = 5;
+pub const DEFAULT_HEADER_TIMEOUT_S: u64 = 10;
+
+fn default_header_timeout() -> u64 {
+    DEFAULT_HEADER_TIMEOUT_S
+}
+
+fn is_default_header_timeout(v: &u64) -> bool {
+    *v == DEFAULT_HEADER_TIMEOUT_S
+}
 
 fn default_gpu_interval() -> u64 {
     DEFAULT_GPU_INTERVAL_S
@@ -148,6 +164,7 @@ impl Default for Config {
             queue_timeout_s: DEFAULT_QUEUE_TIMEOUT_S,
             backend_timeout_s: DEFAULT_BACKEND_TIMEOUT_S,
             gpu_sample_interval_s: DEFAULT_GPU_INTERVAL_S,
+            client_header_timeout_s: DEFAULT_HEADER_TIMEOUT_S,
         }
     }
 }

@@ -186,6 +186,12 @@ fn check_proxy(config: &Config, found: &mut Found) {
             "0 would time out every request; the default is 600".into(),
         );
     }
+    if config.client_header_timeout_s == 0 {
+        found.proxy(
+            "client_header_timeout_s",
+            "0 would close every connection at once; the default is 10".into(),
+        );
+    }
     if let Some(var) = &config.api_key_env {
         let valid = var
             .chars()

@@ -5,6 +5,7 @@ mod body;
 mod error;
 mod forward;
 mod record;
+pub mod serve;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -160,13 +160,15 @@ async fn serve(
         &config,
     );
     let mut proxy_stop = shutdown_rx.clone();
-    let proxy_task = tokio::spawn(async move {
-        axum::serve(proxy_listener, proxy)
-            .with_graceful_shutdown(async move {
-                let _ = proxy_stop.wait_for(Option::is_some).await;
-            })
-            .await
-    });
+    let header_timeout = Duration::from_secs(config.client_header_timeout_s);
+    let proxy_task = tokio::spawn(crate::proxy::serve::serve(
+        proxy_listener,
+        proxy,
+        header_timeout,
+        async move {
+            let _ = proxy_stop.wait_for(Option::is_some).await;
+        },
+    ));
     let mut control_stop = shutdown_rx.clone();
     let control_task = tokio::spawn(async move {
         axum::serve(control_listener, crate::control::server::router(control))

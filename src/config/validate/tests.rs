@@ -431,6 +431,7 @@ fn supervisor_timings_are_checked() {
         health_interval_ms: 10,
         unhealthy_after: 0,
         backend_timeout_s: 0,
+        client_header_timeout_s: 0,
         ..Config::default()
     };
     let fields: Vec<&str> = run(&cfg).iter().map(|p| p.field).collect();
@@ -440,7 +441,8 @@ fn supervisor_timings_are_checked() {
             "startup_timeout_s",
             "health_interval_ms",
             "unhealthy_after",
-            "backend_timeout_s"
+            "backend_timeout_s",
+            "client_header_timeout_s"
         ]
     );
 }
