@@ -70,6 +70,16 @@ impl Failure {
         self.more = more;
         self
     }
+
+    /// `Ok` when there are no problems; else one usage error listing them
+    /// all (the first as the message), with `hint`.
+    pub fn usage_if_any(problems: Vec<String>, hint: &str) -> Result<(), Failure> {
+        let mut iter = problems.into_iter();
+        match iter.next() {
+            None => Ok(()),
+            Some(first) => Err(Failure::usage(first).with_more(iter.collect()).hint(hint)),
+        }
+    }
 }
 
 impl fmt::Display for Failure {
@@ -114,6 +124,16 @@ mod tests {
         let failure = err.downcast_ref::<Failure>().expect("a Failure");
         assert_eq!(failure.exit, Exit::Usage);
         assert_eq!(failure.hint.as_deref(), Some("use --port"));
+    }
+
+    #[test]
+    fn usage_if_any_lists_every_problem() {
+        assert_eq!(Failure::usage_if_any(vec![], "h"), Ok(()));
+        let err = Failure::usage_if_any(vec!["a".into(), "b".into()], "h").expect_err("problems");
+        assert_eq!(
+            (err.message.as_str(), err.more.clone(), err.exit),
+            ("a", vec!["b".to_string()], Exit::Usage)
+        );
     }
 
     #[test]

@@ -2,24 +2,13 @@
 
 use serde_json::json;
 
-use crate::helper::{free_port, Env, Started};
+use crate::helper::{Env, Started};
 
+/// A mock model on `gpus` (comma-separated), on a free port.
 fn add(env: &Env, config: &str, name: &str, gpus: &str, extra: &[&str]) {
-    let port = free_port().to_string();
-    let mut args = vec![
-        "--config",
-        config,
-        "add-model",
-        name,
-        "--engine",
-        "mock",
-        "--port",
-        &port,
-        "--gpus",
-        gpus,
-    ];
+    let mut args = vec!["--gpus", gpus];
     args.extend_from_slice(extra);
-    env.ok(&args);
+    env.add_mock(config, name, &args);
 }
 
 #[test]

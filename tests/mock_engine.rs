@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::helper::{free_port, wait_for, Child, Env};
+use crate::helper::{free_port, http, wait_for, Child, Env};
 
 struct Mock {
     child: Child,
@@ -34,10 +34,7 @@ fn start(extra: &[&str]) -> Mock {
     let mock = Mock {
         child: Child(child),
         base: format!("http://127.0.0.1:{port}"),
-        http: reqwest::blocking::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .build()
-            .expect("client"),
+        http: http(),
     };
     let up = wait_for(Duration::from_secs(10), || {
         std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()

@@ -6,14 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::helper::{children, Env, Started};
-
-fn http() -> reqwest::blocking::Client {
-    reqwest::blocking::Client::builder()
-        .timeout(Duration::from_secs(15))
-        .build()
-        .expect("client")
-}
+use crate::helper::{http, kill, Env, Started};
 
 fn post(started: &Started<'_>, body: &str) -> reqwest::blocking::Response {
     http()
@@ -395,15 +388,8 @@ fn a_backend_killed_mid_stream_ends_the_stream_with_an_error_event() {
         assert!(n > 0, "the stream ended early");
         received.extend_from_slice(&buf[..n]);
     }
-    let guard = Started::model(&started.status(), "m")["pid"]
-        .as_u64()
-        .expect("pid") as u32;
-    let engine = children(guard)[0];
-    assert!(std::process::Command::new("kill")
-        .args(["-9", &engine.to_string()])
-        .status()
-        .expect("kill")
-        .success());
+    let engine = started.engine_pid("m");
+    kill("-9", engine);
     let begun = Instant::now();
     let _ = answer.read_to_end(&mut received);
     assert!(

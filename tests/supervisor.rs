@@ -5,14 +5,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::helper::{alive, children, free_port, wait_for, Env, Started};
-
-fn http() -> reqwest::blocking::Client {
-    reqwest::blocking::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .build()
-        .expect("client")
-}
+use crate::helper::{alive, children, free_port, http, kill, wait_for, Env, Started};
 
 fn chat(started: &Started<'_>, model: &str) -> reqwest::blocking::Response {
     http()
@@ -151,15 +144,8 @@ fn a_killed_engine_is_restarted() {
     let port = env.init_fast("c");
     env.add_mock("c", "a", &[]);
     let started = env.start("c", port);
-    let guard = Started::model(&started.status(), "a")["pid"]
-        .as_u64()
-        .expect("pid") as u32;
-    let engine = children(guard)[0];
-    assert!(std::process::Command::new("kill")
-        .args(["-9", &engine.to_string()])
-        .status()
-        .expect("kill")
-        .success());
+    let guard = Started::model(&started.status(), "a")["pid"].as_u64();
+    kill("-9", started.engine_pid("a"));
     let status = started.wait_state("a", "starting", Duration::from_secs(5));
     assert_eq!(Started::model(&status, "a")["restarts"], 1);
     assert!(
@@ -172,7 +158,7 @@ fn a_killed_engine_is_restarted() {
     let status = started.wait_state("a", "ready", Duration::from_secs(10));
     assert_ne!(
         Started::model(&status, "a")["pid"].as_u64(),
-        Some(u64::from(guard)),
+        guard,
         "a new process"
     );
     assert_eq!(chat(&started, "a").status(), 200);
@@ -188,11 +174,7 @@ fn after_sigkill_of_the_supervisor_no_child_survives_and_start_works_again() {
     let pids = all_pids(&started.status());
     assert_eq!(pids.len(), 4);
     let supervisor = env.supervisor_pid("c").expect("pid");
-    assert!(std::process::Command::new("kill")
-        .args(["-9", &supervisor.to_string()])
-        .status()
-        .expect("kill")
-        .success());
+    kill("-9", supervisor);
     assert!(
         wait_for(Duration::from_secs(5), || pids.iter().all(|p| !alive(*p))),
         "children outlived the supervisor: {:?}",
@@ -532,11 +514,7 @@ fn foreground_runs_in_this_process_and_stops_cleanly_on_sigterm() {
         "the supervisor is this process"
     );
     let pids = all_pids(&started.status());
-    assert!(std::process::Command::new("kill")
-        .args(["-TERM", &fg.pid().to_string()])
-        .status()
-        .expect("kill")
-        .success());
+    kill("-TERM", fg.pid());
     assert_eq!(fg.wait_timeout(Duration::from_secs(10)), Some(0));
     assert!(pids.iter().all(|p| !alive(*p)), "models stopped with it");
     let mut out = String::new();
@@ -802,14 +780,7 @@ fn a_model_that_keeps_crashing_ends_failed_with_its_log_lines() {
             .expect("pid") as u32;
         killed_guard = Some(u64::from(guard));
         let engine = children(guard)[0];
-        assert!(
-            std::process::Command::new("kill")
-                .args(["-9", &engine.to_string()])
-                .status()
-                .expect("kill")
-                .success(),
-            "round {round}"
-        );
+        kill("-9", engine);
         assert!(wait_for(Duration::from_secs(5), || !alive(engine)));
     }
     let status = started.wait_state("flaky", "failed", Duration::from_secs(10));

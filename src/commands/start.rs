@@ -209,14 +209,7 @@ fn check_ports(config: &Config) -> Result<()> {
             }
         }
     }
-    let mut iter = problems.into_iter();
-    match iter.next() {
-        None => Ok(()),
-        Some(first) => Err(Failure::usage(first)
-            .with_more(iter.collect())
-            .hint("stop what holds the port (see 'ss -ltnp'), or pick another with 'vllm-mux edit-model NAME --port P'; nothing was started")
-            .into()),
-    }
+    Ok(Failure::usage_if_any(problems, "stop what holds the port (see 'ss -ltnp'), or pick another with 'vllm-mux edit-model NAME --port P'; nothing was started")?)
 }
 
 fn check_api_key(config: &Config) -> Result<()> {

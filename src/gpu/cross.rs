@@ -105,12 +105,5 @@ pub fn check(store: &Store, profiles: &Profiles, this: &str, config: &Config) ->
             _ => {}
         }
     }
-    let mut iter = problems.into_iter();
-    match iter.next() {
-        None => Ok(()),
-        Some(first) => Err(Failure::usage(first)
-            .with_more(iter.collect())
-            .hint("pick other GPUs (vllm-mux edit-model NAME --gpus ...), stop the other config's model, or share by --gpu-memory-utilization; nothing was started")
-            .into()),
-    }
+    Ok(Failure::usage_if_any(problems, "pick other GPUs (vllm-mux edit-model NAME --gpus ...), stop the other config's model, or share by --gpu-memory-utilization; nothing was started")?)
 }

@@ -174,10 +174,8 @@ impl Runner {
         loop {
             tokio::select! {
                 status = exited(running.as_deref_mut()) => return Outcome::Exited(status),
-                command = commands.recv() => match command {
-                    Some(Command::Stop { timeout, done }) => return Outcome::Stop(timeout, done),
-                    Some(Command::Start) => {}
-                    None => return Outcome::Stop(GIVE_UP_GRACE, None),
+                command = commands.recv() => if let Some(stop) = stop_requested(command) {
+                    return stop;
                 },
                 _ = tokio::time::sleep_until(deadline.into()) => return Outcome::TimedOut,
                 _ = tokio::time::sleep(STARTUP_POLL) => {
@@ -202,10 +200,8 @@ impl Runner {
         loop {
             tokio::select! {
                 status = exited(running.as_deref_mut()) => return Outcome::Exited(status),
-                command = commands.recv() => match command {
-                    Some(Command::Stop { timeout, done }) => return Outcome::Stop(timeout, done),
-                    Some(Command::Start) => {}
-                    None => return Outcome::Stop(GIVE_UP_GRACE, None),
+                command = commands.recv() => if let Some(stop) = stop_requested(command) {
+                    return stop;
                 },
                 _ = tokio::time::sleep(interval) => {
                     if self.healthy().await {
@@ -260,6 +256,16 @@ impl Runner {
     }
 }
 
+/// A stop command (or the supervisor dropping the channel) as an outcome;
+/// `None` for a start, which a running model ignores.
+fn stop_requested(command: Option<Command>) -> Option<Outcome> {
+    match command {
+        Some(Command::Stop { timeout, done }) => Some(Outcome::Stop(timeout, done)),
+        Some(Command::Start) => None,
+        None => Some(Outcome::Stop(GIVE_UP_GRACE, None)),
+    }
+}
+
 /// Resolves when the engine exits; never for a remote model.
 async fn exited(running: Option<&mut Running>) -> Option<std::process::ExitStatus> {
     match running {
@@ -277,10 +283,8 @@ async fn wait_or_stop(
     loop {
         tokio::select! {
             _ = tokio::time::sleep_until(deadline) => return None,
-            command = commands.recv() => match command {
-                Some(Command::Stop { timeout, done }) => return Some((timeout, done)),
-                Some(Command::Start) => {}
-                None => return Some((GIVE_UP_GRACE, None)),
+            command = commands.recv() => if let Some(Outcome::Stop(timeout, done)) = stop_requested(command) {
+                return Some((timeout, done));
             },
         }
     }

