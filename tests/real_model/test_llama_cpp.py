@@ -108,6 +108,7 @@ def test_streaming_matches_direct():
     via_proxy = count_chunks(PROXY, "smol")
     direct = count_chunks(PORTS["smol"], "smol")
     assert via_proxy[1].strip(), "the stream carried no text"
+    print(f"     streamed chunks: {via_proxy[0]} through the proxy, {direct[0]} direct", flush=True)
     assert via_proxy[0] == direct[0], f"{via_proxy[0]} chunks through the proxy, {direct[0]} direct"
     assert via_proxy[1] == direct[1], "same deterministic text"
 
