@@ -530,3 +530,71 @@ fn a_client_that_stalls_in_its_headers_is_cut_off_and_others_are_served() {
         "closed after {waited:?}"
     );
 }
+
+#[test]
+fn a_thousand_concurrent_streams_over_three_models_all_complete() {
+    let env = Env::new();
+    let port = env.init_fast("c");
+    for name in ["a", "b", "c"] {
+        env.add_mock(
+            "c",
+            name,
+            &["--set", "tokens=8", "--set", "token_delay_ms=20"],
+        );
+    }
+    let started = env.start("c", port);
+    let supervisor = env.supervisor_pid("c").expect("pid");
+    let rss = || crate::helper::rss_kib(supervisor);
+    let idle = rss();
+    let url = started.url("/v1/chat/completions");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let (results, peak) = runtime.block_on(async move {
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()
+            .expect("client");
+        let tasks: Vec<_> = (0..1000)
+            .map(|i| {
+                let (client, url) = (client.clone(), url.clone());
+                let model = ["a", "b", "c"][i % 3];
+                tokio::spawn(async move {
+                    let body = json!({"model": model, "messages": [], "stream": true});
+                    let text = client.post(url).json(&body).send().await?.text().await?;
+                    Ok::<usize, reqwest::Error>(
+                        text.split("\n\n").filter(|e| !e.is_empty()).count(),
+                    )
+                })
+            })
+            .collect();
+        // Sample the supervisor's memory while the streams run.
+        let mut peak = 0;
+        for _ in 0..20 {
+            tokio::time::sleep(Duration::from_millis(25)).await;
+            peak = peak.max(rss());
+        }
+        let mut results = Vec::new();
+        for task in tasks {
+            results.push(task.await.expect("task"));
+        }
+        (results, peak)
+    });
+    let events: Vec<usize> = results
+        .into_iter()
+        .map(|r| r.expect("every stream completes"))
+        .collect();
+    // Role chunk, 8 tokens, the finish chunk, [DONE].
+    assert!(
+        events.iter().all(|n| *n == 1 + 8 + 1 + 1),
+        "chunk counts: {:?}",
+        &events[..10]
+    );
+    let status = started.status();
+    for name in ["a", "b", "c"] {
+        assert_eq!(Started::model(&status, name)["errors"], 0);
+    }
+    println!("supervisor RSS: idle {idle} KiB, peak with 1000 streams {peak} KiB");
+    assert!(peak < 200 * 1024, "memory stays bounded: {peak} KiB");
+}

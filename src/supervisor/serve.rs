@@ -30,6 +30,7 @@ pub fn run(paths: Paths, config: &str, foreground: bool) -> Result<Exit> {
     let run_dir = paths.run_dir(config);
     create_private_dir(&run_dir)?;
     let pidfile = PidFile::acquire(&run_dir, config)?;
+    raise_open_file_limit();
     let settings = Store::new(paths.clone()).load(config)?;
     check(&settings, &paths)?;
     // One worker per CPU this process may run on (taskset and cgroups
@@ -47,6 +48,17 @@ pub fn run(paths: Paths, config: &str, foreground: bool) -> Result<Exit> {
     let result = runtime.block_on(serve(paths, config, settings, foreground));
     drop(pidfile);
     result
+}
+
+/// Every proxied request holds two sockets; the default soft limit (often
+/// 1024) would cap concurrent streams near 500. Raise it to the hard limit.
+fn raise_open_file_limit() {
+    use rustix::process::{getrlimit, setrlimit, Resource};
+    let mut limit = getrlimit(Resource::Nofile);
+    if limit.current < limit.maximum {
+        limit.current = limit.maximum;
+        let _ = setrlimit(Resource::Nofile, limit);
+    }
 }
 
 fn create_private_dir(dir: &std::path::Path) -> Result<()> {
