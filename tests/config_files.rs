@@ -221,3 +221,65 @@ fn a_config_from_version_0_1_0_keeps_loading() {
     // And it is still valid: an edit goes through.
     env.ok(&["--config", "old", "edit-model", "remote", "--alias", "far"]);
 }
+
+/// A full disk, then a read-only one, under VLLM_MUX_HOME: each write fails
+/// with a message that says so, the config stays byte for byte, no temp
+/// file is left, and reading still works. Runs in a private mount
+/// namespace on a tiny tmpfs, which needs root (CI runs as root).
+#[test]
+fn a_full_or_read_only_home_gives_a_clear_error_and_keeps_the_config() {
+    let script = r#"
+set -u
+home=$(mktemp -d)
+mount -t tmpfs -o size=256k tmpfs "$home" || { echo "no-mount"; exit 0; }
+export VLLM_MUX_HOME="$home"
+"$BIN" init -q && "$BIN" add-model a --engine mock -q || exit 91
+cp "$home/configs/default.json" "$home.before"
+dd if=/dev/zero of="$home/fill" bs=4k 2>/dev/null
+"$BIN" add-model b --engine mock; echo "full-exit=$?"
+cmp -s "$home/configs/default.json" "$home.before" && echo "full-intact"
+echo "full-files=$(ls -A "$home/configs" | wc -l)"
+rm "$home/fill"
+mount -o remount,ro "$home"
+"$BIN" add-model c --engine mock; echo "ro-exit=$?"
+cmp -s "$home/configs/default.json" "$home.before" && echo "ro-intact"
+"$BIN" show >/dev/null && echo "ro-show-ok"
+umount "$home"
+"#;
+    let out = std::process::Command::new("unshare")
+        .args(["-m", "sh", "-c", script])
+        .env("BIN", crate::helper::BIN)
+        .env_remove("VLLM_MUX_HOME")
+        .output()
+        .expect("run unshare");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let unprivileged = stdout.contains("no-mount") || stderr.contains("Operation not permitted");
+    if unprivileged && !rustix::process::geteuid().is_root() {
+        println!("skipped: a mount namespace needs root (CI runs as root)");
+        return;
+    }
+    assert!(out.status.success(), "{stdout}{stderr}");
+    for marker in [
+        "full-exit=1",
+        "full-intact",
+        "full-files=1",
+        "ro-exit=1",
+        "ro-intact",
+        "ro-show-ok",
+    ] {
+        assert!(
+            stdout.contains(marker),
+            "missing {marker}:\n{stdout}\n{stderr}"
+        );
+    }
+    assert!(
+        stderr.contains("No space left on device") && stderr.contains("hint: the disk is full"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("Read-only file system")
+            && stderr.contains("hint: the folder is not writable"),
+        "{stderr}"
+    );
+}
