@@ -197,7 +197,7 @@ _vllm__mux() {
             return 0
             ;;
         vllm__subcmd__mux__subcmd__add__subcmd__model)
-            opts="-y -q -v -h -V --model --alias --gpus --port --profile --shortcut --lora --priority --engine --command --health-path --url --set --gpu-memory-utilization --disabled --config --json --yes --no-input --quiet --verbose --help --version"
+            opts="-y -q -v -h -V --model --alias --gpus --port --profile --shortcut --lora --priority --engine --command --health-path --url --set --gpu-memory-utilization --disabled --replica --config --json --yes --no-input --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -256,6 +256,10 @@ _vllm__mux() {
                     return 0
                     ;;
                 --gpu-memory-utilization)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --replica)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -289,7 +293,7 @@ _vllm__mux() {
             return 0
             ;;
         vllm__subcmd__mux__subcmd__edit__subcmd__model)
-            opts="-y -q -v -h -V --model --alias --gpus --port --profile --shortcut --lora --priority --engine --command --health-path --url --set --gpu-memory-utilization --disabled --enabled --unset --clear --config --json --yes --no-input --quiet --verbose --help --version"
+            opts="-y -q -v -h -V --model --alias --gpus --port --profile --shortcut --lora --priority --engine --command --health-path --url --set --gpu-memory-utilization --disabled --replica --enabled --unset --clear --config --json --yes --no-input --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -351,12 +355,16 @@ _vllm__mux() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --replica)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --unset)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --clear)
-                    COMPREPLY=($(compgen -W "aliases gpus port profile loras priority overrides health-path" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "aliases gpus port profile loras priority overrides health-path replicas" -- "${cur}"))
                     return 0
                     ;;
                 --config)

@@ -86,6 +86,7 @@ complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand add-model" -l health-p
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand add-model" -l url -d 'Url engine: where the model is already served' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand add-model" -l set -d 'An engine flag: max_model_len=8192 becomes --max-model-len 8192 (repeat for more)' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand add-model" -l gpu-memory-utilization -d 'Fraction of GPU memory for this model; lets models share a GPU' -r
+complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand add-model" -l replica -d 'Another copy on these GPUs, e.g. 1 or 2,3:8011 (repeat for more; edit-model replaces the list). Requests go to the least busy copy' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand add-model" -l config -d 'Which saved config to use' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand add-model" -l disabled -d 'Keep the model in the config but do not start it'
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand add-model" -l json -d 'Print machine-readable JSON instead of tables and messages'
@@ -112,6 +113,7 @@ complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-model" -l health-
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-model" -l url -d 'Url engine: where the model is already served' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-model" -l set -d 'An engine flag: max_model_len=8192 becomes --max-model-len 8192 (repeat for more)' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-model" -l gpu-memory-utilization -d 'Fraction of GPU memory for this model; lets models share a GPU' -r
+complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-model" -l replica -d 'Another copy on these GPUs, e.g. 1 or 2,3:8011 (repeat for more; edit-model replaces the list). Requests go to the least busy copy' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-model" -l unset -d 'Remove an engine flag set with --set (repeat for more)' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-model" -l clear -d 'Empty a field (repeat for more)' -r -f -a "aliases\t''
 gpus\t''
@@ -120,7 +122,8 @@ profile\t''
 loras\t''
 priority\t''
 overrides\t''
-health-path\t''"
+health-path\t''
+replicas\t''"
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-model" -l config -d 'Which saved config to use' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-model" -l disabled -d 'Keep the model in the config but do not start it'
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-model" -l enabled -d 'Start the model again with the others (undoes --disabled)'

@@ -3,7 +3,7 @@
 use clap::{ArgAction, Args, Parser, Subcommand};
 use serde_json::Value;
 
-use crate::config::{Engine, LoraAdapter};
+use crate::config::{Engine, LoraAdapter, Replica};
 use crate::engine::flags::{normalize_key, parse_value};
 
 const GLOBAL: &str = "Global options";
@@ -230,6 +230,10 @@ pub struct ModelArgs {
     /// Keep the model in the config but do not start it.
     #[arg(long)]
     pub disabled: bool,
+    /// Another copy on these GPUs, e.g. 1 or 2,3:8011 (repeat for more;
+    /// edit-model replaces the list). Requests go to the least busy copy.
+    #[arg(long = "replica", value_name = "GPUS[:PORT]", value_parser = parse_replica)]
+    pub replicas: Vec<Replica>,
 }
 
 /// Fields a model can clear with edit-model --clear.
@@ -243,6 +247,7 @@ pub enum ClearField {
     Priority,
     Overrides,
     HealthPath,
+    Replicas,
 }
 
 #[derive(Debug, Args, Default)]
@@ -359,6 +364,32 @@ fn parse_lora(text: &str) -> Result<LoraAdapter, String> {
     }
 }
 
+fn parse_replica(text: &str) -> Result<Replica, String> {
+    let (gpus, port) = match text.rsplit_once(':') {
+        Some((gpus, port)) => (
+            gpus,
+            Some(
+                port.parse::<u16>()
+                    .map_err(|_| format!("'{port}' is not a port")),
+            ),
+        ),
+        None => (text, None),
+    };
+    let gpu_ids = gpus
+        .split(',')
+        .filter(|g| !g.is_empty())
+        .map(|g| {
+            g.trim().parse::<u32>().map_err(|_| {
+                format!("'{g}' is not a GPU index (e.g. --replica 1 or --replica 2,3:8011)")
+            })
+        })
+        .collect::<Result<Vec<u32>, String>>()?;
+    Ok(Replica {
+        gpu_ids,
+        port: port.transpose()?,
+    })
+}
+
 fn parse_set(text: &str) -> Result<(String, Value), String> {
     match text.split_once('=') {
         Some((key, value)) if !key.is_empty() => Ok((normalize_key(key), parse_value(value))),
@@ -376,6 +407,33 @@ mod tests {
     #[test]
     fn clap_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn replicas_parse_with_or_without_a_port() {
+        assert_eq!(
+            parse_replica("1"),
+            Ok(Replica {
+                gpu_ids: vec![1],
+                port: None
+            })
+        );
+        assert_eq!(
+            parse_replica("2,3:8011"),
+            Ok(Replica {
+                gpu_ids: vec![2, 3],
+                port: Some(8011)
+            })
+        );
+        assert_eq!(
+            parse_replica(":8011"),
+            Ok(Replica {
+                gpu_ids: vec![],
+                port: Some(8011)
+            })
+        );
+        assert!(parse_replica("x").is_err());
+        assert!(parse_replica("1:http").is_err());
     }
 
     #[test]

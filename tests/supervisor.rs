@@ -803,3 +803,76 @@ fn a_model_that_keeps_crashing_ends_failed_with_its_log_lines() {
     env.ok(&["--config", "c", "start-model", "flaky"]);
     assert_eq!(Started::model(&started.status(), "flaky")["state"], "ready");
 }
+
+#[test]
+fn replicas_share_the_load_and_stop_one_at_a_time() {
+    let env = Env::new();
+    let port = env.init_fast("c");
+    let (r1, r2) = (free_port().to_string(), free_port().to_string());
+    env.add_mock(
+        "c",
+        "m",
+        &[
+            "--set",
+            "tokens=20",
+            "--set",
+            "token_delay_ms=20",
+            "--replica",
+            &format!(":{r1}"),
+            "--replica",
+            &format!(":{r2}"),
+        ],
+    );
+    let show = env.ok(&["--config", "c", "show"]);
+    assert!(show.contains(&format!("| {r1} | {r2}")), "{show}");
+    let started = env.start("c", port);
+    let status = started.status();
+    let names: Vec<&str> = status["models"]
+        .as_array()
+        .expect("models")
+        .iter()
+        .filter_map(|m| m["name"].as_str())
+        .collect();
+    assert_eq!(names, ["m", "m@1", "m@2"]);
+    // Six streams at once: least outstanding requests spreads them over the copies.
+    let handles: Vec<_> = (0..6)
+        .map(|_| {
+            let url = started.url("/v1/chat/completions");
+            std::thread::spawn(move || {
+                http()
+                    .post(url)
+                    .json(&json!({"model": "m", "messages": [], "stream": true}))
+                    .send()
+                    .map(|r| r.status().as_u16())
+            })
+        })
+        .collect();
+    for handle in handles {
+        assert_eq!(handle.join().expect("thread").expect("request"), 200);
+    }
+    let status = started.status();
+    for copy in ["m", "m@1", "m@2"] {
+        assert_eq!(Started::model(&status, copy)["requests"], 2, "{status:#}");
+    }
+    // One copy stopped: the others keep serving; the model name stops them all.
+    env.ok(&["--config", "c", "stop", "m@1"]);
+    assert_eq!(Started::model(&started.status(), "m@1")["state"], "stopped");
+    assert_eq!(chat(&started, "m").status(), 200);
+    env.ok(&["--config", "c", "stop", "m"]);
+    let status = started.status();
+    assert!(
+        ["m", "m@1", "m@2"]
+            .iter()
+            .all(|c| Started::model(&status, c)["state"] == "stopped"),
+        "{status:#}"
+    );
+    assert_eq!(chat(&started, "m").status(), 503);
+    env.ok(&["--config", "c", "start-model", "m"]);
+    let status = started.status();
+    assert!(
+        ["m", "m@1", "m@2"]
+            .iter()
+            .all(|c| Started::model(&status, c)["state"] == "ready"),
+        "{status:#}"
+    );
+}

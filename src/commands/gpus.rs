@@ -116,13 +116,18 @@ fn claims(ctx: &Ctx) -> Vec<(u32, ClaimedBy)> {
             continue;
         };
         let running = running_pid(&ctx.paths().run_dir(&name)).is_some();
-        for model in config.models.iter().filter(|m| m.enabled) {
-            for &gpu in &model.gpu_ids {
+        for instance in config
+            .models
+            .iter()
+            .filter(|m| m.enabled)
+            .flat_map(|m| m.instances())
+        {
+            for &gpu in &instance.model.gpu_ids {
                 out.push((
                     gpu,
                     ClaimedBy {
                         config: name.clone(),
-                        model: model.name.clone(),
+                        model: instance.id.clone(),
                         running,
                     },
                 ));

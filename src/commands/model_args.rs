@@ -64,6 +64,9 @@ pub fn apply(ctx: &Ctx, model: &mut ModelConfig, args: ModelArgs) -> Result<()> 
     for (key, value) in args.set {
         model.config_overrides.insert(key, value);
     }
+    if !args.replicas.is_empty() {
+        model.replicas = args.replicas;
+    }
     if let Some(fraction) = args.gpu_memory_utilization {
         let number = Number::from_f64(fraction).ok_or_else(|| {
             Failure::usage(format!(
@@ -94,6 +97,7 @@ pub fn clear(model: &mut ModelConfig, edit: &EditArgs) -> Result<()> {
             ClearField::Priority => model.loading_priority = None,
             ClearField::Overrides => model.config_overrides.clear(),
             ClearField::HealthPath => model.health_path = None,
+            ClearField::Replicas => model.replicas.clear(),
         }
     }
     for key in &edit.unset {

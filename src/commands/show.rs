@@ -64,8 +64,9 @@ pub fn run(ctx: &Ctx) -> Result<Exit> {
             m.name.clone(),
             m.engine.as_str().into(),
             source,
-            m.port.map_or("-".into(), |p| p.to_string()),
-            join_or_dash(&m.gpu_ids),
+            // With replicas, one value per copy: "8001 | 8002".
+            per_copy(m, |i| i.model.port.map_or("-".into(), |p| p.to_string())),
+            per_copy(m, |i| join_or_dash(&i.model.gpu_ids)),
             join_or_dash(&aliases),
             m.profile.clone().unwrap_or_else(|| "-".into()),
             m.loading_priority.map_or("-".into(), |p| p.to_string()),
@@ -86,4 +87,17 @@ pub fn run(ctx: &Ctx) -> Result<Exit> {
         }
     }
     Ok(Exit::Success)
+}
+
+/// A value for each copy of the model, separated by " | ".
+fn per_copy(
+    model: &crate::config::ModelConfig,
+    value: impl Fn(&crate::config::Instance) -> String,
+) -> String {
+    model
+        .instances()
+        .iter()
+        .map(value)
+        .collect::<Vec<_>>()
+        .join(" | ")
 }

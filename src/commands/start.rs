@@ -10,6 +10,7 @@ use anyhow::Result;
 use super::status::print_report;
 use super::Ctx;
 use crate::cli::StartArgs;
+use crate::config::schema::is_instance_of;
 use crate::config::validate::check;
 use crate::config::Config;
 use crate::control::api::StatusReport;
@@ -118,7 +119,7 @@ pub fn wait_settled(
         let watched: Vec<_> = report
             .models
             .iter()
-            .filter(|m| only.is_none_or(|o| o == m.name))
+            .filter(|m| only.is_none_or(|o| is_instance_of(&m.name, o)))
             .collect();
         if progress {
             for m in &watched {
@@ -170,7 +171,9 @@ pub fn finish(ctx: &Ctx, report: &StatusReport, only: Option<&str>) -> Result<Ex
     let failed: Vec<&str> = report
         .models
         .iter()
-        .filter(|m| only.is_none_or(|o| o == m.name) && m.state == ModelState::Failed)
+        .filter(|m| {
+            only.is_none_or(|o| is_instance_of(&m.name, o)) && m.state == ModelState::Failed
+        })
         .map(|m| m.name.as_str())
         .collect();
     if failed.is_empty() {
@@ -195,16 +198,16 @@ fn check_ports(config: &Config) -> Result<()> {
             config.port, config.host
         ));
     }
-    for m in config
+    let launched = config
         .models
         .iter()
-        .filter(|m| m.enabled && m.engine.launches_process())
-    {
-        if let Some(port) = m.port {
+        .filter(|m| m.enabled && m.engine.launches_process());
+    for instance in launched.flat_map(|m| m.instances()) {
+        if let Some(port) = instance.model.port {
             if !crate::config::ports::is_free_on_host(port) {
                 problems.push(format!(
                     "model '{}': port: {port} is already in use on this machine",
-                    m.name
+                    instance.id
                 ));
             }
         }

@@ -17,14 +17,15 @@ pub fn run(ctx: &Ctx, model: &str) -> Result<Exit> {
     // its settled state before waiting for it to settle again.
     let mut report = block_on(client.status())??;
     for _ in 0..50 {
-        let settled = report
+        // Every copy (`MODEL`, `MODEL@1`, …) must have left stopped/failed.
+        let still_down = report
             .models
             .iter()
-            .find(|m| m.name == model)
-            .is_none_or(|m| {
+            .filter(|m| crate::config::schema::is_instance_of(&m.name, model))
+            .any(|m| {
                 m.state.is_settled() && m.state != crate::supervisor::state::ModelState::Ready
             });
-        if !settled {
+        if !still_down {
             break;
         }
         std::thread::sleep(std::time::Duration::from_millis(20));

@@ -11,5 +11,5 @@ pub mod transfer;
 pub mod validate;
 
 pub use paths::Paths;
-pub use schema::{Config, Engine, LoraAdapter, ModelConfig};
+pub use schema::{Config, Engine, Instance, LoraAdapter, ModelConfig, Replica};
 pub use store::Store;

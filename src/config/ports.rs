@@ -28,18 +28,41 @@ pub fn assign_missing(
 ) -> Result<Vec<(String, u16)>, Failure> {
     let mut taken: BTreeSet<u16> = also_taken.clone();
     taken.insert(config.port);
-    taken.extend(config.models.iter().filter_map(|m| m.port));
+    taken.extend(
+        config
+            .models
+            .iter()
+            .flat_map(|m| m.instances())
+            .filter_map(|i| i.model.port),
+    );
     let mut assigned = Vec::new();
-    for model in config.models.iter_mut() {
-        if model.port.is_some() || !model.engine.launches_process() {
-            continue;
-        }
-        let port = next_free(&taken, is_free_on_host).ok_or_else(|| {
+    let next = |taken: &mut BTreeSet<u16>| {
+        let port = next_free(taken, is_free_on_host).ok_or_else(|| {
             Failure::runtime("no free port left from 8001 up").hint("pass --port explicitly")
         })?;
         taken.insert(port);
-        model.port = Some(port);
-        assigned.push((model.name.clone(), port));
+        Ok::<u16, Failure>(port)
+    };
+    for model in config
+        .models
+        .iter_mut()
+        .filter(|m| m.engine.launches_process())
+    {
+        if model.port.is_none() {
+            let port = next(&mut taken)?;
+            model.port = Some(port);
+            assigned.push((model.name.clone(), port));
+        }
+        for (i, replica) in model.replicas.iter_mut().enumerate() {
+            if replica.port.is_none() {
+                let port = next(&mut taken)?;
+                replica.port = Some(port);
+                assigned.push((
+                    format!("{}{}{}", model.name, super::schema::REPLICA_SEP, i + 1),
+                    port,
+                ));
+            }
+        }
     }
     Ok(assigned)
 }
@@ -47,6 +70,23 @@ pub fn assign_missing(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn replicas_get_ports_too() {
+        let mut config = Config::default();
+        let mut m = super::super::ModelConfig::new("m");
+        m.engine = super::super::Engine::Mock;
+        m.port = Some(8001);
+        m.replicas = vec![super::super::Replica {
+            gpu_ids: vec![],
+            port: None,
+        }];
+        config.models.push(m);
+        let assigned = assign_missing(&mut config, &BTreeSet::new()).expect("ports");
+        assert_eq!(assigned.len(), 1);
+        assert_eq!(assigned[0].0, "m@1");
+        assert_ne!(config.models[0].replicas[0].port, Some(8001));
+    }
 
     #[test]
     fn skips_taken_ports() {

@@ -254,6 +254,40 @@ pub struct ModelConfig {
     pub loading_priority: Option<i64>,
     #[serde(default = "yes")]
     pub enabled: bool,
+    /// More copies of the model on other GPUs and ports; requests go to the
+    /// ready copy with the fewest in flight.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub replicas: Vec<Replica>,
+}
+
+/// One more copy of a model: everything as the model, but these GPUs and port.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Replica {
+    #[serde(default)]
+    pub gpu_ids: Vec<u32>,
+    #[serde(default)]
+    pub port: Option<u16>,
+}
+
+/// Separates a model's name from its replica number in instance ids: `qwen@1`.
+/// Model names cannot hold it, so ids never clash with names.
+pub const REPLICA_SEP: char = '@';
+
+/// One running copy of a model: `id` names it to the supervisor (logs,
+/// status, stop); `model` is what it serves (its name is the model's name).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Instance {
+    pub id: String,
+    pub model: ModelConfig,
+}
+
+/// Whether instance `id` belongs to model `name` (`qwen`, `qwen@2`).
+pub fn is_instance_of(id: &str, name: &str) -> bool {
+    id == name
+        || id
+            .split_once(REPLICA_SEP)
+            .is_some_and(|(model, _)| model == name)
 }
 
 impl ModelConfig {
@@ -272,6 +306,7 @@ impl ModelConfig {
             config_overrides: Map::new(),
             lora_adapters: Vec::new(),
             loading_priority: None,
+            replicas: Vec::new(),
             enabled: true,
         }
     }
@@ -279,6 +314,30 @@ impl ModelConfig {
     /// `gpu_memory_utilization` from the overrides, if set there.
     pub fn memory_fraction_override(&self) -> Option<&Value> {
         self.config_overrides.get(GPU_MEMORY_KEY)
+    }
+
+    /// The copies that run: the model itself, then `NAME@1`, `NAME@2`, … one
+    /// per replica, each with the replica's GPUs and port.
+    pub fn instances(&self) -> Vec<Instance> {
+        let base = ModelConfig {
+            replicas: Vec::new(),
+            ..self.clone()
+        };
+        let mut all = vec![Instance {
+            id: self.name.clone(),
+            model: base.clone(),
+        }];
+        for (i, replica) in self.replicas.iter().enumerate() {
+            all.push(Instance {
+                id: format!("{}{REPLICA_SEP}{}", self.name, i + 1),
+                model: ModelConfig {
+                    gpu_ids: replica.gpu_ids.clone(),
+                    port: replica.port,
+                    ..base.clone()
+                },
+            });
+        }
+        all
     }
 }
 
@@ -330,6 +389,35 @@ mod tests {
         let err = serde_json::from_str::<Config>(r#"{"models":[{"name":"a","gpus":[0]}]}"#)
             .expect_err("typo must not pass silently");
         assert!(err.to_string().contains("unknown field `gpus`"), "{err}");
+    }
+
+    #[test]
+    fn replicas_become_instances_with_their_own_gpus_and_ports() {
+        let mut m = ModelConfig::new("qwen");
+        m.gpu_ids = vec![0];
+        m.port = Some(8001);
+        m.aliases = vec!["q".into()];
+        m.replicas = vec![Replica {
+            gpu_ids: vec![1],
+            port: Some(8002),
+        }];
+        let instances = m.instances();
+        assert_eq!(instances.len(), 2);
+        assert_eq!(
+            (instances[1].id.as_str(), instances[1].model.name.as_str()),
+            ("qwen@1", "qwen")
+        );
+        assert_eq!(
+            (instances[1].model.gpu_ids.clone(), instances[1].model.port),
+            (vec![1], Some(8002))
+        );
+        assert_eq!(instances[1].model.aliases, vec!["q".to_string()]);
+        assert!(instances.iter().all(|i| i.model.replicas.is_empty()));
+        assert!(
+            is_instance_of("qwen@1", "qwen")
+                && is_instance_of("qwen", "qwen")
+                && !is_instance_of("qwen2", "qwen")
+        );
     }
 
     #[test]

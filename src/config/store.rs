@@ -186,7 +186,13 @@ impl Store {
             .iter()
             .filter(|name| name.as_str() != except)
             .filter_map(|name| self.load(name).ok())
-            .flat_map(|config| config.models.into_iter().filter_map(|m| m.port))
+            .flat_map(|config| {
+                config
+                    .models
+                    .into_iter()
+                    .flat_map(|m| m.instances())
+                    .filter_map(|i| i.model.port)
+            })
             .collect()
     }
 

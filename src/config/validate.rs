@@ -115,31 +115,57 @@ pub fn problems(config: &Config, profiles: &Profiles, inventory: &Inventory) -> 
     let mut names = BTreeSet::new();
     // Everything a client may send as `model`, with who owns it.
     let mut idents: BTreeMap<&str, String> = BTreeMap::new();
-    let mut ports: BTreeMap<u16, &str> = BTreeMap::new();
-    let mut claims = Vec::new();
+    let mut fractions = Vec::new();
     for model in &config.models {
         check_model_name(model, &mut names, &mut found);
         check_idents(model, &mut idents, &mut found);
-        check_port(config, model, &mut ports, &mut found);
         check_engine(model, &mut found);
+        check_replicas(model, &mut found);
         check_lora(model, &mut found);
         let profile = check_profile(model, profiles, &mut found);
         let settings = effective(profile.map(|p| &p.spec.config), &model.config_overrides);
         check_overrides(model, &mut found);
-        let fraction = check_memory_fraction(model, settings.get(GPU_MEMORY_KEY), &mut found);
-        check_gpus(model, inventory, &mut found);
-        if model.enabled {
+        fractions.push(check_memory_fraction(
+            model,
+            settings.get(GPU_MEMORY_KEY),
+            &mut found,
+        ));
+    }
+    // Ports and GPUs belong to each running copy: the model and its replicas,
+    // reported under the copy's id (`qwen@1`).
+    let instances: Vec<(usize, ModelConfig)> = config
+        .models
+        .iter()
+        .enumerate()
+        .flat_map(|(i, m)| {
+            m.instances().into_iter().map(move |inst| {
+                (
+                    i,
+                    ModelConfig {
+                        name: inst.id,
+                        ..inst.model
+                    },
+                )
+            })
+        })
+        .collect();
+    let mut ports: BTreeMap<u16, String> = BTreeMap::new();
+    let mut claims = Vec::new();
+    for (i, instance) in &instances {
+        check_port(config, instance, &mut ports, &mut found);
+        check_gpus(instance, inventory, &mut found);
+        if instance.enabled {
             claims.push(Claim {
-                model: &model.name,
-                gpu_ids: &model.gpu_ids,
-                memory_fraction: fraction,
+                model: &instance.name,
+                gpu_ids: &instance.gpu_ids,
+                memory_fraction: fractions[*i],
             });
         }
     }
     for conflict in conflicts(&claims) {
-        if let Some(model) = config.model(conflict.model()) {
+        if let Some((_, instance)) = instances.iter().find(|(_, m)| m.name == conflict.model()) {
             found.model_hint(
-                model,
+                instance,
                 "gpu_ids",
                 conflict.message(),
                 Some("give each model its own GPUs (--gpus), or set --gpu-memory-utilization on every model sharing one".into()),
@@ -147,6 +173,37 @@ pub fn problems(config: &Config, profiles: &Profiles, inventory: &Inventory) -> 
         }
     }
     found.0
+}
+
+/// Replicas copy a launched model onto other GPUs; the GPU count sets
+/// tensor parallelism, so every copy needs the same count.
+fn check_replicas(model: &ModelConfig, found: &mut Found) {
+    if model.replicas.is_empty() {
+        return;
+    }
+    if !model.engine.launches_process() {
+        found.model(
+            model,
+            "replicas",
+            "the url engine launches nothing to copy; add each remote server as a model of its own"
+                .into(),
+        );
+        return;
+    }
+    for (i, replica) in model.replicas.iter().enumerate() {
+        if replica.gpu_ids.len() != model.gpu_ids.len() {
+            found.model(
+                model,
+                "replicas",
+                format!(
+                    "replica {} has {} GPU(s) and the model {}; every copy needs the same number (it sets tensor parallelism)",
+                    i + 1,
+                    replica.gpu_ids.len(),
+                    model.gpu_ids.len()
+                ),
+            );
+        }
+    }
 }
 
 fn check_proxy(config: &Config, found: &mut Found) {
@@ -273,10 +330,10 @@ fn check_idents<'a>(
     }
 }
 
-fn check_port<'a>(
+fn check_port(
     config: &Config,
-    model: &'a ModelConfig,
-    ports: &mut BTreeMap<u16, &'a str>,
+    model: &ModelConfig,
+    ports: &mut BTreeMap<u16, String>,
     found: &mut Found,
 ) {
     let Some(port) = model.port else {
@@ -323,7 +380,7 @@ fn check_port<'a>(
             Some(PORT_HINT.into()),
         ),
         None => {
-            ports.insert(port, &model.name);
+            ports.insert(port, model.name.clone());
         }
     }
 }

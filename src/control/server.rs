@@ -89,28 +89,42 @@ async fn shutdown(State(state): State<ControlState>, Query(q): Query<TimeoutQuer
     reply("shutting down".into())
 }
 
+/// `name` is a model (all its copies) or one replica (`qwen@1`).
 async fn stop_model(
     State(state): State<ControlState>,
     Path(name): Path<String>,
     Query(q): Query<TimeoutQuery>,
 ) -> Response {
-    let (done, wait) = tokio::sync::oneshot::channel();
-    if !state.reg.send(
-        &name,
-        Command::Stop {
-            timeout: q.get(),
-            done: Some(done),
-        },
-    ) {
+    let ids = state.reg.ids_of(&name);
+    if ids.is_empty() {
         return unknown(&state, &name);
     }
-    let _ = wait.await;
+    let mut waits = Vec::new();
+    for id in &ids {
+        let (done, wait) = tokio::sync::oneshot::channel();
+        if state.reg.send(
+            id,
+            Command::Stop {
+                timeout: q.get(),
+                done: Some(done),
+            },
+        ) {
+            waits.push(wait);
+        }
+    }
+    for wait in waits {
+        let _ = wait.await;
+    }
     reply(format!("stopped model '{name}'"))
 }
 
 async fn start_model(State(state): State<ControlState>, Path(name): Path<String>) -> Response {
-    if !state.reg.send(&name, Command::Start) {
+    let ids = state.reg.ids_of(&name);
+    if ids.is_empty() {
         return unknown(&state, &name);
+    }
+    for id in &ids {
+        state.reg.send(id, Command::Start);
     }
     reply(format!("starting model '{name}'"))
 }

@@ -38,8 +38,18 @@ fn held_elsewhere(store: &Store, this: &str) -> Vec<(String, ModelConfig)> {
                 config
                     .models
                     .into_iter()
-                    .filter(|m| m.enabled && !m.gpu_ids.is_empty())
-                    .map(|m| (name.clone(), m)),
+                    .filter(|m| m.enabled)
+                    .flat_map(|m| m.instances())
+                    .filter(|i| !i.model.gpu_ids.is_empty())
+                    .map(|i| {
+                        (
+                            name.clone(),
+                            ModelConfig {
+                                name: i.id,
+                                ..i.model
+                            },
+                        )
+                    }),
             );
         }
     }
@@ -67,7 +77,18 @@ pub fn check(store: &Store, profiles: &Profiles, this: &str, config: &Config) ->
             memory_fraction: memory_fraction(m, profiles),
         })
         .collect();
-    claims.extend(config.models.iter().filter(|m| m.enabled).map(|m| Claim {
+    // Ours, one claim per copy (`qwen`, `qwen@1`).
+    let ours: Vec<ModelConfig> = config
+        .models
+        .iter()
+        .filter(|m| m.enabled)
+        .flat_map(|m| m.instances())
+        .map(|i| ModelConfig {
+            name: i.id,
+            ..i.model
+        })
+        .collect();
+    claims.extend(ours.iter().map(|m| Claim {
         model: &m.name,
         gpu_ids: &m.gpu_ids,
         memory_fraction: memory_fraction(m, profiles),

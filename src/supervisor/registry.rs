@@ -13,13 +13,15 @@ use super::logfile::{LogFile, DEFAULT_KEEP, DEFAULT_MAX_BYTES};
 use super::runner::Command;
 use super::state::ModelState;
 use super::stats::ModelStats;
+use crate::config::schema::{is_instance_of, REPLICA_SEP};
 use crate::config::{Config, ModelConfig, Paths};
 use crate::control::api::{ModelStatus, ProxyStatus, StatusReport};
 use crate::engine::Launch;
 use crate::gpu::Inventory;
 use crate::metrics::Metrics;
 
-/// One model as the supervisor runs it.
+/// One running copy of a model (the model itself or a replica), keyed by
+/// its instance id (`qwen`, `qwen@1`). `config.name` is the model's name.
 pub struct Entry {
     pub config: ModelConfig,
     pub launch: Launch,
@@ -56,6 +58,20 @@ pub struct Route {
     pub base_url: String,
     pub state: ModelState,
     pub stats: Arc<ModelStats>,
+}
+
+/// How close a copy that takes no traffic is to taking it (lower is
+/// closer): the copy picked to explain a 503, or to wait for.
+fn rank(state: ModelState) -> u8 {
+    match state {
+        ModelState::Ready => 0,
+        ModelState::Starting => 1,
+        ModelState::Pending => 2,
+        ModelState::Unhealthy => 3,
+        ModelState::Stopping => 4,
+        ModelState::Stopped => 5,
+        ModelState::Failed => 6,
+    }
 }
 
 /// `2026-11-25T21:30:00.123Z`
@@ -153,8 +169,26 @@ impl Registry {
         )?)))
     }
 
-    pub fn insert(&self, entry: Entry) {
-        lock(&self.models).insert(entry.config.name.clone(), entry);
+    pub fn insert(&self, id: &str, entry: Entry) {
+        lock(&self.models).insert(id.to_string(), entry);
+    }
+
+    /// The instance ids `name` stands for: itself if it is a replica's id,
+    /// else every copy of the model of that name.
+    pub fn ids_of(&self, name: &str) -> Vec<String> {
+        let models = lock(&self.models);
+        if name.contains(REPLICA_SEP) {
+            return models
+                .contains_key(name)
+                .then(|| name.to_string())
+                .into_iter()
+                .collect();
+        }
+        models
+            .keys()
+            .filter(|id| is_instance_of(id, name))
+            .cloned()
+            .collect()
     }
 
     pub fn remove(&self, name: &str) -> Option<Entry> {
@@ -231,26 +265,40 @@ impl Registry {
         }
     }
 
-    /// Resolve what a client sent as `model`: a name, an alias or a LoRA name.
+    /// Resolve what a client sent as `model` (a name, an alias or a LoRA
+    /// name) to one copy of the model: the ready one with the fewest
+    /// requests in flight or, if none is ready, the one closest to it.
     pub fn route(&self, requested: &str) -> Option<Route> {
         let models = lock(&self.models);
-        models.values().find_map(|e| {
+        let mut best: Option<(&String, &Entry)> = None;
+        for (id, e) in models.iter() {
             let c = &e.config;
-            let rewrite_to =
-                if c.name == requested || c.lora_adapters.iter().any(|l| l.name == requested) {
-                    None
-                } else if c.aliases.iter().any(|a| a == requested) {
-                    Some(c.name.clone())
-                } else {
-                    return None;
-                };
-            Some(Route {
-                model: c.name.clone(),
-                rewrite_to,
+            let serves = c.name == requested
+                || c.aliases.iter().any(|a| a == requested)
+                || c.lora_adapters.iter().any(|l| l.name == requested);
+            let better = serves
+                && best.is_none_or(|(_, b)| {
+                    let (state, b_state) = (*e.state.borrow(), *b.state.borrow());
+                    if state.takes_traffic() && b_state.takes_traffic() {
+                        e.stats.in_flight.get() < b.stats.in_flight.get()
+                    } else {
+                        rank(state) < rank(b_state)
+                    }
+                });
+            if better {
+                best = Some((id, e));
+            }
+        }
+        best.map(|(id, e)| {
+            let c = &e.config;
+            let alias = c.name != requested && c.aliases.iter().any(|a| a == requested);
+            Route {
+                model: id.clone(),
+                rewrite_to: alias.then(|| c.name.clone()),
                 base_url: e.launch.base_url().to_string(),
                 state: *e.state.borrow(),
                 stats: Arc::clone(&e.stats),
-            })
+            }
         })
     }
 
@@ -258,7 +306,12 @@ impl Registry {
     pub fn served_names(&self) -> Vec<(String, String)> {
         let models = lock(&self.models);
         let mut names = Vec::new();
-        for e in models.values() {
+        // Replicas serve the same names as their model: list each once.
+        for e in models
+            .iter()
+            .filter(|(id, e)| **id == e.config.name)
+            .map(|(_, e)| e)
+        {
             let c = &e.config;
             names.push((c.name.clone(), c.name.clone()));
             names.extend(c.aliases.iter().map(|a| (a.clone(), c.name.clone())));
@@ -276,11 +329,11 @@ impl Registry {
         let config = lock(&self.config);
         let order: Vec<&str> = config.models.iter().map(|m| m.name.as_str()).collect();
         let mut statuses: Vec<ModelStatus> = models
-            .values()
-            .map(|e| {
+            .iter()
+            .map(|(id, e)| {
                 let state = *e.state.borrow();
                 ModelStatus {
-                    name: e.config.name.clone(),
+                    name: id.clone(),
                     state,
                     port: e.config.port,
                     pid: e.pid,
@@ -299,11 +352,11 @@ impl Registry {
                 }
             })
             .collect();
+        // Config order, each model followed by its replicas.
         statuses.sort_by_key(|m| {
-            order
-                .iter()
-                .position(|n| *n == m.name)
-                .unwrap_or(usize::MAX)
+            let model = m.name.split(REPLICA_SEP).next().unwrap_or(&m.name);
+            let position = order.iter().position(|n| *n == model).unwrap_or(usize::MAX);
+            (position, m.name.len(), m.name.clone())
         });
         StatusReport {
             version: env!("CARGO_PKG_VERSION").to_string(),

@@ -60,19 +60,21 @@ pub async fn apply(
     for model in &old.models {
         match new.model(&model.name) {
             None => {
-                stop(reg, &model.name, stop_timeout).await;
-                reg.remove(&model.name);
+                remove(reg, &model.name, stop_timeout).await;
                 summary.removed.push(model.name.clone());
             }
             Some(updated) => {
-                let same_launch = crate::engine::plan(updated, &launcher.profiles, &launcher.exes)
-                    .ok()
-                    == reg.with(&model.name, |e| e.launch.clone());
+                // Same config and same launch plans (profiles may have changed) for every copy.
+                let instances = updated.instances();
+                let same_launch = reg.ids_of(&model.name).len() == instances.len()
+                    && instances.iter().all(|i| {
+                        crate::engine::plan(&i.model, &launcher.profiles, &launcher.exes).ok()
+                            == reg.with(&i.id, |e| e.launch.clone())
+                    });
                 if updated == model && same_launch {
                     summary.unchanged.push(model.name.clone());
                 } else {
-                    stop(reg, &model.name, stop_timeout).await;
-                    reg.remove(&model.name);
+                    remove(reg, &model.name, stop_timeout).await;
                     launcher.add(reg, updated)?;
                     summary.restarted.push(model.name.clone());
                 }
@@ -85,7 +87,9 @@ pub async fn apply(
     }
     for name in summary.added.iter().chain(&summary.restarted) {
         if new.model(name).is_some_and(|m| m.enabled) {
-            reg.send(name, Command::Start);
+            for id in reg.ids_of(name) {
+                reg.send(&id, Command::Start);
+            }
         }
     }
     reg.set_config(new);
@@ -96,15 +100,19 @@ pub async fn apply(
     Ok(summary)
 }
 
-async fn stop(reg: &Arc<Registry>, name: &str, timeout: Duration) {
-    let (done, wait) = tokio::sync::oneshot::channel();
-    if reg.send(
-        name,
-        Command::Stop {
-            timeout,
-            done: Some(done),
-        },
-    ) {
-        let _ = tokio::time::timeout(timeout + Duration::from_secs(5), wait).await;
+/// Stop every copy of a model and forget it.
+async fn remove(reg: &Arc<Registry>, name: &str, timeout: Duration) {
+    for id in reg.ids_of(name) {
+        let (done, wait) = tokio::sync::oneshot::channel();
+        if reg.send(
+            &id,
+            Command::Stop {
+                timeout,
+                done: Some(done),
+            },
+        ) {
+            let _ = tokio::time::timeout(timeout + Duration::from_secs(5), wait).await;
+        }
+        reg.remove(&id);
     }
 }

@@ -79,12 +79,17 @@ pub struct Launcher {
 impl Launcher {
     /// Register `model` and start its runner task (idle until told to start).
     pub fn add(&self, reg: &Arc<Registry>, model: &ModelConfig) -> Result<()> {
+        // The model and each replica run as instances of their own.
+        for instance in model.instances() {
+            self.add_instance(reg, &instance.id, &instance.model)?;
+        }
+        Ok(())
+    }
+
+    fn add_instance(&self, reg: &Arc<Registry>, id: &str, model: &ModelConfig) -> Result<()> {
         let launch = plan(model, &self.profiles, &self.exes)?;
-        let log = reg.open_model_log(&model.name).map_err(|err| {
-            Failure::runtime(format!(
-                "cannot open the log of model '{}': {err}",
-                model.name
-            ))
+        let log = reg.open_model_log(id).map_err(|err| {
+            Failure::runtime(format!("cannot open the log of model '{id}': {err}"))
         })?;
         let (state, _) = watch::channel(if model.enabled {
             ModelState::Pending
@@ -92,20 +97,23 @@ impl Launcher {
             ModelState::Stopped
         });
         let (commands, receiver) = mpsc::unbounded_channel();
-        reg.insert(Entry {
-            config: model.clone(),
-            launch: launch.clone(),
-            state,
-            pid: None,
-            restarts: 0,
-            last_error: None,
-            log,
-            stats: Arc::new(ModelStats::new(&model.name, Arc::clone(&reg.metrics))),
-            commands,
-        });
+        reg.insert(
+            id,
+            Entry {
+                config: model.clone(),
+                launch: launch.clone(),
+                state,
+                pid: None,
+                restarts: 0,
+                last_error: None,
+                log,
+                stats: Arc::new(ModelStats::new(id, Arc::clone(&reg.metrics))),
+                commands,
+            },
+        );
         let runner = Runner {
             reg: Arc::clone(reg),
-            name: model.name.clone(),
+            name: id.to_string(),
             launch,
             vllm_mux: self.exes.vllm_mux.clone(),
             http: self.http.clone(),
@@ -251,9 +259,9 @@ async fn recv(signal: &mut Option<tokio::signal::unix::Signal>) -> Option<()> {
 async fn load_in_order(reg: Arc<Registry>, models: Vec<ModelConfig>) {
     for group in load_groups(&models) {
         let mut watchers = Vec::new();
-        for name in &group {
-            reg.send(name, Command::Start);
-            if let Some(watcher) = reg.subscribe(name) {
+        for id in group.iter().flat_map(|name| reg.ids_of(name)) {
+            reg.send(&id, Command::Start);
+            if let Some(watcher) = reg.subscribe(&id) {
                 watchers.push(watcher);
             }
         }

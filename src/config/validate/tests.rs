@@ -468,3 +468,64 @@ fn every_problem_is_reported_at_once() {
     assert_eq!(failure.exit, crate::error::Exit::Usage);
     assert!(failure.more.len() >= 2, "{failure:?}");
 }
+
+#[test]
+fn a_replica_port_may_not_clash() {
+    let mut a = model("a", 8001);
+    a.replicas = vec![crate::config::Replica {
+        gpu_ids: vec![],
+        port: Some(8002),
+    }];
+    only(
+        &config(vec![a, model("b", 8002)]),
+        "b",
+        "port",
+        "already used by model 'a@1'",
+    );
+}
+
+#[test]
+fn a_replica_may_not_take_another_models_gpu() {
+    let mut a = model("a", 8001);
+    a.gpu_ids = vec![0];
+    a.replicas = vec![crate::config::Replica {
+        gpu_ids: vec![1],
+        port: Some(8003),
+    }];
+    let mut b = model("b", 8002);
+    b.gpu_ids = vec![1];
+    only(
+        &config(vec![a, b]),
+        "b",
+        "gpu_ids",
+        "already used by model 'a@1'",
+    );
+}
+
+#[test]
+fn every_copy_needs_the_same_number_of_gpus() {
+    let mut a = model("a", 8001);
+    a.gpu_ids = vec![0];
+    a.replicas = vec![crate::config::Replica {
+        gpu_ids: vec![1, 2],
+        port: Some(8002),
+    }];
+    only(
+        &config(vec![a]),
+        "a",
+        "replicas",
+        "replica 1 has 2 GPU(s) and the model 1",
+    );
+}
+
+#[test]
+fn the_url_engine_has_no_replicas() {
+    let mut a = ModelConfig::new("far");
+    a.engine = Engine::Url;
+    a.url = Some("http://h:1".into());
+    a.replicas = vec![crate::config::Replica {
+        gpu_ids: vec![],
+        port: None,
+    }];
+    only(&config(vec![a]), "far", "replicas", "url engine");
+}
