@@ -52,6 +52,9 @@ _vllm__mux() {
             vllm__mux,mock-engine)
                 cmd="vllm__mux__subcmd__mock__subcmd__engine"
                 ;;
+            vllm__mux,models)
+                cmd="vllm__mux__subcmd__models"
+                ;;
             vllm__mux,profiles)
                 cmd="vllm__mux__subcmd__profiles"
                 ;;
@@ -118,6 +121,9 @@ _vllm__mux() {
             vllm__mux__subcmd__help,mock-engine)
                 cmd="vllm__mux__subcmd__help__subcmd__mock__subcmd__engine"
                 ;;
+            vllm__mux__subcmd__help,models)
+                cmd="vllm__mux__subcmd__help__subcmd__models"
+                ;;
             vllm__mux__subcmd__help,profiles)
                 cmd="vllm__mux__subcmd__help__subcmd__profiles"
                 ;;
@@ -179,7 +185,7 @@ _vllm__mux() {
 
     case "${cmd}" in
         vllm__mux)
-            opts="-y -q -v -h -V --config --json --yes --no-input --quiet --verbose --help --version init add-model edit-model remove-model list show gpus start status logs stop start-model reload export import profiles shortcuts completions mock-engine supervise guard help"
+            opts="-y -q -v -h -V --config --json --yes --no-input --quiet --verbose --help --version init add-model edit-model remove-model list show gpus models start status logs stop start-model reload export import profiles shortcuts completions mock-engine supervise guard help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -441,7 +447,7 @@ _vllm__mux() {
             return 0
             ;;
         vllm__subcmd__mux__subcmd__help)
-            opts="init add-model edit-model remove-model list show gpus start status logs stop start-model reload export import profiles shortcuts completions mock-engine supervise guard help"
+            opts="init add-model edit-model remove-model list show gpus models start status logs stop start-model reload export import profiles shortcuts completions mock-engine supervise guard help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -609,6 +615,20 @@ _vllm__mux() {
             return 0
             ;;
         vllm__subcmd__mux__subcmd__help__subcmd__mock__subcmd__engine)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vllm__subcmd__mux__subcmd__help__subcmd__models)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -921,6 +941,24 @@ _vllm__mux() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vllm__subcmd__mux__subcmd__models)
+            opts="-y -q -v -h -V --config --json --yes --no-input --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -86,6 +86,8 @@ pub enum Command {
     Show,
     /// Show GPUs: memory, utilization, and which models claim them.
     Gpus,
+    /// List models already downloaded into the Hugging Face cache.
+    Models,
     /// Start the supervisor, the proxy and every enabled model.
     Start(StartArgs),
     /// Show the proxy and every model's state.

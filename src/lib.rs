@@ -11,6 +11,7 @@ pub mod error;
 pub mod gpu;
 pub mod metrics;
 pub mod mock_engine;
+pub mod models;
 pub mod output;
 pub mod proxy;
 pub mod supervisor;

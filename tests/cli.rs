@@ -367,3 +367,37 @@ fn concurrent_add_models_lose_nothing() {
     expected.sort();
     assert_eq!(saved, expected, "every concurrent add-model must be kept");
 }
+
+#[test]
+fn models_lists_the_hugging_face_cache() {
+    let env = Env::new();
+    let hub = env.home().join("hub");
+    let model = hub.join("models--Qwen--Qwen2.5-0.5B-Instruct");
+    std::fs::create_dir_all(model.join("blobs")).expect("mkdir");
+    std::fs::write(model.join("blobs/weights"), vec![0u8; 3 * 1024 * 1024]).expect("blob");
+    std::fs::create_dir_all(model.join("snapshots/abc")).expect("mkdir");
+    std::fs::write(model.join("snapshots/abc/config.json"), "{}").expect("config");
+    let run = |args: &[&str]| {
+        env.command(args)
+            .env("HF_HUB_CACHE", &hub)
+            .output()
+            .expect("run")
+    };
+    let table = String::from_utf8_lossy(&run(&["models"]).stdout).into_owned();
+    assert!(
+        table.contains("Qwen/Qwen2.5-0.5B-Instruct")
+            && table.contains("3.0 MiB")
+            && table.contains("yes"),
+        "{table}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_slice(&run(&["--json", "models"]).stdout).expect("json");
+    assert_eq!(json[0]["id"], "Qwen/Qwen2.5-0.5B-Instruct");
+    assert_eq!(json[0]["size_bytes"], 3 * 1024 * 1024);
+    let empty = env
+        .command(&["--json", "models"])
+        .env("HF_HUB_CACHE", env.home().join("none"))
+        .output()
+        .expect("run");
+    assert_eq!(String::from_utf8_lossy(&empty.stdout).trim(), "[]");
+}

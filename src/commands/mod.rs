@@ -10,6 +10,7 @@ mod init;
 mod list;
 mod logs;
 mod model_args;
+mod models;
 mod profiles;
 mod reload;
 mod remove_model;
@@ -105,6 +106,7 @@ pub fn dispatch(cli: Cli) -> Result<Exit> {
         Command::List => list::run(&ctx),
         Command::Show => show::run(&ctx),
         Command::Gpus => gpus::run(&ctx),
+        Command::Models => models::run(&ctx),
         Command::Export { output } => export::run(&ctx, output.as_deref()),
         Command::Import { file, name, force } => import::run(&ctx, &file, name.as_deref(), force),
         Command::Profiles => profiles::run(&ctx),
