@@ -185,7 +185,7 @@ pub struct InitArgs {
 }
 
 /// Model settings shared by add-model and edit-model.
-#[derive(Debug, Args, Default)]
+#[derive(Debug, Args, Default, PartialEq)]
 pub struct ModelArgs {
     /// Hugging Face id or local path of the weights.
     #[arg(long, value_name = "ID_OR_PATH")]

@@ -13,6 +13,7 @@ pub mod metrics;
 pub mod mock_engine;
 pub mod models;
 pub mod output;
+pub mod prompts;
 pub mod proxy;
 pub mod supervisor;
 

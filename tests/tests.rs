@@ -8,6 +8,7 @@ mod completions;
 mod config_files;
 mod gpus;
 mod mock_engine;
+mod prompts;
 mod proxy;
 mod supervisor;
 mod validation;

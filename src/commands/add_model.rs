@@ -5,6 +5,7 @@ use anyhow::Result;
 use super::model_args::{apply, assign_port, summary, ModelOutput};
 use super::Ctx;
 use crate::cli::ModelArgs;
+use crate::config::names::check_name;
 use crate::config::validate::check;
 use crate::config::{Engine, ModelConfig};
 use crate::error::{Exit, Failure};
@@ -13,7 +14,16 @@ use crate::output::print_json;
 pub fn run(ctx: &Ctx, name: &str, args: ModelArgs) -> Result<Exit> {
     let config_name = ctx.config_name()?;
     let mut model = ModelConfig::new(name);
-    apply(ctx, &mut model, args)?;
+    // `add-model NAME` alone on a terminal: ask. With some flags but no
+    // --model, say which flag is missing instead of ignoring the others.
+    if ctx.interactive && args == ModelArgs::default() {
+        let config = ctx.store.load(config_name)?;
+        check_name("model", name).map_err(Failure::usage)?;
+        let others = ctx.store.ports_of_other_configs(config_name);
+        model = crate::prompts::add_model::ask(ctx.paths(), &config, Some(name), &others)?;
+    } else {
+        apply(ctx, &mut model, args)?;
+    }
     if model.engine == Engine::Vllm && model.model_path.is_empty() {
         return Err(Failure::usage(format!(
             "add-model {name} needs --model ID_OR_PATH (a Hugging Face id or a local folder)"

@@ -3,11 +3,12 @@
 use anyhow::Result;
 use serde::Serialize;
 
-use crate::cli::InitArgs;
+use crate::cli::{InitArgs, StartArgs};
 use crate::config::validate::check;
 use crate::config::Config;
 use crate::error::Exit;
 use crate::output::print_json;
+use crate::prompts::init::Then;
 
 #[derive(Serialize)]
 struct Created<'a> {
@@ -19,6 +20,15 @@ struct Created<'a> {
 
 pub fn run(ctx: &crate::commands::Ctx, args: InitArgs) -> Result<Exit> {
     let name = ctx.config_name()?;
+    let no_flags = args.host.is_none()
+        && args.port.is_none()
+        && !args.no_cors
+        && !args.no_metrics
+        && !args.log_requests
+        && args.api_key_env.is_none();
+    if ctx.interactive && no_flags {
+        return interactive(ctx, name, args.force);
+    }
     let defaults = Config::default();
     let config = Config {
         host: args.host.unwrap_or(defaults.host),
@@ -55,4 +65,49 @@ pub fn run(ctx: &crate::commands::Ctx, args: InitArgs) -> Result<Exit> {
         ctx.say("next: vllm-mux add-model NAME --model HF_ID_OR_PATH   (or --engine mock to try it without a GPU)");
     }
     Ok(Exit::Success)
+}
+
+/// `init` on a terminal without flags: ask, then do what was chosen.
+fn interactive(ctx: &crate::commands::Ctx, name: &str, force: bool) -> Result<Exit> {
+    if ctx.store.exists(name) && !force {
+        // The same refusal as without prompts, before any question.
+        ctx.store.create(name, &Config::default(), false)?;
+    }
+    let other_ports = ctx.store.ports_of_other_configs(name);
+    let (config, then) = crate::prompts::init::ask(ctx.paths(), &other_ports)?;
+    match then {
+        Then::Cancel => {
+            ctx.say("cancelled; nothing was written");
+            Ok(Exit::Success)
+        }
+        Then::StartWithoutSaving => {
+            check(&config, ctx.paths())?;
+            super::start::preflight(ctx, name, &config)?;
+            ctx.say(format!(
+                "starting config '{name}' without saving it; Ctrl-C stops it"
+            ));
+            crate::supervisor::serve::run_with(ctx.paths().clone(), name, config, true)
+        }
+        Then::SaveForLater | Then::SaveAndStart => {
+            check(&config, ctx.paths())?;
+            ctx.store.create(name, &config, force)?;
+            ctx.say(format!(
+                "saved config '{name}' at {} ({} models)",
+                ctx.store.path(name).display(),
+                config.models.len()
+            ));
+            if then == Then::SaveForLater {
+                ctx.say(format!("start it with 'vllm-mux --config {name} start'"));
+                return Ok(Exit::Success);
+            }
+            super::start::run(
+                ctx,
+                StartArgs {
+                    foreground: false,
+                    no_wait: false,
+                    timeout: None,
+                },
+            )
+        }
+    }
 }

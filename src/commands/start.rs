@@ -34,14 +34,7 @@ pub fn run(ctx: &Ctx, args: StartArgs) -> Result<Exit> {
     }
     let config = ctx.store.load(name)?;
     check(&config, ctx.paths())?;
-    check_ports(&config)?;
-    check_api_key(&config)?;
-    crate::gpu::cross::check(
-        &ctx.store,
-        &crate::config::profiles::Profiles::load(ctx.paths())?,
-        name,
-        &config,
-    )?;
+    preflight(ctx, name, &config)?;
     if config.models.iter().all(|m| !m.enabled) {
         ctx.say("note: no enabled models; the proxy will answer 404 until you add one and reload");
     }
@@ -186,6 +179,19 @@ pub fn finish(ctx: &Ctx, report: &StatusReport, only: Option<&str>) -> Result<Ex
                 failed[0]
             ))
             .into(),
+    )
+}
+
+/// What must hold for `config` to start here and now: its ports are free,
+/// its API key variable is set, no running config holds its GPUs.
+pub fn preflight(ctx: &Ctx, name: &str, config: &Config) -> Result<()> {
+    check_ports(config)?;
+    check_api_key(config)?;
+    crate::gpu::cross::check(
+        &ctx.store,
+        &crate::config::profiles::Profiles::load(ctx.paths())?,
+        name,
+        config,
     )
 }
 

@@ -27,11 +27,22 @@ pub const DEFAULT_STOP_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Run the supervisor for `config` until asked to stop.
 pub fn run(paths: Paths, config: &str, foreground: bool) -> Result<Exit> {
+    let settings = Store::new(paths.clone()).load(config)?;
+    run_with(paths, config, settings, foreground)
+}
+
+/// Run the supervisor on `settings`, which need not be saved (init's "start
+/// without saving": then `reload` has nothing to read, the rest works).
+pub fn run_with(
+    paths: Paths,
+    config: &str,
+    settings: crate::config::Config,
+    foreground: bool,
+) -> Result<Exit> {
     let run_dir = paths.run_dir(config);
     create_private_dir(&run_dir)?;
     let pidfile = PidFile::acquire(&run_dir, config)?;
     raise_open_file_limit();
-    let settings = Store::new(paths.clone()).load(config)?;
     check(&settings, &paths)?;
     // One worker per CPU this process may run on (taskset and cgroups
     // count); on one CPU, a single-threaded runtime without work stealing.

@@ -1,0 +1,136 @@
+//! The prompts in a pseudo-terminal, as a person meets them.
+
+use std::process::Command;
+use std::time::Duration;
+
+use expectrl::session::OsSession as Session;
+use expectrl::Expect;
+
+use crate::helper::{Env, BIN};
+
+const DOWN: &str = "\x1b[B";
+const UP: &str = "\x1b[A";
+const ENTER: &str = "\r";
+
+fn session(env: &Env, args: &[&str]) -> Session {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args)
+        .env("VLLM_MUX_HOME", env.home())
+        .env("TERM", "xterm")
+        .env_remove("VLLM_MUX_CONFIG")
+        .env_remove("VLLM_MUX_FAKE_GPUS");
+    let mut session = Session::spawn(cmd).expect("spawn in a pseudo-terminal");
+    session.set_expect_timeout(Some(Duration::from_secs(15)));
+    session
+}
+
+fn wait_for(session: &mut Session, text: &str) {
+    if let Err(err) = session.expect(text) {
+        panic!("never saw {text:?}: {err}");
+    }
+}
+
+fn answer(session: &mut Session, prompt: &str, keys: &str) {
+    wait_for(session, prompt);
+    session.send(keys).expect("type");
+}
+
+/// Host, port, CORS, metrics, request log: the defaults and "no" to logging.
+fn proxy_defaults(session: &mut Session) {
+    answer(session, "Host the proxy listens on", ENTER);
+    answer(session, "Proxy port", ENTER);
+    answer(session, "CORS", "y");
+    answer(session, "metrics", "y");
+    answer(session, "Log one line per request", "n");
+}
+
+/// A mock model: name, source (mock is the 5th), alias, port choice.
+fn mock_model(session: &mut Session, name: &str, alias: &str) {
+    answer(session, "Model name", &format!("{name}{ENTER}"));
+    answer(
+        session,
+        "Where does the model come from?",
+        &format!("{}{ENTER}", DOWN.repeat(4)),
+    );
+    answer(
+        session,
+        "Alias clients may also send",
+        &format!("{alias}{ENTER}"),
+    );
+}
+
+#[test]
+fn init_with_two_models_saved_for_later_writes_the_config() {
+    let env = Env::new();
+    let mut s = session(&env, &["init"]);
+    proxy_defaults(&mut s);
+    answer(&mut s, "Add a model (0 so far)", ENTER);
+    mock_model(&mut s, "chat", "gpt-4o-mini");
+    answer(&mut s, "Port of the model's server", ENTER);
+    // With one model, "Done" is preselected: go up to add another.
+    answer(&mut s, "Add a model (1 so far)", &format!("{UP}{ENTER}"));
+    mock_model(&mut s, "embed", "");
+    answer(
+        &mut s,
+        "Port of the model's server",
+        &format!("{DOWN}{ENTER}"),
+    );
+    // A wrong port is asked again, with the reason.
+    answer(&mut s, "Port", &format!("80{ENTER}"));
+    wait_for(&mut s, "below 1024");
+    s.send(format!("8123{ENTER}")).expect("type");
+    answer(&mut s, "Add a model (2 so far)", ENTER);
+    answer(&mut s, "What now?", &format!("{DOWN}{ENTER}"));
+    wait_for(&mut s, "saved config 'default'");
+    let json = env.run(&["--json", "show"]).json();
+    let models = &json["config"]["models"];
+    assert_eq!(models[0]["name"], "chat");
+    assert_eq!(models[0]["engine"], "mock");
+    assert_eq!(models[0]["aliases"], serde_json::json!(["gpt-4o-mini"]));
+    assert!(models[0]["port"].as_u64().is_some_and(|p| p >= 8001));
+    assert_eq!(models[1]["name"], "embed");
+    assert_eq!(models[1]["aliases"], serde_json::json!([]));
+    assert_eq!(models[1]["port"], 8123);
+    assert_eq!(json["config"]["port"], 8000);
+    assert_eq!(json["config"]["log_requests"], false);
+}
+
+#[test]
+fn init_cancelled_writes_nothing() {
+    let env = Env::new();
+    let mut s = session(&env, &["init"]);
+    proxy_defaults(&mut s);
+    answer(&mut s, "Add a model (0 so far)", &format!("{DOWN}{ENTER}"));
+    answer(&mut s, "What now?", &format!("{}{ENTER}", DOWN.repeat(3)));
+    wait_for(&mut s, "nothing was written");
+    assert!(
+        env.snapshot().is_empty(),
+        "cancel wrote {:?}",
+        env.snapshot().keys().collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn add_model_alone_on_a_terminal_asks_and_rechecks_a_bad_port() {
+    let env = Env::new();
+    env.ok(&["init"]);
+    let mut s = session(&env, &["add-model", "chat"]);
+    answer(
+        &mut s,
+        "Where does the model come from?",
+        &format!("{}{ENTER}", DOWN.repeat(4)),
+    );
+    answer(&mut s, "Alias clients may also send", ENTER);
+    answer(
+        &mut s,
+        "Port of the model's server",
+        &format!("{DOWN}{ENTER}"),
+    );
+    answer(&mut s, "Port", &format!("8000{ENTER}"));
+    wait_for(&mut s, "the proxy's own port");
+    s.send(format!("8124{ENTER}")).expect("type");
+    wait_for(&mut s, "added chat (mock, port 8124)");
+    // Without a terminal the same command names the flag to pass (exit 2).
+    let stderr = env.fails(&["add-model", "other"], 2);
+    assert!(stderr.contains("--model"), "{stderr}");
+}
