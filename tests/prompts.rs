@@ -1,24 +1,20 @@
 //! The prompts in a pseudo-terminal, as a person meets them.
 
-use std::process::Command;
 use std::time::Duration;
 
 use expectrl::session::OsSession as Session;
 use expectrl::Expect;
 
-use crate::helper::{Env, BIN};
+use crate::helper::Env;
 
 const DOWN: &str = "\x1b[B";
 const UP: &str = "\x1b[A";
 const ENTER: &str = "\r";
 
 fn session(env: &Env, args: &[&str]) -> Session {
-    let mut cmd = Command::new(BIN);
-    cmd.args(args)
-        .env("VLLM_MUX_HOME", env.home())
-        .env("TERM", "xterm")
-        .env_remove("VLLM_MUX_CONFIG")
-        .env_remove("VLLM_MUX_FAKE_GPUS");
+    // The same environment as Env's non-interactive runs (fake GPUs too).
+    let mut cmd = env.command_for_terminal(args);
+    cmd.env("TERM", "xterm");
     let mut session = Session::spawn(cmd).expect("spawn in a pseudo-terminal");
     session.set_expect_timeout(Some(Duration::from_secs(15)));
     session
@@ -133,4 +129,30 @@ fn add_model_alone_on_a_terminal_asks_and_rechecks_a_bad_port() {
     // Without a terminal the same command names the flag to pass (exit 2).
     let stderr = env.fails(&["add-model", "other"], 2);
     assert!(stderr.contains("--model"), "{stderr}");
+}
+
+#[test]
+fn the_gpu_picker_shows_holders_and_asks_again_on_a_conflict() {
+    let env = Env::with_gpus(2);
+    env.ok(&["init"]);
+    env.ok(&["add-model", "a", "--engine", "mock", "--gpus", "0"]);
+    let mut s = session(&env, &["add-model", "b"]);
+    answer(&mut s, "Where does the model come from?", ENTER);
+    answer(&mut s, "Hugging Face id", &format!("org/b{ENTER}"));
+    answer(&mut s, "Alias clients may also send", ENTER);
+    wait_for(&mut s, "GPU 0: Fake H100");
+    wait_for(&mut s, "used by a");
+    // GPU 0 is a's: picking it is refused with the reason, then GPU 1 is fine.
+    s.send(format!(" {ENTER}")).expect("pick GPU 0");
+    wait_for(&mut s, "already used by model 'a'");
+    answer(&mut s, "GPUs", &format!("{DOWN} {ENTER}"));
+    answer(&mut s, "Port of the model's server", ENTER);
+    answer(&mut s, "Profile", ENTER);
+    wait_for(&mut s, "added b (vllm, org/b");
+    let json = env.run(&["--json", "show"]).json();
+    assert_eq!(
+        json["config"]["models"][1]["gpu_ids"],
+        serde_json::json!([1])
+    );
+    assert_eq!(json["config"]["models"][1]["profile"], "standard");
 }

@@ -68,13 +68,20 @@ impl Env {
         self.home().join("configs").join(format!("{name}.json"))
     }
 
+    /// The binary in this home, stdin from /dev/null (no terminal, no prompts).
     pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = self.command_for_terminal(args);
+        cmd.stdin(Stdio::null());
+        cmd
+    }
+
+    /// The same, with stdio left for a pseudo-terminal to take.
+    pub fn command_for_terminal(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(BIN);
         cmd.args(args)
             .env("VLLM_MUX_HOME", self.home())
             .env_remove("VLLM_MUX_CONFIG")
-            .env_remove("VLLM_MUX_FAKE_GPUS")
-            .stdin(Stdio::null());
+            .env_remove("VLLM_MUX_FAKE_GPUS");
         if let Some(path) = &self.fake_gpus {
             cmd.env("VLLM_MUX_FAKE_GPUS", path);
         }
