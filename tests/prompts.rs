@@ -156,3 +156,17 @@ fn the_gpu_picker_shows_holders_and_asks_again_on_a_conflict() {
     );
     assert_eq!(json["config"]["models"][1]["profile"], "standard");
 }
+
+#[test]
+fn no_input_and_yes_never_prompt_even_on_a_terminal() {
+    let env = Env::new();
+    env.ok(&["init"]);
+    for flag in ["--no-input", "--yes"] {
+        let mut s = session(&env, &[flag, "add-model", "chat"]);
+        wait_for(&mut s, "needs --model ID_OR_PATH");
+        match s.get_process_mut().wait().expect("wait") {
+            expectrl::process::unix::WaitStatus::Exited(_, code) => assert_eq!(code, 2, "{flag}"),
+            other => panic!("{flag}: {other:?}"),
+        }
+    }
+}
