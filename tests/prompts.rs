@@ -170,3 +170,59 @@ fn no_input_and_yes_never_prompt_even_on_a_terminal() {
         }
     }
 }
+
+/// init up to "What now?" with one mock model and the proxy on a free port.
+fn init_with_one_mock(s: &mut Session) -> u16 {
+    let port = crate::helper::free_port();
+    answer(s, "Host the proxy listens on", &format!("127.0.0.1{ENTER}"));
+    answer(s, "Proxy port", &format!("{port}{ENTER}"));
+    answer(s, "CORS", "y");
+    answer(s, "metrics", "y");
+    answer(s, "Log one line per request", "n");
+    answer(s, "Add a model (0 so far)", ENTER);
+    mock_model(s, "chat", "");
+    answer(s, "Port of the model's server", ENTER);
+    answer(s, "Add a model (1 so far)", ENTER);
+    port
+}
+
+#[test]
+fn start_without_saving_serves_until_ctrl_c_and_writes_no_config() {
+    let env = Env::new();
+    let mut s = session(&env, &["init"]);
+    let port = init_with_one_mock(&mut s);
+    answer(&mut s, "What now?", &format!("{DOWN}{DOWN}{ENTER}"));
+    wait_for(&mut s, "without saving it; Ctrl-C stops it");
+    wait_for(&mut s, "'chat': starting → ready");
+    let answer_ = crate::helper::http()
+        .post(format!("http://127.0.0.1:{port}/v1/chat/completions"))
+        .json(&serde_json::json!({"model": "chat", "messages": []}))
+        .send()
+        .expect("request");
+    assert_eq!(answer_.status(), 200);
+    assert!(!env.config_file("default").exists(), "nothing is saved");
+    s.send("\x03").expect("Ctrl-C");
+    wait_for(&mut s, "supervisor stopped");
+    assert!(!env.home().join("configs").exists(), "still nothing saved");
+}
+
+#[test]
+fn save_and_start_now_saves_then_starts() {
+    let env = Env::new();
+    let mut s = session(&env, &["init"]);
+    let port = init_with_one_mock(&mut s);
+    let started = crate::helper::Started {
+        env: &env,
+        config: "default".into(),
+        proxy_port: port,
+    };
+    answer(&mut s, "What now?", ENTER);
+    wait_for(&mut s, "saved config 'default'");
+    wait_for(&mut s, "chat");
+    wait_for(&mut s, "ready");
+    assert!(env.config_file("default").exists());
+    assert_eq!(
+        crate::helper::Started::model(&started.status(), "chat")["state"],
+        "ready"
+    );
+}
