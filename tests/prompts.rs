@@ -181,7 +181,10 @@ fn init_with_one_mock(s: &mut Session) -> u16 {
     answer(s, "Log one line per request", "n");
     answer(s, "Add a model (0 so far)", ENTER);
     mock_model(s, "chat", "");
-    answer(s, "Port of the model's server", ENTER);
+    // A port of our own: the automatic one may be taken by a parallel test
+    // by the time this config starts.
+    answer(s, "Port of the model's server", &format!("{DOWN}{ENTER}"));
+    answer(s, "Port", &format!("{}{ENTER}", crate::helper::free_port()));
     answer(s, "Add a model (1 so far)", ENTER);
     port
 }

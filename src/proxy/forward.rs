@@ -89,19 +89,15 @@ async fn route_and_send(
         serde_json::from_slice(&bytes).map_err(|err| ProxyError::InvalidJson(err.to_string()))?;
     let requested = peek.model.ok_or(ProxyError::MissingModel)?;
     let stream = peek.stream.unwrap_or(false);
-    let route = ready_route(state, &requested).await?;
+    let mut route = ready_route(state, &requested).await?;
     let body = match &route.rewrite_to {
         None => bytes,
         Some(served) => rewrite_model(&bytes, served)?,
     };
     let log = state.log_requests.then(|| Arc::clone(&state.reg));
-    let mut record = RequestRecord::begin(
-        Arc::clone(&route.stats),
-        log,
-        uri.path(),
-        body.len(),
-        stream,
-    );
+    // ready_route only returns copies that take traffic, which carry a claim.
+    let claim = route.claim.take().unwrap_or_else(|| route.stats.claim());
+    let mut record = RequestRecord::begin(claim, log, uri.path(), body.len(), stream);
     let path = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
     let target: Uri =
         format!("{}{path}", route.base_url)

@@ -7,9 +7,11 @@ use std::time::{Duration, Instant};
 
 use crate::metrics::{Metrics, UNROUTED};
 use crate::supervisor::registry::Registry;
-use crate::supervisor::stats::ModelStats;
+use crate::supervisor::stats::{Claim, ModelStats};
 
 pub struct RequestRecord {
+    /// Holds the request in flight; released when the record is dropped.
+    _claim: Claim,
     stats: Arc<ModelStats>,
     /// Where to write the request line, when `log_requests` is on.
     log: Option<Arc<Registry>>,
@@ -25,16 +27,18 @@ pub struct RequestRecord {
 }
 
 impl RequestRecord {
+    /// Start the record of a routed request; `claim` is its in-flight slot.
     pub fn begin(
-        stats: Arc<ModelStats>,
+        claim: Claim,
         log: Option<Arc<Registry>>,
         path: &str,
         bytes_in: usize,
         stream: bool,
     ) -> Self {
+        let stats = Arc::clone(&claim.stats);
         stats.requests.inc();
-        stats.in_flight.inc();
         RequestRecord {
+            _claim: claim,
             path: log.as_ref().map(|_| path.to_string()),
             stats,
             log,
@@ -71,7 +75,6 @@ impl Drop for RequestRecord {
     fn drop(&mut self) {
         let elapsed = self.started.elapsed();
         let stats = &self.stats;
-        stats.in_flight.dec();
         stats.duration.observe(elapsed.as_secs_f64());
         stats.record_latency(elapsed.as_secs_f64() * 1000.0);
         stats.count(self.status);

@@ -12,7 +12,7 @@ use tokio::sync::{mpsc, watch};
 use super::logfile::{LogFile, DEFAULT_KEEP, DEFAULT_MAX_BYTES};
 use super::runner::Command;
 use super::state::ModelState;
-use super::stats::ModelStats;
+use super::stats::{Claim, ModelStats};
 use crate::config::schema::{is_instance_of, REPLICA_SEP};
 use crate::config::{Config, ModelConfig, Paths};
 use crate::control::api::{ModelStatus, ProxyStatus, StatusReport};
@@ -50,7 +50,6 @@ pub struct Registry {
 }
 
 /// Where a request for `model` goes.
-#[derive(Clone)]
 pub struct Route {
     pub model: String,
     /// The `model` value the backend expects, when it differs from the request's.
@@ -58,6 +57,9 @@ pub struct Route {
     pub base_url: String,
     pub state: ModelState,
     pub stats: Arc<ModelStats>,
+    /// The request's in-flight slot, taken under the registry lock when the
+    /// copy takes traffic, so two requests routed at once see each other.
+    pub claim: Option<Claim>,
 }
 
 /// How close a copy that takes no traffic is to taking it (lower is
@@ -298,6 +300,7 @@ impl Registry {
                 base_url: e.launch.base_url().to_string(),
                 state: *e.state.borrow(),
                 stats: Arc::clone(&e.stats),
+                claim: e.state.borrow().takes_traffic().then(|| e.stats.claim()),
             }
         })
     }

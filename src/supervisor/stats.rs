@@ -61,6 +61,15 @@ impl ModelStats {
         Some((p50 * 10.0).round() / 10.0)
     }
 
+    /// Count a request as in flight until the claim is dropped. Taken when
+    /// the request is routed, so least-outstanding routing sees it at once.
+    pub fn claim(self: &Arc<Self>) -> Claim {
+        self.in_flight.inc();
+        Claim {
+            stats: Arc::clone(self),
+        }
+    }
+
     /// Count a finished request under its HTTP status.
     pub fn count(&self, status: u16) {
         let Ok(mut known) = self.by_status.lock() else {
@@ -86,6 +95,17 @@ impl ModelStats {
             }
             samples.push_back(ms);
         }
+    }
+}
+
+/// One request in flight on a model (RAII).
+pub struct Claim {
+    pub stats: Arc<ModelStats>,
+}
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        self.stats.in_flight.dec();
     }
 }
 
