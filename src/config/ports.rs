@@ -19,14 +19,10 @@ pub fn next_free(taken: &BTreeSet<u16>, is_free: impl Fn(u16) -> bool) -> Option
     (FIRST_MODEL_PORT..=u16::MAX).find(|p| !taken.contains(p) && is_free(*p))
 }
 
-/// Give every launching model without a port the next free one, skipping the
-/// proxy port, ports in this config, `also_taken` (other configs) and ports
-/// in use on the host. Returns the names and ports it assigned.
-pub fn assign_missing(
-    config: &mut Config,
-    also_taken: &BTreeSet<u16>,
-) -> Result<Vec<(String, u16)>, Failure> {
-    let mut taken: BTreeSet<u16> = also_taken.clone();
+/// Ports a new model may not take: the proxy's, every copy's in `config`,
+/// and `also_taken` (other configs').
+pub fn taken_ports(config: &Config, also_taken: &BTreeSet<u16>) -> BTreeSet<u16> {
+    let mut taken = also_taken.clone();
     taken.insert(config.port);
     taken.extend(
         config
@@ -35,6 +31,17 @@ pub fn assign_missing(
             .flat_map(|m| m.instances())
             .filter_map(|i| i.model.port),
     );
+    taken
+}
+
+/// Give every launching model without a port the next free one, skipping the
+/// proxy port, ports in this config, `also_taken` (other configs) and ports
+/// in use on the host. Returns the names and ports it assigned.
+pub fn assign_missing(
+    config: &mut Config,
+    also_taken: &BTreeSet<u16>,
+) -> Result<Vec<(String, u16)>, Failure> {
+    let mut taken = taken_ports(config, also_taken);
     let mut assigned = Vec::new();
     let next = |taken: &mut BTreeSet<u16>| {
         let port = next_free(taken, is_free_on_host).ok_or_else(|| {

@@ -7,7 +7,7 @@ use anyhow::Result;
 
 use super::{choose, choose_many, number, text};
 use crate::config::names::{check_alias, check_name, RESERVED_MODEL_NAMES};
-use crate::config::ports::{is_free_on_host, next_free, MIN_MODEL_PORT};
+use crate::config::ports::{is_free_on_host, next_free, taken_ports, MIN_MODEL_PORT};
 use crate::config::profiles::Profiles;
 use crate::config::shortcuts::Shortcuts;
 use crate::config::validate::problems;
@@ -259,15 +259,7 @@ fn gpus(config: &Config, model: &ModelConfig) -> Result<Vec<u32>> {
 
 /// The next free port, or one typed and checked at once.
 fn port(config: &Config, other_ports: &BTreeSet<u16>) -> Result<u16> {
-    let mut taken: BTreeSet<u16> = other_ports.clone();
-    taken.insert(config.port);
-    taken.extend(
-        config
-            .models
-            .iter()
-            .flat_map(|m| m.instances())
-            .filter_map(|i| i.model.port),
-    );
+    let taken = taken_ports(config, other_ports);
     let automatic = next_free(&taken, is_free_on_host);
     let items = [
         automatic.map_or("Automatic (none free)".to_string(), |p| {
