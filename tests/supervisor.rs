@@ -866,6 +866,22 @@ fn replicas_share_the_load_and_stop_one_at_a_time() {
         served.iter().all(|n| *n >= 1),
         "every copy served some: {served:?}"
     );
+    // Logs: the model's name covers every copy, a copy's id only itself.
+    let all_copies = env.ok(&["--config", "c", "logs", "m", "-n", "500"]);
+    assert!(
+        ["m |", "m@1 |", "m@2 |"]
+            .iter()
+            .all(|p| all_copies.contains(p)),
+        "{all_copies}"
+    );
+    let one_copy = env.ok(&["--config", "c", "logs", "m@1", "-n", "500"]);
+    assert!(
+        one_copy.contains("serving 'm' on 127.0.0.1:") && !one_copy.contains(" | "),
+        "{one_copy}"
+    );
+    assert!(env
+        .ok(&["--config", "c", "logs", "all", "-n", "500"])
+        .contains("m@2 |"));
     // One copy stopped: the others keep serving; the model name stops them all.
     env.ok(&["--config", "c", "stop", "m@1"]);
     assert_eq!(Started::model(&started.status(), "m@1")["state"], "stopped");

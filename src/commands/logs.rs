@@ -12,6 +12,7 @@ use anyhow::Result;
 
 use super::Ctx;
 use crate::cli::LogsArgs;
+use crate::config::schema::is_instance_of;
 use crate::control::client::Client;
 use crate::error::{Exit, Failure};
 use crate::supervisor::pidfile::running_pid;
@@ -82,35 +83,35 @@ fn stamp_of(line: &str) -> &str {
 /// Which files to read: (label, path).
 fn sources(ctx: &Ctx, name: &str, dir: &Path, target: &str) -> Result<Vec<(String, PathBuf)>> {
     let proxy = ("proxy".to_string(), dir.join("proxy.log"));
-    let model_names: Vec<String> = ctx
+    // Every running copy has a log: the model's, then its replicas' (NAME@1, …).
+    let ids: Vec<String> = ctx
         .store
         .load(name)
-        .map(|c| c.models.into_iter().map(|m| m.name).collect())
+        .map(|c| {
+            c.models
+                .iter()
+                .flat_map(|m| m.instances())
+                .map(|i| i.id)
+                .collect()
+        })
         .unwrap_or_default();
+    let log = |id: &str| (id.to_string(), dir.join(format!("{id}.log")));
     match target {
         "proxy" => Ok(vec![proxy]),
-        "all" => {
-            let mut all = vec![proxy];
-            all.extend(
-                model_names
-                    .iter()
-                    .map(|m| (m.clone(), dir.join(format!("{m}.log")))),
-            );
-            Ok(all)
-        }
-        model
-            if model_names.iter().any(|m| m == model)
-                || dir.join(format!("{model}.log")).exists() =>
-        {
-            Ok(vec![(model.to_string(), dir.join(format!("{model}.log")))])
-        }
+        "all" => Ok(std::iter::once(proxy)
+            .chain(ids.iter().map(|id| log(id)))
+            .collect()),
+        // A model's name stands for all its copies; a copy's id for itself.
+        model if ids.iter().any(|id| is_instance_of(id, model)) => Ok(ids
+            .iter()
+            .filter(|id| *id == model || is_instance_of(id, model))
+            .map(|id| log(id))
+            .collect()),
+        model if dir.join(format!("{model}.log")).exists() => Ok(vec![log(model)]),
         other => Err(Failure::usage(format!(
             "config '{name}' has no model '{other}' and no log of that name"
         ))
-        .hint(format!(
-            "use proxy, all, or one of: {}",
-            model_names.join(", ")
-        ))
+        .hint(format!("use proxy, all, or one of: {}", ids.join(", ")))
         .into()),
     }
 }
