@@ -45,9 +45,10 @@ pub async fn forward(State(state): State<ProxyState>, request: Request<Body>) ->
     // Take the request apart rather than extract its headers: no copies.
     let (parts, body) = request.into_parts();
     let uri = parts.uri;
-    match route_and_send(&state, parts.method, &uri, parts.headers, body).await {
-        Ok(response) => response,
+    let (route, body, stream) = match admit(&state, &parts.headers, body).await {
+        Ok(admitted) => admitted,
         Err(err) => {
+            // No model took it: counted here, once.
             unrouted(
                 &state.reg,
                 state.log_requests,
@@ -56,19 +57,31 @@ pub async fn forward(State(state): State<ProxyState>, request: Request<Body>) ->
                 err.status().as_u16(),
                 &err.message(),
             );
-            err.into_response()
+            return err.into_response();
         }
-    }
+    };
+    // From here the request's record counts it, whatever the outcome.
+    send(
+        &state,
+        parts.method,
+        &uri,
+        parts.headers,
+        route,
+        body,
+        stream,
+    )
+    .await
+    .unwrap_or_else(IntoResponse::into_response)
 }
 
-async fn route_and_send(
+/// Everything before a model takes the request: key, body, `model`, a
+/// ready copy. Returns the route, the body to send and whether it streams.
+async fn admit(
     state: &ProxyState,
-    method: Method,
-    uri: &Uri,
-    mut headers: HeaderMap,
+    headers: &HeaderMap,
     body: Body,
-) -> Result<Response, ProxyError> {
-    if !state.authorized(&headers) {
+) -> Result<(Route, Bytes, bool), ProxyError> {
+    if !state.authorized(headers) {
         return Err(ProxyError::Unauthorized);
     }
     let declared = headers
@@ -89,23 +102,37 @@ async fn route_and_send(
         serde_json::from_slice(&bytes).map_err(|err| ProxyError::InvalidJson(err.to_string()))?;
     let requested = peek.model.ok_or(ProxyError::MissingModel)?;
     let stream = peek.stream.unwrap_or(false);
-    let mut route = ready_route(state, &requested).await?;
+    let route = ready_route(state, &requested).await?;
     let body = match &route.rewrite_to {
         None => bytes,
         Some(served) => rewrite_model(&bytes, served)?,
     };
+    Ok((route, body, stream))
+}
+
+/// Forward an admitted request and hand the answer back as it comes. Its
+/// record counts every outcome, errors included.
+async fn send(
+    state: &ProxyState,
+    method: Method,
+    uri: &Uri,
+    mut headers: HeaderMap,
+    mut route: Route,
+    body: Bytes,
+    stream: bool,
+) -> Result<Response, ProxyError> {
     let log = state.log_requests.then(|| Arc::clone(&state.reg));
     // ready_route only returns copies that take traffic, which carry a claim.
     let claim = route.claim.take().unwrap_or_else(|| route.stats.claim());
     let mut record = RequestRecord::begin(claim, log, uri.path(), body.len(), stream);
     let path = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
-    let target: Uri =
-        format!("{}{path}", route.base_url)
-            .parse()
-            .map_err(|_| ProxyError::BackendFailed {
-                model: route.model.clone(),
-                detail: format!("bad backend URL {}", route.base_url),
-            })?;
+    let Ok(target) = format!("{}{path}", route.base_url).parse::<Uri>() else {
+        record.status(502);
+        return Err(ProxyError::BackendFailed {
+            model: route.model.clone(),
+            detail: format!("bad backend URL {}", route.base_url),
+        });
+    };
     strip_hop_by_hop(&mut headers);
     headers.remove(header::CONTENT_LENGTH);
     let mut request = Request::new(Body::from(body));
