@@ -311,11 +311,6 @@ impl ModelConfig {
         }
     }
 
-    /// `gpu_memory_utilization` from the overrides, if set there.
-    pub fn memory_fraction_override(&self) -> Option<&Value> {
-        self.config_overrides.get(GPU_MEMORY_KEY)
-    }
-
     /// The copies that run: the model itself, then `NAME@1`, `NAME@2`, … one
     /// per replica, each with the replica's GPUs and port.
     pub fn instances(&self) -> Vec<Instance> {
