@@ -371,8 +371,16 @@ fn a_backend_that_hangs_is_504_after_the_timeout() {
     );
     assert_eq!(Started::model(&started.status(), "m")["errors"], 1);
     // Counted once: by the request's record, not again as an error answer.
-    let metrics = http().get(started.url("/metrics")).send().expect("metrics").text().expect("text");
-    assert!(metrics.contains("vllm_mux_requests_total{model=\"m\",status=\"504\"} 1\n"), "{metrics}");
+    let metrics = http()
+        .get(started.url("/metrics"))
+        .send()
+        .expect("metrics")
+        .text()
+        .expect("text");
+    assert!(
+        metrics.contains("vllm_mux_requests_total{model=\"m\",status=\"504\"} 1\n"),
+        "{metrics}"
+    );
 }
 
 #[test]
