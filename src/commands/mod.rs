@@ -120,10 +120,10 @@ pub fn dispatch(cli: Cli) -> Result<Exit> {
         Command::Supervise => {
             crate::supervisor::run(ctx.paths().clone(), ctx.config_name()?, false)
         }
-        Command::Guard { command } => {
-            // main_with runs the guard before dispatch; this arm keeps the match whole.
-            crate::supervisor::guard::run(&command);
-            Ok(Exit::Failure)
+        // main_with runs the guard before dispatch (it passes its engine's
+        // exit code on); this arm only keeps the match whole.
+        Command::Guard { .. } => {
+            Err(Failure::runtime("the guard runs before commands are dispatched").into())
         }
         Command::Completions { shell } => completions::run(shell),
         Command::MockEngine(args) => crate::mock_engine::run(args),
