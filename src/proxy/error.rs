@@ -10,21 +10,46 @@ use serde_json::json;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ProxyError {
     InvalidJson(String),
+    /// Not a well-formed HTTP/1.1 request (the connection closes after).
+    Malformed(&'static str),
+    HeadersTooLarge,
+    /// The client stopped sending its request's head.
+    HeadTimeout,
     MissingModel,
-    UnknownModel { model: String, known: Vec<String> },
-    NotReady { model: String, state: String },
+    UnknownModel {
+        model: String,
+        known: Vec<String>,
+    },
+    NotReady {
+        model: String,
+        state: String,
+    },
     Unauthorized,
-    TooLarge { limit: usize },
+    TooLarge {
+        limit: usize,
+    },
     UnknownPath(String),
-    WrongMethod { method: String, path: String },
-    BackendFailed { model: String, detail: String },
-    BackendTimeout { model: String },
+    WrongMethod {
+        method: String,
+        path: String,
+    },
+    BackendFailed {
+        model: String,
+        detail: String,
+    },
+    BackendTimeout {
+        model: String,
+    },
 }
 
 impl ProxyError {
     pub fn status(&self) -> StatusCode {
         match self {
-            ProxyError::InvalidJson(_) | ProxyError::MissingModel => StatusCode::BAD_REQUEST,
+            ProxyError::InvalidJson(_) | ProxyError::MissingModel | ProxyError::Malformed(_) => {
+                StatusCode::BAD_REQUEST
+            }
+            ProxyError::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            ProxyError::HeadTimeout => StatusCode::REQUEST_TIMEOUT,
             ProxyError::UnknownModel { .. } | ProxyError::UnknownPath(_) => StatusCode::NOT_FOUND,
             ProxyError::NotReady { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ProxyError::Unauthorized => StatusCode::UNAUTHORIZED,
@@ -38,6 +63,9 @@ impl ProxyError {
     fn kind_and_code(&self) -> (&'static str, &'static str) {
         match self {
             ProxyError::InvalidJson(_) => ("invalid_request_error", "invalid_json"),
+            ProxyError::Malformed(_) => ("invalid_request_error", "malformed_request"),
+            ProxyError::HeadersTooLarge => ("invalid_request_error", "headers_too_large"),
+            ProxyError::HeadTimeout => ("invalid_request_error", "request_timeout"),
             ProxyError::MissingModel => ("invalid_request_error", "missing_model"),
             ProxyError::UnknownModel { .. } => ("invalid_request_error", "model_not_found"),
             ProxyError::UnknownPath(_) => ("invalid_request_error", "unknown_url"),
@@ -66,6 +94,9 @@ impl ProxyError {
                 format!("the request body is not valid JSON: {detail}")
             }
             ProxyError::MissingModel => "the request body has no \"model\" string".into(),
+            ProxyError::Malformed(why) => format!("malformed HTTP request: {why}"),
+            ProxyError::HeadersTooLarge => "the request's headers are too large".into(),
+            ProxyError::HeadTimeout => "the request's headers did not arrive in time".into(),
             ProxyError::UnknownModel { model, known } => {
                 format!(
                     "model '{model}' is not served here; known models: {}",

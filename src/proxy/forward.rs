@@ -1,37 +1,29 @@
-//! Forwarding one `POST /v1/*` request: read the body with a limit, peek at
-//! `model` only, rewrite it when an alias was used (else send the original
-//! bytes), and hand the backend's answer back frame by frame as it arrives.
-//! No relay channel: the client's body pulls from upstream, so backpressure
-//! holds and a client that goes away cancels the upstream request.
+//! Forwarding one `POST /v1/*` request: check the key, read the body with
+//! a limit, peek at `model` only, rewrite it when an alias was used (else
+//! send the original bytes), send it on a pooled backend connection, and
+//! relay the answer back as it comes. The client task drives the backend
+//! connection itself: no connection task, no channel in between.
 
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use axum::body::{Body, Bytes};
-use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, Request, Uri};
-use axum::response::{IntoResponse, Response};
+use axum::body::Bytes;
+use axum::http::Method;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::body::RecordedBody;
+use super::conn::{After, BodyError, Client};
+use super::local::{push_connection, push_header, refuse_body, write_error};
 use super::record::{unrouted, RequestRecord};
-use super::{ProxyError, ProxyState};
+use super::relay::{relay, Relayed};
+use super::upstream::{split_base, ExchangeError, Upstream};
+use super::wire::{is_hop_by_hop, Framing, RequestHead, ResponseHead};
+use super::{ProxyError, ProxyState, Shared};
 use crate::supervisor::registry::Route;
 use crate::supervisor::state::ModelState;
 
-/// Headers that belong to one connection, not to the request (RFC 9110).
-const HOP_BY_HOP: [&str; 9] = [
-    "connection",
-    "keep-alive",
-    "proxy-authenticate",
-    "proxy-authorization",
-    "te",
-    "trailer",
-    "transfer-encoding",
-    "upgrade",
-    "host",
-];
+/// Bodies up to this size go out in the same write as the head.
+const INLINE_BODY: usize = 64 * 1024;
 
 #[derive(Deserialize)]
 struct Peek<'a> {
@@ -41,137 +33,265 @@ struct Peek<'a> {
     stream: Option<bool>,
 }
 
-pub async fn forward(State(state): State<ProxyState>, request: Request<Body>) -> Response {
-    // Take the request apart rather than extract its headers: no copies.
-    let (parts, body) = request.into_parts();
-    let uri = parts.uri;
-    let (route, body, stream) = match admit(&state, &parts.headers, body).await {
-        Ok(admitted) => admitted,
-        Err(err) => {
+/// Whether a request is forwarded to a model (every `POST /v1/*` but the
+/// model list, whose method is wrong).
+pub fn takes(head: &RequestHead) -> bool {
+    let path = head.path();
+    head.method == Method::POST && path.starts_with("/v1/") && path != "/v1/models"
+}
+
+/// Why a request got no model.
+enum Refusal {
+    Error(ProxyError),
+    /// Refused before its body was read.
+    Unread(ProxyError),
+    Body(BodyError),
+}
+
+pub async fn forward(shared: &Shared, client: &mut Client, head: &RequestHead) -> After {
+    let state = &shared.state;
+    match admit(shared, client, head).await {
+        Ok((route, body, stream)) => send(shared, client, head, route, body, stream).await,
+        Err(refusal) => {
+            // A body left unread would be taken for the next request.
+            let unread = matches!(refusal, Refusal::Unread(_)) && head.framing != Framing::Empty;
+            let err = match refusal {
+                Refusal::Error(err) | Refusal::Unread(err) => err,
+                Refusal::Body(BodyError::TooLarge) => ProxyError::TooLarge {
+                    limit: state.max_body,
+                },
+                Refusal::Body(BodyError::Malformed(why)) => ProxyError::Malformed(why),
+                Refusal::Body(BodyError::Gone) => return After::Close,
+            };
             // No model took it: counted here, once.
             unrouted(
                 &state.reg,
                 state.log_requests,
                 err.model(),
-                uri.path(),
+                head.path(),
                 err.status().as_u16(),
                 &err.message(),
             );
-            return err.into_response();
+            match err {
+                ProxyError::TooLarge { .. } => {
+                    refuse_body(shared, client, head, BodyError::TooLarge).await
+                }
+                ProxyError::Malformed(why) => {
+                    refuse_body(shared, client, head, BodyError::Malformed(why)).await
+                }
+                err if unread => {
+                    write_error(shared, client, err, None).await;
+                    After::Linger
+                }
+                err => write_error(shared, client, err, Some(head)).await,
+            }
         }
-    };
-    // From here the request's record counts it, whatever the outcome.
-    send(
-        &state,
-        parts.method,
-        &uri,
-        parts.headers,
-        route,
-        body,
-        stream,
-    )
-    .await
-    .unwrap_or_else(IntoResponse::into_response)
+    }
 }
 
 /// Everything before a model takes the request: key, body, `model`, a
 /// ready copy. Returns the route, the body to send and whether it streams.
 async fn admit(
-    state: &ProxyState,
-    headers: &HeaderMap,
-    body: Body,
-) -> Result<(Route, Bytes, bool), ProxyError> {
-    if !state.authorized(headers) {
-        return Err(ProxyError::Unauthorized);
+    shared: &Shared,
+    client: &mut Client,
+    head: &RequestHead,
+) -> Result<(Route, Bytes, bool), Refusal> {
+    let state = &shared.state;
+    if !state.authorized(head.fields.get("authorization")) {
+        return Err(Refusal::Unread(ProxyError::Unauthorized));
     }
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|len| len > state.max_body) {
-        return Err(ProxyError::TooLarge {
-            limit: state.max_body,
-        });
-    }
-    let bytes = axum::body::to_bytes(body, state.max_body)
+    let bytes = client
+        .read_body(head, state.max_body, shared.header_timeout)
         .await
-        .map_err(|_| ProxyError::TooLarge {
-            limit: state.max_body,
-        })?;
-    let peek: Peek<'_> =
-        serde_json::from_slice(&bytes).map_err(|err| ProxyError::InvalidJson(err.to_string()))?;
-    let requested = peek.model.ok_or(ProxyError::MissingModel)?;
+        .map_err(Refusal::Body)?;
+    let peek: Peek<'_> = serde_json::from_slice(&bytes)
+        .map_err(|err| Refusal::Error(ProxyError::InvalidJson(err.to_string())))?;
+    let requested = peek.model.ok_or(Refusal::Error(ProxyError::MissingModel))?;
     let stream = peek.stream.unwrap_or(false);
-    let route = ready_route(state, &requested).await?;
+    let route = ready_route(state, &requested)
+        .await
+        .map_err(Refusal::Error)?;
     let body = match &route.rewrite_to {
         None => bytes,
-        Some(served) => rewrite_model(&bytes, served)?,
+        Some(served) => rewrite_model(&bytes, served).map_err(Refusal::Error)?,
     };
     Ok((route, body, stream))
 }
 
-/// Forward an admitted request and hand the answer back as it comes. Its
-/// record counts every outcome, errors included.
+/// Forward an admitted request and relay the answer. Its record counts
+/// every outcome, errors included.
 async fn send(
-    state: &ProxyState,
-    method: Method,
-    uri: &Uri,
-    mut headers: HeaderMap,
+    shared: &Shared,
+    client: &mut Client,
+    head: &RequestHead,
     mut route: Route,
     body: Bytes,
     stream: bool,
-) -> Result<Response, ProxyError> {
+) -> After {
+    let state = &shared.state;
     let log = state.log_requests.then(|| Arc::clone(&state.reg));
     // ready_route only returns copies that take traffic, which carry a claim.
     let claim = route.claim.take().unwrap_or_else(|| route.stats.claim());
-    let mut record = RequestRecord::begin(claim, log, uri.path(), body.len(), stream);
-    let path = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
-    let Ok(target) = format!("{}{path}", route.base_url).parse::<Uri>() else {
+    let mut record = RequestRecord::begin(claim, log, head.path(), body.len(), stream);
+    let Some((authority, prefix)) = split_base(&route.base_url) else {
         record.status(502);
-        return Err(ProxyError::BackendFailed {
-            model: route.model.clone(),
-            detail: format!("bad backend URL {}", route.base_url),
-        });
-    };
-    strip_hop_by_hop(&mut headers);
-    headers.remove(header::CONTENT_LENGTH);
-    let mut request = Request::new(Body::from(body));
-    *request.method_mut() = method;
-    *request.uri_mut() = target;
-    *request.headers_mut() = headers;
-    let response =
-        match tokio::time::timeout(state.backend_timeout, state.client.request(request)).await {
-            Ok(Ok(response)) => response,
-            Ok(Err(err)) => {
-                record.status(502);
-                return Err(ProxyError::BackendFailed {
-                    model: route.model.clone(),
-                    detail: describe(&err),
-                });
-            }
-            Err(_) => {
-                record.status(504);
-                return Err(ProxyError::BackendTimeout {
-                    model: route.model.clone(),
-                });
-            }
+        let detail = format!("bad backend URL {}", route.base_url);
+        let err = ProxyError::BackendFailed {
+            model: route.model,
+            detail,
         };
-    let (mut parts, incoming) = response.into_parts();
-    record.status(parts.status.as_u16());
-    let event_stream = parts
-        .headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("text/event-stream"));
-    strip_hop_by_hop(&mut parts.headers);
-    parts.headers.insert(
-        HeaderName::from_static("x-accel-buffering"),
-        HeaderValue::from_static("no"),
+        return write_error(shared, client, err, Some(head)).await;
+    };
+    let mut request = std::mem::take(&mut client.out);
+    request_head(&mut request, head, authority, prefix, body.len());
+    let inline = body.len() <= INLINE_BODY;
+    if inline {
+        request.extend_from_slice(&body);
+    }
+    let rest = if inline { &[][..] } else { &body[..] };
+    let answer = tokio::select! {
+        answer = tokio::time::timeout(state.backend_timeout, exchange(shared, authority, &request, rest)) => answer,
+        () = client.gone() => {
+            // What nginx logs for a client that closed before the answer.
+            record.status(499);
+            return After::Close;
+        }
+    };
+    request.clear();
+    client.out = request;
+    let (mut up, answer) = match answer {
+        Ok(Ok(answered)) => answered,
+        Ok(Err(err)) => {
+            record.status(502);
+            let err = ProxyError::BackendFailed {
+                model: route.model,
+                detail: err.describe(),
+            };
+            return write_error(shared, client, err, Some(head)).await;
+        }
+        Err(_) => {
+            record.status(504);
+            let err = ProxyError::BackendTimeout { model: route.model };
+            return write_error(shared, client, err, Some(head)).await;
+        }
+    };
+    record.status(answer.status);
+    let to = match answer.framing {
+        Framing::Chunked | Framing::Close if head.minor == 0 => Framing::Close,
+        Framing::Close => Framing::Chunked,
+        other => other,
+    };
+    let keep_alive = head.keep_alive && to != Framing::Close;
+    answer_head(&mut client.out, &answer, to, &shared.cors);
+    push_connection(&mut client.out, Some(head), keep_alive);
+    client.out.extend_from_slice(
+        b"
+",
     );
-    // The record lives in the body: in flight until the last byte, or
-    // until the client goes away (which drops, and so cancels, upstream).
-    let body = RecordedBody::new(incoming, record, route.model, event_stream);
-    Ok(Response::from_parts(parts, Body::new(body)))
+    let event_stream = answer
+        .fields
+        .get("content-type")
+        .is_some_and(|ct| ct.starts_with(b"text/event-stream"));
+    let events_for = event_stream.then_some(route.model.as_str());
+    let relayed = relay(client, &mut up, answer.framing, to, &mut record, events_for).await;
+    match relayed {
+        Relayed::Whole => {
+            if answer.keep_alive {
+                shared.pool.put_back(authority, up);
+            }
+            if keep_alive {
+                After::KeepAlive
+            } else {
+                After::Close
+            }
+        }
+        Relayed::Broken { ended: true } if keep_alive => After::KeepAlive,
+        Relayed::Broken { .. } | Relayed::ClientGone => After::Close,
+    }
+}
+
+/// Send the request on a pooled connection (or a new one) and read the
+/// answer's head. A pooled connection the backend had closed while idle
+/// is replaced once.
+async fn exchange(
+    shared: &Shared,
+    authority: &str,
+    request: &[u8],
+    rest: &[u8],
+) -> Result<(Upstream, ResponseHead), ExchangeError> {
+    let connect = || async {
+        Upstream::connect(authority)
+            .await
+            .map_err(|err| ExchangeError::Io {
+                err,
+                answered: false,
+            })
+    };
+    let mut up = match shared.pool.checkout(authority) {
+        Some(up) => up,
+        None => connect().await?,
+    };
+    loop {
+        let result = match up.send(request, rest).await {
+            Ok(()) => up.read_head().await,
+            Err(err) => Err(err),
+        };
+        match result {
+            Ok(head) => return Ok((up, head)),
+            Err(err) if err.stale(up.reused) => up = connect().await?,
+            Err(err) => return Err(err),
+        }
+    }
+}
+
+/// The request line and headers for the backend: the client's end-to-end
+/// headers, the backend's host, and the body's length.
+fn request_head(out: &mut Vec<u8>, head: &RequestHead, authority: &str, prefix: &str, len: usize) {
+    out.extend_from_slice(head.method.as_str().as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(prefix.as_bytes());
+    out.extend_from_slice(head.target().as_bytes());
+    out.extend_from_slice(b" HTTP/1.1\r\nhost: ");
+    out.extend_from_slice(authority.as_bytes());
+    out.extend_from_slice(b"\r\n");
+    for (name, value) in head.fields.iter() {
+        if !is_hop_by_hop(name) && !name.eq_ignore_ascii_case("host") {
+            push_header(out, name, value);
+        }
+    }
+    push_header(out, "content-length", len.to_string().as_bytes());
+    out.extend_from_slice(b"\r\n");
+}
+
+/// The status line and headers for the client: the backend's end-to-end
+/// headers, no proxy buffering, CORS, and the client's framing.
+fn answer_head(
+    out: &mut Vec<u8>,
+    answer: &ResponseHead,
+    to: Framing,
+    cors: &[(axum::http::HeaderName, axum::http::HeaderValue)],
+) {
+    out.extend_from_slice(b"HTTP/1.1 ");
+    out.extend_from_slice(answer.status.to_string().as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(answer.reason().as_bytes());
+    out.extend_from_slice(b"\r\n");
+    for (name, value) in answer.fields.iter() {
+        if !is_hop_by_hop(name) && !name.eq_ignore_ascii_case("x-accel-buffering") {
+            push_header(out, name, value);
+        }
+    }
+    push_header(out, "x-accel-buffering", b"no");
+    for (name, value) in cors {
+        if answer.fields.get(name.as_str()).is_none() {
+            push_header(out, name.as_str(), value.as_bytes());
+        }
+    }
+    match to {
+        Framing::Length(len) => push_header(out, "content-length", len.to_string().as_bytes()),
+        Framing::Chunked => push_header(out, "transfer-encoding", b"chunked"),
+        Framing::Empty | Framing::Close => {}
+    }
 }
 
 /// The route for `requested`, waiting up to the queue timeout for a model
@@ -209,12 +329,6 @@ async fn ready_route(state: &ProxyState, requested: &str) -> Result<Route, Proxy
     })
 }
 
-fn strip_hop_by_hop(headers: &mut HeaderMap) {
-    for name in HOP_BY_HOP {
-        headers.remove(name);
-    }
-}
-
 /// Replace `model` (an alias) with the name the backend serves.
 fn rewrite_model(bytes: &Bytes, served: &str) -> Result<Bytes, ProxyError> {
     let mut value: Value =
@@ -225,14 +339,6 @@ fn rewrite_model(bytes: &Bytes, served: &str) -> Result<Bytes, ProxyError> {
     serde_json::to_vec(&value)
         .map(Bytes::from)
         .map_err(|err| ProxyError::InvalidJson(err.to_string()))
-}
-
-/// The client error with its cause ("client error (Connect): connection refused").
-fn describe(err: &hyper_util::client::legacy::Error) -> String {
-    match std::error::Error::source(err) {
-        Some(source) => format!("{err}: {source}"),
-        None => err.to_string(),
-    }
 }
 
 #[cfg(test)]
@@ -262,18 +368,5 @@ mod tests {
             serde_json::from_slice::<Peek<'_>>(br#"{"model": 3}"#).is_err(),
             "a number is not a model name"
         );
-    }
-
-    #[test]
-    fn hop_by_hop_headers_are_dropped() {
-        let mut headers = HeaderMap::new();
-        headers.insert(header::CONNECTION, HeaderValue::from_static("keep-alive"));
-        headers.insert(
-            header::TRANSFER_ENCODING,
-            HeaderValue::from_static("chunked"),
-        );
-        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer k"));
-        strip_hop_by_hop(&mut headers);
-        assert_eq!(headers.len(), 1);
     }
 }

@@ -1,24 +1,33 @@
 //! The OpenAI-compatible proxy: routes each request by its `model` to a
 //! ready backend and streams the answer back as it comes.
+//!
+//! The hot path is its own HTTP/1.1 code (`conn`, `forward`, `relay`,
+//! `upstream`, on `httparse`): one task per client connection reads the
+//! request, drives a pooled backend connection itself and relays the
+//! answer, so a request costs no task switch, channel or header map. What
+//! the proxy answers itself goes through an axum router (`local`).
 
-mod body;
+mod conn;
 mod error;
 mod forward;
+mod local;
 mod record;
+mod relay;
 pub mod serve;
+mod upstream;
+mod wire;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::State;
-use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 use serde_json::{json, Value};
 use tower_http::cors::{Any, CorsLayer};
+use tower_service::Service;
 
 pub use error::ProxyError;
 
@@ -28,10 +37,70 @@ use crate::supervisor::registry::Registry;
 /// Largest request body accepted (embedding batches and images are big).
 pub const MAX_BODY: usize = 64 * 1024 * 1024;
 
+/// What every client connection shares.
+pub struct Shared {
+    state: ProxyState,
+    /// The proxy's own routes.
+    router: Router,
+    /// Idle keep-alive connections to backends.
+    pool: upstream::Pool,
+    /// Headers the CORS layer puts on answers, for forwarded ones.
+    cors: Vec<(HeaderName, HeaderValue)>,
+    /// For a client's request head, and for each read of its body.
+    header_timeout: Duration,
+}
+
+impl Shared {
+    pub async fn new(reg: Arc<Registry>, config: &Config) -> Arc<Shared> {
+        let state = ProxyState::new(reg, config);
+        let router = app(state.clone(), config);
+        let cors = if config.enable_cors {
+            cors_headers().await
+        } else {
+            Vec::new()
+        };
+        Arc::new(Shared {
+            state,
+            router,
+            pool: upstream::Pool::default(),
+            cors,
+            header_timeout: Duration::from_secs(config.client_header_timeout_s),
+        })
+    }
+}
+
+fn cors_layer() -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
+        .allow_headers(Any)
+        .max_age(Duration::from_secs(3600))
+}
+
+/// The headers the CORS layer adds to an answer that is not a preflight
+/// (they do not depend on the request, as any origin is allowed).
+async fn cors_headers() -> Vec<(HeaderName, HeaderValue)> {
+    let mut probe = Router::new()
+        .route("/", post(|| async { StatusCode::OK }))
+        .layer(cors_layer());
+    let request = Request::post("/")
+        .header(header::ORIGIN, "http://example.invalid")
+        .body(axum::body::Body::empty());
+    let Ok(request) = request else {
+        return Vec::new();
+    };
+    let Ok(response) = probe.call(request).await;
+    response
+        .headers()
+        .iter()
+        .filter(|(name, _)| name.as_str().starts_with("access-control-") || *name == header::VARY)
+        .map(|(name, value)| (name.clone(), value.clone()))
+        .collect()
+}
+
 #[derive(Clone)]
 pub struct ProxyState {
     reg: Arc<Registry>,
-    client: Client,
     /// Accepted keys; `None` when the config names no `api_key_env`.
     keys: Option<Arc<Vec<String>>>,
     max_body: usize,
@@ -57,7 +126,6 @@ impl ProxyState {
         });
         ProxyState {
             reg,
-            client: backend_client(),
             keys,
             max_body: MAX_BODY,
             queue_timeout: Duration::from_secs(config.queue_timeout_s),
@@ -67,34 +135,18 @@ impl ProxyState {
     }
 
     /// Constant-time check of `Authorization: Bearer KEY`.
-    fn authorized(&self, headers: &HeaderMap) -> bool {
+    fn authorized(&self, authorization: Option<&[u8]>) -> bool {
         let Some(keys) = &self.keys else {
             return true;
         };
-        let Some(given) = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-        else {
+        let Some(given) = authorization.and_then(|v| v.strip_prefix(b"Bearer ")) else {
             return false;
         };
         // Check every key, so the time taken does not tell which one is close.
         keys.iter().fold(false, |found, key| {
-            found | constant_time_eq(given.as_bytes(), key.as_bytes())
+            found | constant_time_eq(given, key.as_bytes())
         })
     }
-}
-
-/// The HTTP/1 client to backends: keep-alive pool, no Nagle delay.
-pub type Client = hyper_util::client::legacy::Client<HttpConnector, axum::body::Body>;
-
-fn backend_client() -> Client {
-    let mut connector = HttpConnector::new();
-    connector.set_nodelay(true);
-    connector.set_connect_timeout(Some(Duration::from_secs(5)));
-    hyper_util::client::legacy::Client::builder(TokioExecutor::new())
-        .pool_idle_timeout(Duration::from_secs(90))
-        .build(connector)
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -104,11 +156,11 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-pub fn app(state: ProxyState, config: &Config) -> Router {
+/// The routes the proxy answers itself; `POST /v1/*` never gets here.
+fn app(state: ProxyState, config: &Config) -> Router {
     let mut router = Router::new()
         .route("/health", get(health))
-        .route("/v1/models", get(models))
-        .route("/v1/{*rest}", post(forward::forward));
+        .route("/v1/models", get(models));
     if config.enable_metrics {
         router = router.route("/metrics", get(metrics));
     }
@@ -117,13 +169,7 @@ pub fn app(state: ProxyState, config: &Config) -> Router {
         .method_not_allowed_fallback(wrong_method)
         .with_state(state);
     if config.enable_cors {
-        router = router.layer(
-            CorsLayer::new()
-                .allow_origin(Any)
-                .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
-                .allow_headers(Any)
-                .max_age(Duration::from_secs(3600)),
-        );
+        router = router.layer(cors_layer());
     }
     router
 }
@@ -147,7 +193,10 @@ async fn health(State(state): State<ProxyState>) -> Response {
 }
 
 async fn models(State(state): State<ProxyState>, headers: HeaderMap) -> Response {
-    if !state.authorized(&headers) {
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .map(HeaderValue::as_bytes);
+    if !state.authorized(authorization) {
         return ProxyError::Unauthorized.into_response();
     }
     let data: Vec<Value> = state
@@ -170,7 +219,12 @@ async fn metrics(State(state): State<ProxyState>) -> Response {
         .into_response()
 }
 
-async fn unknown_path(uri: Uri) -> ProxyError {
+/// No route: a wrong method under `/v1/` (where every POST is forwarded),
+/// else an unknown path.
+async fn unknown_path(method: Method, uri: Uri) -> ProxyError {
+    if uri.path().starts_with("/v1/") && method != Method::POST {
+        return wrong_method(method, uri).await;
+    }
     ProxyError::UnknownPath(uri.path().to_string())
 }
 

@@ -1,27 +1,23 @@
-//! The proxy's accept loop: HTTP/1.1 on hyper with a deadline for a
-//! client's request headers (a slow or stalled client cannot hold a
-//! connection forever), `TCP_NODELAY`, and graceful shutdown that lets
-//! requests in flight finish.
+//! The proxy's accept loop: a task per client connection, `TCP_NODELAY`,
+//! and a graceful stop that closes idle connections at once and lets
+//! requests in flight finish (up to a limit).
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
-use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
-use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
+use tokio::sync::{mpsc, watch};
+
+use super::Shared;
 
 /// How long in-flight requests get to finish once shutdown starts.
 const DRAIN: Duration = Duration::from_secs(10);
 
-pub async fn serve(
-    listener: TcpListener,
-    app: Router,
-    header_timeout: Duration,
-    shutdown: impl Future<Output = ()>,
-) {
-    let graceful = GracefulShutdown::new();
+pub async fn serve(listener: TcpListener, shared: Arc<Shared>, shutdown: impl Future<Output = ()>) {
+    let (stop_tx, stop_rx) = watch::channel(false);
+    // Every connection task holds a sender; all dropped means all done.
+    let (alive_tx, mut alive_rx) = mpsc::channel::<()>(1);
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
@@ -35,16 +31,19 @@ pub async fn serve(
                     }
                 };
                 let _ = stream.set_nodelay(true);
-                let mut builder = hyper::server::conn::http1::Builder::new();
-                builder.timer(TokioTimer::new()).header_read_timeout(header_timeout);
-                let connection = builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone()));
-                let connection = graceful.watch(connection);
+                let shared = Arc::clone(&shared);
+                let stop = stop_rx.clone();
+                let alive = alive_tx.clone();
                 tokio::spawn(async move {
-                    let _ = connection.await;
+                    super::conn::serve(shared, stream, stop).await;
+                    drop(alive);
                 });
             }
             () = &mut shutdown => break,
         }
     }
-    let _ = tokio::time::timeout(DRAIN, graceful.shutdown()).await;
+    drop(listener);
+    let _ = stop_tx.send(true);
+    drop(alive_tx);
+    let _ = tokio::time::timeout(DRAIN, alive_rx.recv()).await;
 }

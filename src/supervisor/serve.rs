@@ -186,16 +186,11 @@ async fn serve(
         Duration::from_secs(config.gpu_sample_interval_s),
     ));
     let control = ControlState::new(Arc::clone(&reg), launcher.clone(), shutdown_tx.clone());
-    let proxy = crate::proxy::app(
-        crate::proxy::ProxyState::new(Arc::clone(&reg), &config),
-        &config,
-    );
+    let proxy = crate::proxy::Shared::new(Arc::clone(&reg), &config).await;
     let mut proxy_stop = shutdown_rx.clone();
-    let header_timeout = Duration::from_secs(config.client_header_timeout_s);
     let proxy_task = tokio::spawn(crate::proxy::serve::serve(
         proxy_listener,
         proxy,
-        header_timeout,
         async move {
             let _ = proxy_stop.wait_for(Option::is_some).await;
         },

@@ -1,0 +1,237 @@
+//! One client connection: read a request head within the header timeout,
+//! then its body, answer it (forwarded, or by the proxy's own routes), and
+//! go round again while the connection is kept alive. Requests on one
+//! connection are answered in order, pipelined ones included.
+
+use std::io;
+use std::pin::Pin;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use bytes::BytesMut;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::watch;
+use tokio::time::{Instant, Sleep};
+
+use super::wire::{ChunkedDecoder, Framing, HeadError, RequestHead};
+use super::{forward, local, ProxyError, Shared};
+
+/// How much of a client's request is read at a time.
+const READ_CHUNK: usize = 8 * 1024;
+/// Bytes a client may send ahead (pipelined) while its answer streams.
+const MAX_AHEAD: usize = 1024 * 1024;
+/// After refusing a body, how long to read and drop what the client still
+/// sends, so closing does not reset the connection before it reads the answer.
+const LINGER: Duration = Duration::from_secs(2);
+
+/// The client's side: its socket, what it sent that is not used yet, and a
+/// buffer for what goes out.
+pub struct Client {
+    pub stream: TcpStream,
+    pub buf: BytesMut,
+    pub out: Vec<u8>,
+}
+
+/// Why a body could not be read.
+pub enum BodyError {
+    TooLarge,
+    Malformed(&'static str),
+    /// The client went away or stalled; nothing more can be said to it.
+    Gone,
+}
+
+impl Client {
+    /// Read more of the client's bytes; 0 when it closed its side.
+    async fn read(&mut self) -> io::Result<usize> {
+        if self.buf.capacity() - self.buf.len() < READ_CHUNK / 4 {
+            self.buf.reserve(READ_CHUNK);
+        }
+        self.stream.read_buf(&mut self.buf).await
+    }
+
+    /// Write `out` whole, then empty it.
+    pub async fn flush_out(&mut self) -> io::Result<()> {
+        let result = self.stream.write_all(&self.out).await;
+        self.out.clear();
+        result
+    }
+
+    /// Resolves when the client closes its side or its connection breaks.
+    /// Bytes it sends meanwhile (a pipelined request) are kept. Cancel-safe.
+    pub async fn gone(&mut self) {
+        loop {
+            if self.buf.len() > MAX_AHEAD || self.stream.readable().await.is_err() {
+                // Too far ahead to keep reading: no longer watched.
+                return std::future::pending().await;
+            }
+            if self.buf.capacity() - self.buf.len() < READ_CHUNK / 4 {
+                self.buf.reserve(READ_CHUNK);
+            }
+            match self.stream.try_read_buf(&mut self.buf) {
+                Ok(0) => return,
+                Ok(_) => {}
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
+                Err(_) => return,
+            }
+        }
+    }
+
+    /// Read the request's body, up to `limit` bytes; each read must come
+    /// within `idle`.
+    pub async fn read_body(
+        &mut self,
+        head: &RequestHead,
+        limit: usize,
+        idle: Duration,
+    ) -> Result<Bytes, BodyError> {
+        match head.framing {
+            Framing::Empty | Framing::Close => Ok(Bytes::new()),
+            Framing::Length(len) => {
+                let len = usize::try_from(len)
+                    .ok()
+                    .filter(|len| *len <= limit)
+                    .ok_or(BodyError::TooLarge)?;
+                self.continue_if_asked(head).await?;
+                while self.buf.len() < len {
+                    self.buf.reserve(len - self.buf.len());
+                    self.read_within(idle).await?;
+                }
+                Ok(self.buf.split_to(len).freeze())
+            }
+            Framing::Chunked => {
+                self.continue_if_asked(head).await?;
+                let mut decoder = ChunkedDecoder::default();
+                let mut body = Vec::new();
+                let mut too_large = false;
+                loop {
+                    let used = decoder
+                        .decode(&self.buf, |data| {
+                            too_large |= body.len() + data.len() > limit;
+                            if !too_large {
+                                body.extend_from_slice(data);
+                            }
+                        })
+                        .map_err(BodyError::Malformed)?;
+                    let _ = self.buf.split_to(used);
+                    if too_large {
+                        return Err(BodyError::TooLarge);
+                    }
+                    if decoder.is_done() {
+                        return Ok(Bytes::from(body));
+                    }
+                    self.read_within(idle).await?;
+                }
+            }
+        }
+    }
+
+    async fn continue_if_asked(&mut self, head: &RequestHead) -> Result<(), BodyError> {
+        if head.expect_continue && self.buf.is_empty() {
+            self.stream
+                .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
+                .await
+                .map_err(|_| BodyError::Gone)?;
+        }
+        Ok(())
+    }
+
+    async fn read_within(&mut self, idle: Duration) -> Result<(), BodyError> {
+        match tokio::time::timeout(idle, self.read()).await {
+            Ok(Ok(n)) if n > 0 => Ok(()),
+            _ => Err(BodyError::Gone),
+        }
+    }
+
+    /// Close after refusing a request whose body was not read: stop
+    /// writing, drop what still comes for a moment, then close.
+    pub async fn linger_close(mut self) {
+        let _ = self.stream.shutdown().await;
+        let deadline = Instant::now() + LINGER;
+        let mut sink = [0u8; 16 * 1024];
+        while let Ok(Ok(n)) = tokio::time::timeout_at(deadline, self.stream.read(&mut sink)).await {
+            if n == 0 {
+                break;
+            }
+        }
+    }
+}
+
+/// What became of a request's connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum After {
+    KeepAlive,
+    Close,
+    /// Close, but let the client read the answer first (its body was not read).
+    Linger,
+}
+
+/// Serve one client connection until it closes, breaks, stalls, or the
+/// proxy stops (then between requests).
+pub async fn serve(
+    shared: std::sync::Arc<Shared>,
+    stream: TcpStream,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut client = Client {
+        stream,
+        buf: BytesMut::with_capacity(READ_CHUNK),
+        out: Vec::with_capacity(READ_CHUNK),
+    };
+    let timer = tokio::time::sleep(shared.header_timeout);
+    tokio::pin!(timer);
+    loop {
+        let head = match next_head(&shared, &mut client, timer.as_mut(), &mut stop).await {
+            Ok(Some(head)) => head,
+            Ok(None) => break,
+            Err(err) => {
+                local::write_error(&shared, &mut client, err, None).await;
+                break;
+            }
+        };
+        let after = if forward::takes(&head) {
+            forward::forward(&shared, &mut client, &head).await
+        } else {
+            local::answer(&shared, &mut client, &head).await
+        };
+        match after {
+            After::KeepAlive if head.keep_alive && !*stop.borrow() => {}
+            After::Linger => return client.linger_close().await,
+            _ => break,
+        }
+    }
+    let _ = client.stream.shutdown().await;
+}
+
+/// The next request head: `Ok(None)` when the connection should just
+/// close (the client left, or stayed idle, or the proxy stops), else the
+/// status to answer before closing.
+async fn next_head(
+    shared: &Shared,
+    client: &mut Client,
+    mut timer: Pin<&mut Sleep>,
+    stop: &mut watch::Receiver<bool>,
+) -> Result<Option<RequestHead>, ProxyError> {
+    timer.as_mut().reset(Instant::now() + shared.header_timeout);
+    loop {
+        match RequestHead::parse(&mut client.buf) {
+            Ok(Some(head)) => return Ok(Some(head)),
+            Ok(None) => {}
+            Err(HeadError::Malformed(why)) => return Err(ProxyError::Malformed(why)),
+            Err(HeadError::TooLarge) => return Err(ProxyError::HeadersTooLarge),
+        }
+        let idle = client.buf.is_empty();
+        tokio::select! {
+            read = client.read() => match read {
+                Ok(0) | Err(_) => return Ok(None),
+                Ok(_) => {}
+            },
+            () = timer.as_mut() => {
+                // An idle connection closes quietly; a started request
+                // that stalls is told why.
+                return if idle { Ok(None) } else { Err(ProxyError::HeadTimeout) };
+            }
+            _ = stop.wait_for(|stopping| *stopping), if idle => return Ok(None),
+        }
+    }
+}

@@ -1,0 +1,292 @@
+//! Connections to backends: a keep-alive pool per backend address, and one
+//! request/response exchange on a connection, driven inline by the task
+//! that serves the client (no connection task, no channel in between).
+
+use std::collections::HashMap;
+use std::io;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use bytes::BytesMut;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use super::wire::{HeadError, ResponseHead};
+
+/// How long connecting to a backend may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Idle connections kept per backend; more are closed when returned.
+const MAX_IDLE: usize = 1024;
+/// Read buffer of a backend connection.
+const READ_CHUNK: usize = 16 * 1024;
+
+/// Where a backend's base URL points: `host:port`, and a path prefix to
+/// put before the client's path ("" for most).
+pub fn split_base(base_url: &str) -> Option<(&str, &str)> {
+    let rest = base_url.strip_prefix("http://")?;
+    let (authority, prefix) = match rest.find('/') {
+        Some(at) => rest.split_at(at),
+        None => (rest, ""),
+    };
+    if authority.is_empty() {
+        return None;
+    }
+    Some((authority, prefix.trim_end_matches('/')))
+}
+
+/// One connection to a backend, with what was read from it and not used.
+pub struct Upstream {
+    stream: TcpStream,
+    pub buf: BytesMut,
+    /// It served an earlier request (so it may have gone stale meanwhile).
+    pub reused: bool,
+}
+
+/// Why an exchange with a backend failed.
+#[derive(Debug)]
+pub enum ExchangeError {
+    /// The connection broke; `answered` when part of a response came.
+    Io { err: io::Error, answered: bool },
+    /// The backend's answer is not HTTP/1.1.
+    Malformed(&'static str),
+}
+
+impl ExchangeError {
+    /// A reused connection that broke before any answer was most likely
+    /// closed by the backend while idle: the request can go on a new one.
+    pub fn stale(&self, reused: bool) -> bool {
+        matches!(
+            self,
+            ExchangeError::Io {
+                answered: false,
+                ..
+            }
+        ) && reused
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            ExchangeError::Io { err, .. } => format!("connection to the backend failed: {err}"),
+            ExchangeError::Malformed(why) => format!("the backend's answer is malformed: {why}"),
+        }
+    }
+}
+
+impl Upstream {
+    pub async fn connect(authority: &str) -> io::Result<Upstream> {
+        let stream = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(authority))
+            .await
+            .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "connect timed out"))??;
+        stream.set_nodelay(true)?;
+        Ok(Upstream {
+            stream,
+            buf: BytesMut::with_capacity(READ_CHUNK),
+            reused: false,
+        })
+    }
+
+    /// Still open, with nothing unread: a backend closing an idle
+    /// connection makes it readable. Costs no system call when it is not.
+    fn is_idle(&self) -> bool {
+        let mut probe = [0u8; 1];
+        matches!(self.stream.try_read(&mut probe), Err(err) if err.kind() == io::ErrorKind::WouldBlock)
+    }
+
+    /// Send a request: its head, then its body.
+    pub async fn send(&mut self, head: &[u8], body: &[u8]) -> Result<(), ExchangeError> {
+        let io = |err| ExchangeError::Io {
+            err,
+            answered: false,
+        };
+        self.stream.write_all(head).await.map_err(io)?;
+        if !body.is_empty() {
+            self.stream.write_all(body).await.map_err(io)?;
+        }
+        Ok(())
+    }
+
+    /// Read until a final (non-1xx) response head is whole.
+    pub async fn read_head(&mut self) -> Result<ResponseHead, ExchangeError> {
+        let mut answered = false;
+        loop {
+            match ResponseHead::parse(&mut self.buf) {
+                Ok(Some(head)) if (100..200).contains(&head.status) => {
+                    if head.status == 101 {
+                        return Err(ExchangeError::Malformed(
+                            "a protocol switch was not asked for",
+                        ));
+                    }
+                    answered = true;
+                    continue;
+                }
+                Ok(Some(head)) => return Ok(head),
+                Ok(None) => {}
+                Err(HeadError::Malformed(why)) => return Err(ExchangeError::Malformed(why)),
+                Err(HeadError::TooLarge) => {
+                    return Err(ExchangeError::Malformed("headers too large"))
+                }
+            }
+            answered |= !self.buf.is_empty();
+            match self.read().await {
+                Ok(0) => {
+                    return Err(ExchangeError::Io {
+                        err: io::ErrorKind::UnexpectedEof.into(),
+                        answered,
+                    })
+                }
+                Ok(_) => {}
+                Err(err) => return Err(ExchangeError::Io { err, answered }),
+            }
+        }
+    }
+
+    /// Read more into `buf`; 0 at the end of the stream.
+    pub async fn read(&mut self) -> io::Result<usize> {
+        if self.buf.capacity() - self.buf.len() < READ_CHUNK / 4 {
+            self.buf.reserve(READ_CHUNK);
+        }
+        self.stream.read_buf(&mut self.buf).await
+    }
+}
+
+/// Idle keep-alive connections, by backend address.
+#[derive(Default)]
+pub struct Pool {
+    idle: Mutex<HashMap<String, Vec<Upstream>>>,
+}
+
+impl Pool {
+    /// An idle connection to `authority`, if one is still open.
+    pub fn checkout(&self, authority: &str) -> Option<Upstream> {
+        let mut idle = self.idle.lock().ok()?;
+        let conns = idle.get_mut(authority)?;
+        while let Some(conn) = conns.pop() {
+            if conn.is_idle() {
+                return Some(conn);
+            }
+        }
+        None
+    }
+
+    /// Keep a connection whose last answer was read whole.
+    pub fn put_back(&self, authority: &str, mut conn: Upstream) {
+        if !conn.buf.is_empty() {
+            // Bytes after the answer: the backend is not speaking HTTP/1.1 right.
+            return;
+        }
+        conn.reused = true;
+        let Ok(mut idle) = self.idle.lock() else {
+            return;
+        };
+        if let Some(conns) = idle.get_mut(authority) {
+            if conns.len() < MAX_IDLE {
+                conns.push(conn);
+            }
+        } else {
+            idle.insert(authority.to_string(), vec![conn]);
+        }
+    }
+
+    /// Idle connections to `authority` (for tests).
+    #[cfg(test)]
+    fn idle_count(&self, authority: &str) -> usize {
+        self.idle
+            .lock()
+            .map(|idle| idle.get(authority).map_or(0, Vec::len))
+            .unwrap_or(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::net::TcpListener;
+
+    #[test]
+    fn base_urls_split_into_address_and_prefix() {
+        assert_eq!(
+            split_base("http://127.0.0.1:8001"),
+            Some(("127.0.0.1:8001", ""))
+        );
+        assert_eq!(
+            split_base("http://gpu-box:8000/api/"),
+            Some(("gpu-box:8000", "/api"))
+        );
+        assert_eq!(split_base("https://x:1"), None);
+        assert_eq!(split_base("http:///x"), None);
+    }
+
+    #[tokio::test]
+    async fn a_connection_the_backend_closed_is_not_handed_out() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let authority = listener.local_addr().expect("addr").to_string();
+        let pool = Pool::default();
+        let conn = Upstream::connect(&authority).await.expect("connect");
+        let (server_side, _) = listener.accept().await.expect("accept");
+        pool.put_back(&authority, conn);
+        assert_eq!(pool.idle_count(&authority), 1);
+        drop(server_side);
+        // Give the FIN time to arrive and the reactor time to see it.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(pool.checkout(&authority).is_none());
+        assert_eq!(pool.idle_count(&authority), 0);
+    }
+
+    #[tokio::test]
+    async fn an_open_connection_is_reused() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let authority = listener.local_addr().expect("addr").to_string();
+        let pool = Pool::default();
+        let conn = Upstream::connect(&authority).await.expect("connect");
+        let (_server_side, _) = listener.accept().await.expect("accept");
+        pool.put_back(&authority, conn);
+        let again = pool.checkout(&authority).expect("still open");
+        assert!(again.reused);
+    }
+
+    #[tokio::test]
+    async fn an_exchange_skips_interim_answers() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let authority = listener.local_addr().expect("addr").to_string();
+        let server = tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.expect("accept");
+            let mut request = vec![0u8; 1024];
+            let _ = socket.read(&mut request).await;
+            socket
+                .write_all(
+                    b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok",
+                )
+                .await
+                .expect("answer");
+        });
+        let mut conn = Upstream::connect(&authority).await.expect("connect");
+        conn.send(b"POST / HTTP/1.1\r\ncontent-length: 2\r\n\r\n", b"{}")
+            .await
+            .expect("send");
+        let head = conn.read_head().await.expect("head");
+        assert_eq!(head.status, 200);
+        while conn.buf.len() < 2 {
+            conn.read().await.expect("body");
+        }
+        assert_eq!(&conn.buf[..], b"ok");
+        server.await.expect("server");
+    }
+
+    #[tokio::test]
+    async fn a_backend_that_closes_without_answering_is_stale_only_when_reused() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let authority = listener.local_addr().expect("addr").to_string();
+        let server = tokio::spawn(async move {
+            let (socket, _) = listener.accept().await.expect("accept");
+            drop(socket);
+        });
+        let mut conn = Upstream::connect(&authority).await.expect("connect");
+        server.await.expect("server");
+        let err = match conn.send(b"POST / HTTP/1.1\r\n\r\n", b"").await {
+            Ok(()) => conn.read_head().await.expect_err("no answer"),
+            Err(err) => err,
+        };
+        assert!(err.stale(true));
+        assert!(!err.stale(false));
+    }
+}
