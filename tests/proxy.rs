@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::helper::{http, kill, Env, Started};
+use crate::helper::{http, kill, raw, Env, Started};
 
 fn post(started: &Started<'_>, body: &str) -> reqwest::blocking::Response {
     http()
@@ -151,6 +151,21 @@ fn api_keys_are_required_when_configured() {
         (401, Some("invalid_api_key"))
     );
     assert_eq!(send(Some("k3")).status(), 401);
+    // Refused before its body is read: the connection closes, so the body
+    // is never taken for a next request.
+    let refused = raw(
+        port,
+        format!(
+            "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n{body}GET /health HTTP/1.1\r\n\r\n",
+            body.len()
+        )
+        .as_bytes(),
+    );
+    assert!(
+        refused.starts_with("HTTP/1.1 401") && refused.contains("connection: close\r\n"),
+        "{refused}"
+    );
+    assert!(!refused.contains("HTTP/1.1 200"), "{refused}");
     assert_eq!(send(Some("k1")).status(), 200);
     assert_eq!(send(Some("k2")).status(), 200);
     assert_eq!(
@@ -476,16 +491,36 @@ fn a_client_that_goes_away_ends_the_request() {
     );
 }
 
-/// Send raw bytes, read until the proxy closes or 5 s pass.
-fn raw(port: u16, request: &[u8]) -> String {
+#[test]
+fn a_client_that_leaves_before_the_answer_ends_the_request() {
+    let (env, port) = one_model(&["--set", "tokens=1000", "--set", "token_delay_ms=50"]);
+    let started = env.start("c", port);
+    let body = r#"{"model": "m", "messages": []}"#;
     let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(5)))
-        .expect("timeout");
-    stream.write_all(request).expect("write");
-    let mut answer = Vec::new();
-    let _ = stream.read_to_end(&mut answer);
-    String::from_utf8_lossy(&answer).into_owned()
+    write!(
+        stream,
+        "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("request");
+    let waiting = crate::helper::wait_for(Duration::from_secs(5), || {
+        Started::model(&started.status(), "m")["in_flight"] == 1
+    });
+    assert!(waiting, "the request reached the model");
+    drop(stream);
+    let ended = crate::helper::wait_for(Duration::from_secs(5), || {
+        Started::model(&started.status(), "m")["in_flight"] == 0
+    });
+    assert!(ended, "the proxy kept waiting for a client that left");
+    let metrics = http()
+        .get(started.url("/metrics"))
+        .send()
+        .and_then(|r| r.text())
+        .expect("metrics");
+    assert!(
+        metrics.contains("vllm_mux_requests_total{model=\"m\",status=\"499\"} 1"),
+        "counted as nginx's 499: {metrics}"
+    );
 }
 
 #[test]

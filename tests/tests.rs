@@ -12,3 +12,4 @@ mod prompts;
 mod proxy;
 mod supervisor;
 mod validation;
+mod wire;

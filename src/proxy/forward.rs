@@ -13,10 +13,10 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::conn::{After, BodyError, Client};
-use super::local::{push_connection, push_header, refuse_body, write_error};
+use super::local::{push_connection, push_header, push_number, refuse_body, write_error};
 use super::record::{unrouted, RequestRecord};
 use super::relay::{relay, Relayed};
-use super::upstream::{split_base, ExchangeError, Upstream};
+use super::upstream::split_base;
 use super::wire::{is_hop_by_hop, Framing, RequestHead, ResponseHead};
 use super::{ProxyError, ProxyState, Shared};
 use crate::supervisor::registry::Route;
@@ -150,7 +150,7 @@ async fn send(
     }
     let rest = if inline { &[][..] } else { &body[..] };
     let answer = tokio::select! {
-        answer = tokio::time::timeout(state.backend_timeout, exchange(shared, authority, &request, rest)) => answer,
+        answer = tokio::time::timeout(state.backend_timeout, shared.pool.exchange(authority, &request, rest)) => answer,
         () = client.gone() => {
             // What nginx logs for a client that closed before the answer.
             record.status(499);
@@ -182,16 +182,9 @@ async fn send(
         other => other,
     };
     let keep_alive = head.keep_alive && to != Framing::Close;
-    answer_head(&mut client.out, &answer, to, &shared.cors);
+    let event_stream = answer_head(&mut client.out, &answer, to, &shared.cors);
     push_connection(&mut client.out, Some(head), keep_alive);
-    client.out.extend_from_slice(
-        b"
-",
-    );
-    let event_stream = answer
-        .fields
-        .get("content-type")
-        .is_some_and(|ct| ct.starts_with(b"text/event-stream"));
+    client.out.extend_from_slice(b"\r\n");
     let events_for = event_stream.then_some(route.model.as_str());
     let relayed = relay(client, &mut up, answer.framing, to, &mut record, events_for).await;
     match relayed {
@@ -210,40 +203,6 @@ async fn send(
     }
 }
 
-/// Send the request on a pooled connection (or a new one) and read the
-/// answer's head. A pooled connection the backend had closed while idle
-/// is replaced once.
-async fn exchange(
-    shared: &Shared,
-    authority: &str,
-    request: &[u8],
-    rest: &[u8],
-) -> Result<(Upstream, ResponseHead), ExchangeError> {
-    let connect = || async {
-        Upstream::connect(authority)
-            .await
-            .map_err(|err| ExchangeError::Io {
-                err,
-                answered: false,
-            })
-    };
-    let mut up = match shared.pool.checkout(authority) {
-        Some(up) => up,
-        None => connect().await?,
-    };
-    loop {
-        let result = match up.send(request, rest).await {
-            Ok(()) => up.read_head().await,
-            Err(err) => Err(err),
-        };
-        match result {
-            Ok(head) => return Ok((up, head)),
-            Err(err) if err.stale(up.reused) => up = connect().await?,
-            Err(err) => return Err(err),
-        }
-    }
-}
-
 /// The request line and headers for the backend: the client's end-to-end
 /// headers, the backend's host, and the body's length.
 fn request_head(out: &mut Vec<u8>, head: &RequestHead, authority: &str, prefix: &str, len: usize) {
@@ -255,43 +214,53 @@ fn request_head(out: &mut Vec<u8>, head: &RequestHead, authority: &str, prefix: 
     out.extend_from_slice(authority.as_bytes());
     out.extend_from_slice(b"\r\n");
     for (name, value) in head.fields.iter() {
-        if !is_hop_by_hop(name) && !name.eq_ignore_ascii_case("host") {
+        if !is_hop_by_hop(name) && !name.eq_ignore_ascii_case(b"host") {
             push_header(out, name, value);
         }
     }
-    push_header(out, "content-length", len.to_string().as_bytes());
+    push_number(out, "content-length", len);
     out.extend_from_slice(b"\r\n");
 }
 
 /// The status line and headers for the client: the backend's end-to-end
-/// headers, no proxy buffering, CORS, and the client's framing.
+/// headers, no proxy buffering, CORS, and the client's framing. Returns
+/// whether the answer is an event stream.
 fn answer_head(
     out: &mut Vec<u8>,
     answer: &ResponseHead,
     to: Framing,
     cors: &[(axum::http::HeaderName, axum::http::HeaderValue)],
-) {
-    out.extend_from_slice(b"HTTP/1.1 ");
-    out.extend_from_slice(answer.status.to_string().as_bytes());
-    out.push(b' ');
-    out.extend_from_slice(answer.reason().as_bytes());
-    out.extend_from_slice(b"\r\n");
+) -> bool {
+    use std::io::Write;
+    // Writing to a Vec cannot fail.
+    let _ = write!(out, "HTTP/1.1 {} {}\r\n", answer.status, answer.reason());
+    let mut event_stream = false;
+    // Which CORS headers the backend set itself (the layer sets a few).
+    let mut cors_set = [false; 8];
     for (name, value) in answer.fields.iter() {
-        if !is_hop_by_hop(name) && !name.eq_ignore_ascii_case("x-accel-buffering") {
-            push_header(out, name, value);
+        if is_hop_by_hop(name) || name.eq_ignore_ascii_case(b"x-accel-buffering") {
+            continue;
+        }
+        push_header(out, name, value);
+        if name.eq_ignore_ascii_case(b"content-type") {
+            event_stream = value.starts_with(b"text/event-stream");
+        }
+        for ((cors_name, _), set) in cors.iter().zip(cors_set.iter_mut()) {
+            *set |= name.eq_ignore_ascii_case(cors_name.as_str().as_bytes());
         }
     }
     push_header(out, "x-accel-buffering", b"no");
-    for (name, value) in cors {
-        if answer.fields.get(name.as_str()).is_none() {
+    for (i, (name, value)) in cors.iter().enumerate() {
+        if !cors_set.get(i).copied().unwrap_or(false) {
             push_header(out, name.as_str(), value.as_bytes());
         }
     }
     match to {
-        Framing::Length(len) => push_header(out, "content-length", len.to_string().as_bytes()),
+        Framing::Length(len) => push_number(out, "content-length", len),
         Framing::Chunked => push_header(out, "transfer-encoding", b"chunked"),
         Framing::Empty | Framing::Close => {}
     }
+    event_stream
 }
 
 /// The route for `requested`, waiting up to the queue timeout for a model

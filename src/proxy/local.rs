@@ -86,7 +86,7 @@ fn to_request(head: &RequestHead, body: Bytes) -> Option<Request<axum::body::Bod
     let headers = request.headers_mut();
     for (name, value) in head.fields.iter() {
         headers.append(
-            HeaderName::from_bytes(name.as_bytes()).ok()?,
+            HeaderName::from_bytes(name).ok()?,
             HeaderValue::from_bytes(value).ok()?,
         );
     }
@@ -112,11 +112,7 @@ async fn write_response(
         || parts.status == StatusCode::NO_CONTENT
         || parts.status == StatusCode::NOT_MODIFIED;
     if !bodiless {
-        push_header(
-            &mut client.out,
-            "content-length",
-            body.len().to_string().as_bytes(),
-        );
+        push_number(&mut client.out, "content-length", body.len());
     }
     push_connection(&mut client.out, head, keep_alive);
     client.out.extend_from_slice(b"\r\n");
@@ -147,7 +143,7 @@ pub fn write_head(
     out.extend_from_slice(status.canonical_reason().unwrap_or("").as_bytes());
     out.extend_from_slice(b"\r\n");
     for (name, value) in headers {
-        if !is_hop_by_hop(name.as_str()) {
+        if !is_hop_by_hop(name.as_str().as_bytes()) {
             push_header(out, name.as_str(), value.as_bytes());
         }
     }
@@ -158,11 +154,18 @@ pub fn write_head(
     }
 }
 
-pub fn push_header(out: &mut Vec<u8>, name: &str, value: &[u8]) {
-    out.extend_from_slice(name.as_bytes());
+pub fn push_header(out: &mut Vec<u8>, name: impl AsRef<[u8]>, value: &[u8]) {
+    out.extend_from_slice(name.as_ref());
     out.extend_from_slice(b": ");
     out.extend_from_slice(value);
     out.extend_from_slice(b"\r\n");
+}
+
+/// A header whose value is a number, written without allocating.
+pub fn push_number(out: &mut Vec<u8>, name: &str, value: impl std::fmt::Display) {
+    use std::io::Write;
+    // Writing to a Vec cannot fail.
+    let _ = write!(out, "{name}: {value}\r\n");
 }
 
 /// `Connection` as the client needs it: `close` when closing, and

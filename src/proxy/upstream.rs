@@ -187,6 +187,40 @@ impl Pool {
         }
     }
 
+    /// Send a request on an idle connection (or a new one) and read the
+    /// answer's head. An idle connection the backend closed meanwhile is
+    /// replaced once.
+    pub async fn exchange(
+        &self,
+        authority: &str,
+        request: &[u8],
+        rest: &[u8],
+    ) -> Result<(Upstream, ResponseHead), ExchangeError> {
+        let connect = || async {
+            Upstream::connect(authority)
+                .await
+                .map_err(|err| ExchangeError::Io {
+                    err,
+                    answered: false,
+                })
+        };
+        let mut up = match self.checkout(authority) {
+            Some(up) => up,
+            None => connect().await?,
+        };
+        loop {
+            let result = match up.send(request, rest).await {
+                Ok(()) => up.read_head().await,
+                Err(err) => Err(err),
+            };
+            match result {
+                Ok(head) => return Ok((up, head)),
+                Err(err) if err.stale(up.reused) => up = connect().await?,
+                Err(err) => return Err(err),
+            }
+        }
+    }
+
     /// Idle connections to `authority` (for tests).
     #[cfg(test)]
     fn idle_count(&self, authority: &str) -> usize {
@@ -242,6 +276,60 @@ mod tests {
         pool.put_back(&authority, conn);
         let again = pool.checkout(&authority).expect("still open");
         assert!(again.reused);
+    }
+
+    /// Read one request (head and a 2-byte body) off `socket`.
+    async fn read_request(socket: &mut TcpStream) {
+        let mut got = Vec::new();
+        let mut buf = [0u8; 1024];
+        while !got.windows(4).any(|w| w == b"\r\n\r\n") || !got.ends_with(b"{}") {
+            let n = socket.read(&mut buf).await.expect("read");
+            assert!(n > 0, "the request came whole");
+            got.extend_from_slice(&buf[..n]);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_request_on_a_connection_closed_unanswered_is_sent_again_once() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let authority = listener.local_addr().expect("addr").to_string();
+        let server = tokio::spawn(async move {
+            let (mut first, _) = listener.accept().await.expect("accept");
+            read_request(&mut first).await;
+            first
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 1\r\n\r\na")
+                .await
+                .expect("answer");
+            // The second request on it is read, then the connection closes
+            // unanswered, as a backend's idle timeout would do.
+            read_request(&mut first).await;
+            drop(first);
+            let (mut second, _) = listener.accept().await.expect("accept again");
+            read_request(&mut second).await;
+            second
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 1\r\n\r\nb")
+                .await
+                .expect("answer");
+        });
+        let pool = Pool::default();
+        let request = b"POST / HTTP/1.1\r\ncontent-length: 2\r\n\r\n{}";
+        let (mut up, head) = pool
+            .exchange(&authority, request, b"")
+            .await
+            .expect("first");
+        assert_eq!(head.status, 200);
+        while up.buf.is_empty() {
+            up.read().await.expect("body");
+        }
+        up.buf.clear();
+        pool.put_back(&authority, up);
+        let (up, head) = pool
+            .exchange(&authority, request, b"")
+            .await
+            .expect("sent again");
+        assert_eq!(head.status, 200);
+        assert!(!up.reused, "on a new connection");
+        server.await.expect("server");
     }
 
     #[tokio::test]

@@ -50,18 +50,18 @@ pub struct Fields {
 }
 
 impl Fields {
-    /// Every field as (name, value), in the order received.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &[u8])> {
-        self.fields.iter().map(|f| {
-            let name = std::str::from_utf8(&self.raw[f.name.clone()]).unwrap_or("");
-            (name, &self.raw[f.value.clone()])
-        })
+    /// Every field as (name, value), in the order received. Names are
+    /// ASCII tokens (httparse checked them).
+    pub fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
+        self.fields
+            .iter()
+            .map(|f| (&self.raw[f.name.clone()], &self.raw[f.value.clone()]))
     }
 
     /// The first value of a field, by case-insensitive name.
     pub fn get(&self, name: &str) -> Option<&[u8]> {
         self.iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .find(|(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
             .map(|(_, v)| v)
     }
 
@@ -79,50 +79,71 @@ impl Fields {
         }
     }
 
-    /// Content-Length and Transfer-Encoding, checked for ambiguity.
-    fn framing(&self, minor: u8) -> Result<Framing, HeadError> {
+    /// The fields that say how the message is framed and whether the
+    /// connection stays open, in one pass; ambiguous framing is an error.
+    fn scan(&self, minor: u8) -> Result<Scan, HeadError> {
         let mut length: Option<u64> = None;
         let mut chunked = false;
         let mut encoded = false;
+        let mut close = false;
+        let mut keep_alive = false;
+        let mut expect_continue = false;
         for (name, value) in self.iter() {
-            if name.eq_ignore_ascii_case("content-length") {
+            if name.eq_ignore_ascii_case(b"content-length") {
                 let this = parse_length(value)?;
                 if length.is_some_and(|l| l != this) {
                     return Err(HeadError::Malformed("conflicting Content-Length headers"));
                 }
                 length = Some(this);
-            } else if name.eq_ignore_ascii_case("transfer-encoding") {
+            } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
                 encoded = true;
                 // Only the last coding says how the body ends.
                 chunked = value
                     .rsplit(|b| *b == b',')
                     .next()
                     .is_some_and(|last| last.trim_ascii().eq_ignore_ascii_case(b"chunked"));
+            } else if name.eq_ignore_ascii_case(b"connection") {
+                for token in value.split(|b| *b == b',').map(<[u8]>::trim_ascii) {
+                    close |= token.eq_ignore_ascii_case(b"close");
+                    keep_alive |= token.eq_ignore_ascii_case(b"keep-alive");
+                }
+            } else if name.eq_ignore_ascii_case(b"expect") {
+                expect_continue = value.eq_ignore_ascii_case(b"100-continue");
             }
         }
-        match (encoded, length) {
-            (true, Some(_)) => Err(HeadError::Malformed(
-                "both Content-Length and Transfer-Encoding",
-            )),
-            (true, None) if minor == 0 => Err(HeadError::Malformed(
-                "Transfer-Encoding in an HTTP/1.0 message",
-            )),
-            (true, None) if chunked => Ok(Framing::Chunked),
-            (true, None) => Err(HeadError::Malformed(
-                "a Transfer-Encoding other than chunked",
-            )),
-            (false, Some(len)) => Ok(Framing::Length(len)),
-            (false, None) => Ok(Framing::Close),
-        }
+        let framing = match (encoded, length) {
+            (true, Some(_)) => {
+                return Err(HeadError::Malformed(
+                    "both Content-Length and Transfer-Encoding",
+                ))
+            }
+            (true, None) if minor == 0 => {
+                return Err(HeadError::Malformed(
+                    "Transfer-Encoding in an HTTP/1.0 message",
+                ))
+            }
+            (true, None) if chunked => Framing::Chunked,
+            (true, None) => {
+                return Err(HeadError::Malformed(
+                    "a Transfer-Encoding other than chunked",
+                ))
+            }
+            (false, Some(len)) => Framing::Length(len),
+            (false, None) => Framing::Close,
+        };
+        Ok(Scan {
+            framing,
+            keep_alive: if minor == 0 { keep_alive } else { !close },
+            expect_continue: minor == 1 && expect_continue,
+        })
     }
+}
 
-    /// Whether a `Connection` field lists `token`.
-    fn connection_has(&self, token: &str) -> bool {
-        self.iter()
-            .filter(|(n, _)| n.eq_ignore_ascii_case("connection"))
-            .flat_map(|(_, v)| v.split(|b| *b == b','))
-            .any(|t| t.trim_ascii().eq_ignore_ascii_case(token.as_bytes()))
-    }
+/// What a head's fields say about its framing and connection.
+struct Scan {
+    framing: Framing,
+    keep_alive: bool,
+    expect_continue: bool,
 }
 
 /// Where `part`, a slice of `buf`, lies in it.
@@ -182,29 +203,20 @@ impl RequestHead {
         let mut fields = Fields::from_httparse(buf, request.headers);
         // The places were taken in `buf`; the split keeps the bytes where they are.
         fields.raw = buf.split_to(len).freeze();
-        let framing = match fields.framing(minor)? {
+        let scan = fields.scan(minor)?;
+        let framing = match scan.framing {
             // A request without a length has no body (RFC 9112 6.3).
-            Framing::Close => Framing::Empty,
-            Framing::Length(0) => Framing::Empty,
+            Framing::Close | Framing::Length(0) => Framing::Empty,
             other => other,
         };
-        let keep_alive = if minor == 0 {
-            fields.connection_has("keep-alive")
-        } else {
-            !fields.connection_has("close")
-        };
-        let expect_continue = minor == 1
-            && fields
-                .get("expect")
-                .is_some_and(|v| v.eq_ignore_ascii_case(b"100-continue"));
         Ok(Some(RequestHead {
             method,
             target,
             minor,
             fields,
             framing,
-            keep_alive,
-            expect_continue,
+            keep_alive: scan.keep_alive,
+            expect_continue: scan.expect_continue,
         }))
     }
 
@@ -247,20 +259,16 @@ impl ResponseHead {
         let minor = response.version.unwrap_or(1);
         let mut fields = Fields::from_httparse(buf, response.headers);
         fields.raw = buf.split_to(len).freeze();
+        let scan = fields.scan(minor)?;
         let framing = if (100..200).contains(&status) || status == 204 || status == 304 {
             Framing::Empty
         } else {
-            match fields.framing(minor)? {
+            match scan.framing {
                 Framing::Length(0) => Framing::Empty,
                 other => other,
             }
         };
-        let keep_alive = framing != Framing::Close
-            && if minor == 0 {
-                fields.connection_has("keep-alive")
-            } else {
-                !fields.connection_has("close")
-            };
+        let keep_alive = framing != Framing::Close && scan.keep_alive;
         Ok(Some(ResponseHead {
             status,
             reason,
@@ -277,7 +285,7 @@ impl ResponseHead {
 
 /// Headers that belong to one connection, not to the message (RFC 9110
 /// 7.6.1), plus the framing ones the proxy writes itself.
-pub fn is_hop_by_hop(name: &str) -> bool {
+pub fn is_hop_by_hop(name: &[u8]) -> bool {
     const HOP: [&str; 11] = [
         "connection",
         "keep-alive",
@@ -291,7 +299,7 @@ pub fn is_hop_by_hop(name: &str) -> bool {
         "content-length",
         "expect",
     ];
-    HOP.iter().any(|h| h.eq_ignore_ascii_case(name))
+    HOP.iter().any(|h| h.as_bytes().eq_ignore_ascii_case(name))
 }
 
 /// An incremental decoder of a chunked body (RFC 9112 7.1): feed it bytes
@@ -406,6 +414,7 @@ pub fn encode_chunk(out: &mut Vec<u8>, data: &[u8]) {
         return;
     }
     use std::io::Write;
+    // Writing to a Vec cannot fail.
     let _ = write!(out, "{:x}\r\n", data.len());
     out.extend_from_slice(data);
     out.extend_from_slice(b"\r\n");
