@@ -203,3 +203,21 @@ fn requests_that_are_not_http_get_400_and_the_connection_closes() {
     let answer = raw(started.proxy_port, huge.as_bytes());
     assert!(answer.starts_with("HTTP/1.1 431"), "{answer}");
 }
+
+#[test]
+fn stopping_closes_idle_keep_alive_connections_at_once() {
+    let env = Env::new();
+    let started = one_model(&env);
+    let mut idle =
+        std::net::TcpStream::connect(("127.0.0.1", started.proxy_port)).expect("connect");
+    idle.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        .expect("request");
+    let mut buf = [0u8; 4096];
+    let n = idle.read(&mut buf).expect("an answer");
+    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
+    // The connection is kept alive and idle; stopping must not wait for it.
+    idle.set_read_timeout(Some(Duration::from_secs(8)))
+        .expect("timeout");
+    env.ok(&["--config", "c", "stop"]);
+    assert_eq!(idle.read(&mut buf).expect("closed, not timed out"), 0);
+}

@@ -11,7 +11,7 @@ use axum::body::Bytes;
 use bytes::BytesMut;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::sync::watch;
+use tokio::sync::futures::Notified;
 use tokio::time::{Instant, Sleep};
 
 use super::wire::{ChunkedDecoder, Framing, HeadError, RequestHead};
@@ -168,20 +168,25 @@ pub enum After {
 
 /// Serve one client connection until it closes, breaks, stalls, or the
 /// proxy stops (then between requests).
-pub async fn serve(
-    shared: std::sync::Arc<Shared>,
-    stream: TcpStream,
-    mut stop: watch::Receiver<bool>,
-) {
+pub async fn serve(shared: std::sync::Arc<Shared>, stream: TcpStream) {
     let mut client = Client {
         stream,
         buf: BytesMut::with_capacity(READ_CHUNK),
         out: Vec::with_capacity(READ_CHUNK),
     };
+    // One timer per connection, reset for each wait: the request head,
+    // then the backend's answer.
     let timer = tokio::time::sleep(shared.header_timeout);
     tokio::pin!(timer);
+    // Registered once, so waiting between requests costs no lock.
+    let stopped = shared.stop.notified();
+    tokio::pin!(stopped);
+    stopped.as_mut().enable();
     loop {
-        let head = match next_head(&shared, &mut client, timer.as_mut(), &mut stop).await {
+        if shared.stopping() {
+            break;
+        }
+        let head = match next_head(&shared, &mut client, timer.as_mut(), stopped.as_mut()).await {
             Ok(Some(head)) => head,
             Ok(None) => break,
             Err(err) => {
@@ -190,12 +195,12 @@ pub async fn serve(
             }
         };
         let after = if forward::takes(&head) {
-            forward::forward(&shared, &mut client, &head).await
+            forward::forward(&shared, &mut client, &head, timer.as_mut()).await
         } else {
             local::answer(&shared, &mut client, &head).await
         };
         match after {
-            After::KeepAlive if head.keep_alive && !*stop.borrow() => {}
+            After::KeepAlive if head.keep_alive => {}
             After::Linger => return client.linger_close().await,
             _ => break,
         }
@@ -210,7 +215,7 @@ async fn next_head(
     shared: &Shared,
     client: &mut Client,
     mut timer: Pin<&mut Sleep>,
-    stop: &mut watch::Receiver<bool>,
+    mut stopped: Pin<&mut Notified<'_>>,
 ) -> Result<Option<RequestHead>, ProxyError> {
     timer.as_mut().reset(Instant::now() + shared.header_timeout);
     loop {
@@ -231,7 +236,7 @@ async fn next_head(
                 // that stalls is told why.
                 return if idle { Ok(None) } else { Err(ProxyError::HeadTimeout) };
             }
-            _ = stop.wait_for(|stopping| *stopping), if idle => return Ok(None),
+            () = stopped.as_mut(), if idle => return Ok(None),
         }
     }
 }

@@ -17,6 +17,7 @@ pub mod serve;
 mod upstream;
 mod wire;
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -48,6 +49,9 @@ pub struct Shared {
     cors: Vec<(HeaderName, HeaderValue)>,
     /// For a client's request head, and for each read of its body.
     header_timeout: Duration,
+    /// Set when the proxy stops: connections close between requests.
+    stopping: AtomicBool,
+    stop: tokio::sync::Notify,
 }
 
 impl Shared {
@@ -65,7 +69,19 @@ impl Shared {
             pool: upstream::Pool::default(),
             cors,
             header_timeout: Duration::from_secs(config.client_header_timeout_s),
+            stopping: AtomicBool::new(false),
+            stop: tokio::sync::Notify::new(),
         })
+    }
+
+    /// Close idle connections now, and the others after their request.
+    fn stop(&self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        self.stop.notify_waiters();
+    }
+
+    fn stopping(&self) -> bool {
+        self.stopping.load(Ordering::SeqCst)
     }
 }
 

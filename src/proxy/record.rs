@@ -56,7 +56,11 @@ impl RequestRecord {
         self.status = status;
     }
 
+    /// `len` bytes of the answer's body went out (none: nothing happened).
     pub fn chunk(&mut self, len: usize) {
+        if len == 0 {
+            return;
+        }
         if self.first_byte.is_none() {
             let elapsed = self.started.elapsed();
             self.first_byte = Some(elapsed);

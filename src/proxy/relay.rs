@@ -52,7 +52,13 @@ pub async fn relay(
                     .buf
                     .len()
                     .min(usize::try_from(left).unwrap_or(usize::MAX));
-                data.extend_from_slice(&up.buf[..take]);
+                // Straight into the client's buffer when no chunk wraps it.
+                if to == Framing::Chunked {
+                    data.extend_from_slice(&up.buf[..take]);
+                } else {
+                    record.chunk(take);
+                    client.out.extend_from_slice(&up.buf[..take]);
+                }
                 up.buf.advance(take);
                 left -= take as u64;
                 left == 0
@@ -65,7 +71,12 @@ pub async fn relay(
                 decoder.is_done()
             }
             Framing::Close => {
-                data.extend_from_slice(&up.buf);
+                if to == Framing::Chunked {
+                    data.extend_from_slice(&up.buf);
+                } else {
+                    record.chunk(up.buf.len());
+                    client.out.extend_from_slice(&up.buf);
+                }
                 up.buf.clear();
                 false
             }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
 
 use super::Shared;
 
@@ -15,7 +15,6 @@ use super::Shared;
 const DRAIN: Duration = Duration::from_secs(10);
 
 pub async fn serve(listener: TcpListener, shared: Arc<Shared>, shutdown: impl Future<Output = ()>) {
-    let (stop_tx, stop_rx) = watch::channel(false);
     // Every connection task holds a sender; all dropped means all done.
     let (alive_tx, mut alive_rx) = mpsc::channel::<()>(1);
     tokio::pin!(shutdown);
@@ -32,10 +31,9 @@ pub async fn serve(listener: TcpListener, shared: Arc<Shared>, shutdown: impl Fu
                 };
                 let _ = stream.set_nodelay(true);
                 let shared = Arc::clone(&shared);
-                let stop = stop_rx.clone();
                 let alive = alive_tx.clone();
                 tokio::spawn(async move {
-                    super::conn::serve(shared, stream, stop).await;
+                    super::conn::serve(shared, stream).await;
                     drop(alive);
                 });
             }
@@ -43,7 +41,7 @@ pub async fn serve(listener: TcpListener, shared: Arc<Shared>, shutdown: impl Fu
         }
     }
     drop(listener);
-    let _ = stop_tx.send(true);
+    shared.stop();
     drop(alive_tx);
     let _ = tokio::time::timeout(DRAIN, alive_rx.recv()).await;
 }
