@@ -227,6 +227,7 @@ async fn next_head(
         }
         let idle = client.buf.is_empty();
         tokio::select! {
+            biased;
             read = client.read() => match read {
                 Ok(0) | Err(_) => return Ok(None),
                 Ok(_) => {}

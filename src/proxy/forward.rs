@@ -146,7 +146,7 @@ async fn send(
         record.status(502);
         let detail = format!("bad backend URL {}", route.base_url);
         let err = ProxyError::BackendFailed {
-            model: route.model,
+            model: route.model().to_string(),
             detail,
         };
         return write_error(shared, client, err, Some(head)).await;
@@ -160,6 +160,7 @@ async fn send(
     let rest = if inline { &[][..] } else { &body[..] };
     timer.as_mut().reset(Instant::now() + state.backend_timeout);
     let answer = tokio::select! {
+        biased;
         answer = shared.pool.exchange(authority, &request, rest) => Ok(answer),
         () = timer.as_mut() => Err(()),
         () = client.gone() => {
@@ -175,14 +176,16 @@ async fn send(
         Ok(Err(err)) => {
             record.status(502);
             let err = ProxyError::BackendFailed {
-                model: route.model,
+                model: route.model().to_string(),
                 detail: err.describe(),
             };
             return write_error(shared, client, err, Some(head)).await;
         }
         Err(_) => {
             record.status(504);
-            let err = ProxyError::BackendTimeout { model: route.model };
+            let err = ProxyError::BackendTimeout {
+                model: route.model().to_string(),
+            };
             return write_error(shared, client, err, Some(head)).await;
         }
     };
@@ -196,7 +199,7 @@ async fn send(
     let event_stream = answer_head(&mut client.out, &answer, to, &shared.cors);
     push_connection(&mut client.out, Some(head), keep_alive);
     client.out.extend_from_slice(b"\r\n");
-    let events_for = event_stream.then_some(route.model.as_str());
+    let events_for = event_stream.then_some(route.model());
     let relayed = relay(client, &mut up, answer.framing, to, &mut record, events_for).await;
     match relayed {
         Relayed::Whole => {
@@ -293,7 +296,7 @@ async fn ready_route(state: &ProxyState, requested: &str) -> Result<Route, Proxy
     let waits = matches!(route.state, ModelState::Pending | ModelState::Starting)
         && !state.queue_timeout.is_zero();
     if waits {
-        if let Some(mut watcher) = state.reg.subscribe(&route.model) {
+        if let Some(mut watcher) = state.reg.subscribe(route.model()) {
             let ready =
                 tokio::time::timeout(state.queue_timeout, watcher.wait_for(|s| s.takes_traffic()))
                     .await;
@@ -302,9 +305,9 @@ async fn ready_route(state: &ProxyState, requested: &str) -> Result<Route, Proxy
             }
         }
     }
-    let current = state.reg.state(&route.model).unwrap_or(route.state);
+    let current = state.reg.state(route.model()).unwrap_or(route.state);
     Err(ProxyError::NotReady {
-        model: route.model,
+        model: route.model().to_string(),
         state: current.to_string(),
     })
 }

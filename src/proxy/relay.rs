@@ -100,6 +100,7 @@ pub async fn relay(
             return Relayed::Whole;
         }
         let read = tokio::select! {
+            biased;
             read = up.read() => read,
             () = client.gone() => return Relayed::ClientGone,
         };

@@ -32,6 +32,8 @@ pub struct Entry {
     pub log: Arc<Mutex<LogFile>>,
     pub stats: Arc<ModelStats>,
     pub commands: mpsc::UnboundedSender<Command>,
+    /// `launch`'s base URL, shared with each request routed here.
+    pub base_url: Arc<str>,
 }
 
 pub struct Registry {
@@ -51,15 +53,21 @@ pub struct Registry {
 
 /// Where a request for `model` goes.
 pub struct Route {
-    pub model: String,
     /// The `model` value the backend expects, when it differs from the request's.
     pub rewrite_to: Option<String>,
-    pub base_url: String,
+    pub base_url: Arc<str>,
     pub state: ModelState,
     pub stats: Arc<ModelStats>,
     /// The request's in-flight slot, taken under the registry lock when the
     /// copy takes traffic, so two requests routed at once see each other.
     pub claim: Option<Claim>,
+}
+
+impl Route {
+    /// The copy's instance id (`qwen`, `qwen@1`).
+    pub fn model(&self) -> &str {
+        &self.stats.model
+    }
 }
 
 /// How close a copy that takes no traffic is to taking it (lower is
@@ -272,14 +280,14 @@ impl Registry {
     /// requests in flight or, if none is ready, the one closest to it.
     pub fn route(&self, requested: &str) -> Option<Route> {
         let models = lock(&self.models);
-        let mut best: Option<(&String, &Entry)> = None;
-        for (id, e) in models.iter() {
+        let mut best: Option<&Entry> = None;
+        for e in models.values() {
             let c = &e.config;
             let serves = c.name == requested
                 || c.aliases.iter().any(|a| a == requested)
                 || c.lora_adapters.iter().any(|l| l.name == requested);
             let better = serves
-                && best.is_none_or(|(_, b)| {
+                && best.is_none_or(|b| {
                     let (state, b_state) = (*e.state.borrow(), *b.state.borrow());
                     if state.takes_traffic() && b_state.takes_traffic() {
                         e.stats.in_flight.get() < b.stats.in_flight.get()
@@ -288,16 +296,15 @@ impl Registry {
                     }
                 });
             if better {
-                best = Some((id, e));
+                best = Some(e);
             }
         }
-        best.map(|(id, e)| {
+        best.map(|e| {
             let c = &e.config;
             let alias = c.name != requested && c.aliases.iter().any(|a| a == requested);
             Route {
-                model: id.clone(),
                 rewrite_to: alias.then(|| c.name.clone()),
-                base_url: e.launch.base_url().to_string(),
+                base_url: Arc::clone(&e.base_url),
                 state: *e.state.borrow(),
                 stats: Arc::clone(&e.stats),
                 claim: e.state.borrow().takes_traffic().then(|| e.stats.claim()),

@@ -120,6 +120,7 @@ impl Launcher {
                 log,
                 stats: Arc::new(ModelStats::new(id, Arc::clone(&reg.metrics))),
                 commands,
+                base_url: Arc::from(launch.base_url()),
             },
         );
         let runner = Runner {
