@@ -12,6 +12,7 @@ use axum::body::{Body, Bytes};
 use axum::http::header;
 use axum::response::Response;
 use axum::routing::{get, post};
+use axum::serve::ListenerExt;
 use axum::Router;
 
 const REPLY: &str = r#"{"id":"bench","object":"chat.completion","created":0,"model":"bench","choices":[{"index":0,"message":{"role":"assistant","content":"The quick brown fox jumps over the lazy dog."},"finish_reason":"stop"}],"usage":{"prompt_tokens":9,"completion_tokens":10,"total_tokens":19}}"#;
@@ -51,7 +52,14 @@ fn main() -> std::io::Result<()> {
                     }
                 }),
             );
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+        // TCP_NODELAY, as LLM servers have it (vLLM's uvicorn through
+        // asyncio): without it, Nagle holds each event until the previous
+        // one is acknowledged, and a delayed ACK turns 5 ms into 40.
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+            .await?
+            .tap_io(|tcp| {
+                let _ = tcp.set_nodelay(true);
+            });
         axum::serve(listener, app).await
     })
 }

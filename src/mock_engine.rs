@@ -19,6 +19,7 @@ use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use axum::serve::ListenerExt;
 use axum::{Json, Router};
 use futures_util::stream;
 use serde_json::{json, Value};
@@ -83,6 +84,11 @@ async fn serve(args: MockEngineArgs) -> Result<Exit> {
         args,
         requests: AtomicU64::new(0),
         sleeping: AtomicBool::new(false),
+    });
+    // TCP_NODELAY, as vLLM has it (asyncio sets it): each token goes out
+    // at once instead of waiting for the last one's acknowledgement.
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
     });
     axum::serve(listener, app(mock))
         .with_graceful_shutdown(async move { signals.stop_requested().await })
