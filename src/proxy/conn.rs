@@ -18,7 +18,7 @@ use super::wire::{ChunkedDecoder, Framing, HeadError, RequestHead};
 use super::{forward, local, ProxyError, Shared};
 
 /// How much of a client's request is read at a time.
-const READ_CHUNK: usize = 8 * 1024;
+const READ_CHUNK: usize = 4 * 1024;
 /// Bytes a client may send ahead (pipelined) while its answer streams.
 const MAX_AHEAD: usize = 1024 * 1024;
 /// After refusing a body, how long to read and drop what the client still
@@ -148,11 +148,13 @@ impl Client {
     pub async fn linger_close(mut self) {
         let _ = self.stream.shutdown().await;
         let deadline = Instant::now() + LINGER;
-        let mut sink = [0u8; 16 * 1024];
-        while let Ok(Ok(n)) = tokio::time::timeout_at(deadline, self.stream.read(&mut sink)).await {
+        // Into the request buffer, emptied each time (an array here would
+        // make every connection's task that much bigger).
+        while let Ok(Ok(n)) = tokio::time::timeout_at(deadline, self.read()).await {
             if n == 0 {
                 break;
             }
+            self.buf.clear();
         }
     }
 }
@@ -172,7 +174,7 @@ pub async fn serve(shared: std::sync::Arc<Shared>, stream: TcpStream) {
     let mut client = Client {
         stream,
         buf: BytesMut::with_capacity(READ_CHUNK),
-        out: Vec::with_capacity(READ_CHUNK),
+        out: Vec::new(),
     };
     // One timer per connection, reset for each wait: the request head,
     // then the backend's answer.

@@ -17,8 +17,11 @@ use super::wire::{HeadError, ResponseHead};
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Idle connections kept per backend; more are closed when returned.
 const MAX_IDLE: usize = 1024;
-/// Read buffer of a backend connection.
-const READ_CHUNK: usize = 16 * 1024;
+/// Read buffer of a backend connection, to start with: answers are small
+/// JSON or SSE events; a bigger one grows it (see [`Upstream::read`]).
+const READ_CHUNK: usize = 4 * 1024;
+/// The most a backend connection's buffer grows to for one read.
+const MAX_READ: usize = 64 * 1024;
 
 /// Where a backend's base URL points: `host:port`, and a path prefix to
 /// put before the client's path ("" for most).
@@ -40,6 +43,8 @@ pub struct Upstream {
     pub buf: BytesMut,
     /// It served an earlier request (so it may have gone stale meanwhile).
     pub reused: bool,
+    /// How much room to make in `buf` before a read.
+    room: usize,
 }
 
 /// Why an exchange with a backend failed.
@@ -82,6 +87,7 @@ impl Upstream {
             stream,
             buf: BytesMut::with_capacity(READ_CHUNK),
             reused: false,
+            room: READ_CHUNK,
         })
     }
 
@@ -140,12 +146,18 @@ impl Upstream {
         }
     }
 
-    /// Read more into `buf`; 0 at the end of the stream.
+    /// Read more into `buf`; 0 at the end of the stream. A read that
+    /// fills the room there was doubles the room for the next one.
     pub async fn read(&mut self) -> io::Result<usize> {
         if self.buf.capacity() - self.buf.len() < READ_CHUNK / 4 {
-            self.buf.reserve(READ_CHUNK);
+            self.buf.reserve(self.room);
         }
-        self.stream.read_buf(&mut self.buf).await
+        let room = self.buf.capacity() - self.buf.len();
+        let n = self.stream.read_buf(&mut self.buf).await?;
+        if n == room {
+            self.room = (self.room * 2).min(MAX_READ);
+        }
+        Ok(n)
     }
 }
 
