@@ -6,7 +6,7 @@
 # Writes bench/RESULTS.md. Every load run is bounded in time (DURATION s).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export DURATION="${DURATION:-10}"
+export DURATION="${DURATION:-10}" ROUNDS="${ROUNDS:-3}"
 if ! command -v nginx >/dev/null 2>&1 || ! command -v wrk >/dev/null 2>&1; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light wrk
 fi
@@ -69,7 +69,9 @@ LUA
 python3 - <<'PY' | tee bench/RESULTS.md
 import json, os, re, subprocess, time
 
-work, duration = os.environ["WORK"], int(os.environ["DURATION"])
+import statistics, threading
+
+work, duration, rounds = os.environ["WORK"], int(os.environ["DURATION"]), int(os.environ["ROUNDS"])
 ports = {"direct": os.environ["UP_PORT"], "nginx": os.environ["NGINX_PORT"], "vllm-mux": os.environ["MUX_PORT"]}
 tick = os.sysconf("SC_CLK_TCK")
 
@@ -125,21 +127,49 @@ def streams(name, concurrency, requests):
                          capture_output=True, text=True, check=True, timeout=120).stdout
     return json.loads(out)
 
+def median_run(runs):
+    """The median of interleaved rounds; CPU per request over all of them."""
+    cpu = [r["cpu_us"] for r in runs if r["cpu_us"] is not None]
+    return {"rps": statistics.median(r["rps"] for r in runs), "p50": statistics.median(r["p50"] for r in runs),
+            "p99": statistics.median(r["p99"] for r in runs),
+            "cpu_us": sum(c * r["requests"] for c, r in zip(cpu, runs)) / sum(r["requests"] for r in runs) if cpu else None}
+
+def big_run(name):
+    """1000 concurrent streams, sampling the proxy's RSS every 50 ms meanwhile."""
+    pids, samples, done = proxy_pids(name), [], threading.Event()
+    def sample():
+        while not done.wait(0.05):
+            samples.append(mem_kib(pids, "VmRSS"))
+    sampler = threading.Thread(target=sample)
+    before = mem_kib(pids, "VmRSS")
+    sampler.start()
+    result = streams(name, 1000, 1000)
+    done.set()
+    sampler.join()
+    return {"before": before, "max": max(samples, default=before), "after": mem_kib(pids, "VmRSS"), **result}
+
 idle = {n: mem_kib(proxy_pids(n), "VmRSS") for n in ("nginx", "vllm-mux")}
-results = {}
 for name in ports:
     wrk(name, 64, 2)  # warm-up: connections, pools, caches
-    results[name] = {"c1": wrk(name, 1, duration), "c64": wrk(name, 64, duration),
-                     "s1": streams(name, 1, 50), "s64": streams(name, 64, 640)}
+# Rounds interleave the targets, so drift on a shared machine hits them alike.
+runs = {name: {"c1": [], "c64": []} for name in ports}
+for _ in range(rounds):
+    for c in ("c1", "c64"):
+        for name in ports:
+            runs[name][c].append(wrk(name, int(c[1:]), duration))
+results = {name: {c: median_run(runs[name][c]) for c in ("c1", "c64")} for name in ports}
+for name in ports:
+    results[name].update({"s1": streams(name, 1, 50), "s64": streams(name, 64, 640)})
 peak_before = {n: mem_kib(proxy_pids(n), "VmHWM") for n in ("nginx", "vllm-mux")}
-big = {n: streams(n, 1000, 1000) for n in ("nginx", "vllm-mux")}
+big = {n: big_run(n) for n in ("nginx", "vllm-mux")}
 peak = {n: mem_kib(proxy_pids(n), "VmHWM") for n in ("nginx", "vllm-mux")}
 
 d, g, m = results["direct"], results["nginx"], results["vllm-mux"]
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
 print("# Proxy benchmark\n")
 print(f"`bash bench/proxy.sh` on {os.cpu_count()} cores ({cpu}), {time.strftime('%Y-%m-%d')}. Backend and load on core 0, proxy on core 1; "
-      f"wrk 1 thread, {duration} s per run; streams are 32 SSE events 5 ms apart. Release build; vllm-mux with its defaults (CORS and metrics on).\n")
+      f"wrk 1 thread, {duration} s per run, median of {rounds} interleaved rounds (CPU time over all of them); streams are 32 SSE events 5 ms apart. "
+      f"Release build; vllm-mux with its defaults (CORS and metrics on).\n")
 print("## Non-streaming\n")
 print("| target | c | req/s | p50 ms | p99 ms | added p50 vs direct ms | vs nginx req/s | proxy CPU µs/req |")
 print("|---|---|---|---|---|---|---|---|")
@@ -158,8 +188,10 @@ for s in ("s1", "s64"):
         x = r[s]
         print(f"| {name} | {s[1:]} | {x['streams_per_s']:.1f} | {x['streams_per_s'] / d[s]['streams_per_s']:.3f} | {x['ttfb_p50_ms']:.2f} | {x['ttfb_p99_ms']:.2f} | {x['reads_per_stream']:.1f} | {x['events_per_stream']:.1f} | {x['errors']} |")
 print("\n## Memory\n")
-print("| proxy | idle RSS MiB | peak RSS before the 1000-stream run MiB | peak RSS with 1000 concurrent streams MiB | 1000 streams ok | errors |")
-print("|---|---|---|---|---|---|")
+print("| proxy | idle RSS MiB | peak RSS before the 1000-stream run MiB | RSS at the start → highest during the run (50 ms samples) MiB | RSS after MiB | per stream KiB | peak RSS MiB | 1000 streams ok | errors |")
+print("|---|---|---|---|---|---|---|---|---|")
 for n in ("nginx", "vllm-mux"):
-    print(f"| {n} | {idle[n] / 1024:.1f} | {peak_before[n] / 1024:.1f} | {peak[n] / 1024:.1f} | {big[n]['ok']} | {big[n]['errors']} |")
+    b = big[n]
+    print(f"| {n} | {idle[n] / 1024:.1f} | {peak_before[n] / 1024:.1f} | {b['before'] / 1024:.1f} → {b['max'] / 1024:.1f} | {b['after'] / 1024:.1f} | "
+          f"{(b['max'] - b['before']) / 1000:.1f} | {peak[n] / 1024:.1f} | {b['ok']} | {b['errors']} |")
 PY

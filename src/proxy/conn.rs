@@ -12,8 +12,9 @@ use bytes::BytesMut;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::futures::Notified;
-use tokio::time::{Instant, Sleep};
+use tokio::time::Instant;
 
+use super::deadline::Deadline;
 use super::wire::{ChunkedDecoder, Framing, HeadError, RequestHead};
 use super::{forward, local, ProxyError, Shared};
 
@@ -176,10 +177,9 @@ pub async fn serve(shared: std::sync::Arc<Shared>, stream: TcpStream) {
         buf: BytesMut::with_capacity(READ_CHUNK),
         out: Vec::new(),
     };
-    // One timer per connection, reset for each wait: the request head,
-    // then the backend's answer.
-    let timer = tokio::time::sleep(shared.header_timeout);
-    tokio::pin!(timer);
+    // The wait for a request's head, and for the backend's answer.
+    let mut head_deadline = Deadline::after(shared.header_timeout);
+    let mut answer_deadline = Deadline::after(shared.state.backend_timeout);
     // Registered once, so waiting between requests costs no lock.
     let stopped = shared.stop.notified();
     tokio::pin!(stopped);
@@ -188,7 +188,8 @@ pub async fn serve(shared: std::sync::Arc<Shared>, stream: TcpStream) {
         if shared.stopping() {
             break;
         }
-        let head = match next_head(&shared, &mut client, timer.as_mut(), stopped.as_mut()).await {
+        let head = match next_head(&shared, &mut client, &mut head_deadline, stopped.as_mut()).await
+        {
             Ok(Some(head)) => head,
             Ok(None) => break,
             Err(err) => {
@@ -197,7 +198,7 @@ pub async fn serve(shared: std::sync::Arc<Shared>, stream: TcpStream) {
             }
         };
         let after = if forward::takes(&head) {
-            forward::forward(&shared, &mut client, &head, timer.as_mut()).await
+            forward::forward(&shared, &mut client, &head, &mut answer_deadline).await
         } else {
             local::answer(&shared, &mut client, &head).await
         };
@@ -216,10 +217,10 @@ pub async fn serve(shared: std::sync::Arc<Shared>, stream: TcpStream) {
 async fn next_head(
     shared: &Shared,
     client: &mut Client,
-    mut timer: Pin<&mut Sleep>,
+    deadline: &mut Deadline,
     mut stopped: Pin<&mut Notified<'_>>,
 ) -> Result<Option<RequestHead>, ProxyError> {
-    timer.as_mut().reset(Instant::now() + shared.header_timeout);
+    deadline.set_after(shared.header_timeout);
     loop {
         match RequestHead::parse(&mut client.buf) {
             Ok(Some(head)) => return Ok(Some(head)),
@@ -234,7 +235,7 @@ async fn next_head(
                 Ok(0) | Err(_) => return Ok(None),
                 Ok(_) => {}
             },
-            () = timer.as_mut() => {
+            () = deadline.passed() => {
                 // An idle connection closes quietly; a started request
                 // that stalls is told why.
                 return if idle { Ok(None) } else { Err(ProxyError::HeadTimeout) };

@@ -5,16 +5,15 @@
 //! connection itself: no connection task, no channel in between.
 
 use std::borrow::Cow;
-use std::pin::Pin;
 use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::http::Method;
 use serde::Deserialize;
 use serde_json::Value;
-use tokio::time::{Instant, Sleep};
 
 use super::conn::{After, BodyError, Client};
+use super::deadline::Deadline;
 use super::local::{push_connection, push_header, push_number, refuse_body, write_error};
 use super::record::{unrouted, RequestRecord};
 use super::relay::{relay, Relayed};
@@ -50,16 +49,18 @@ enum Refusal {
     Body(BodyError),
 }
 
-/// Forward a request; `timer` bounds the wait for the backend's answer.
+/// Forward a request; `deadline` bounds the wait for the backend's answer.
 pub async fn forward(
     shared: &Shared,
     client: &mut Client,
     head: &RequestHead,
-    timer: Pin<&mut Sleep>,
+    deadline: &mut Deadline,
 ) -> After {
     let state = &shared.state;
     match admit(shared, client, head).await {
-        Ok((route, body, stream)) => send(shared, client, head, route, body, stream, timer).await,
+        Ok((route, body, stream)) => {
+            send(shared, client, head, route, body, stream, deadline).await
+        }
         Err(refusal) => {
             // A body left unread would be taken for the next request.
             let unread = matches!(refusal, Refusal::Unread(_)) && head.framing != Framing::Empty;
@@ -135,7 +136,7 @@ async fn send(
     mut route: Route,
     body: Bytes,
     stream: bool,
-    mut timer: Pin<&mut Sleep>,
+    deadline: &mut Deadline,
 ) -> After {
     let state = &shared.state;
     let log = state.log_requests.then(|| Arc::clone(&state.reg));
@@ -158,11 +159,11 @@ async fn send(
         request.extend_from_slice(&body);
     }
     let rest = if inline { &[][..] } else { &body[..] };
-    timer.as_mut().reset(Instant::now() + state.backend_timeout);
+    deadline.set_after(state.backend_timeout);
     let answer = tokio::select! {
         biased;
         answer = shared.pool.exchange(authority, &request, rest) => Ok(answer),
-        () = timer.as_mut() => Err(()),
+        () = deadline.passed() => Err(()),
         () = client.gone() => {
             // What nginx logs for a client that closed before the answer.
             record.status(499);

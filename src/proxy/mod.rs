@@ -8,6 +8,7 @@
 //! the proxy answers itself goes through an axum router (`local`).
 
 mod conn;
+mod deadline;
 mod error;
 mod forward;
 mod local;
