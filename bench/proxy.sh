@@ -106,18 +106,25 @@ def ms(text):
     value, unit = re.match(r"([\d.]+)(us|ms|s)", text).groups()
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
+def core0():
+    """(busy, idle) clock ticks of core 0, where the load and the backend run."""
+    fields = next(l for l in open("/proc/stat") if l.startswith("cpu0 ")).split()[1:]
+    ticks = [int(f) for f in fields]
+    return sum(ticks) - ticks[3] - ticks[4], ticks[3] + ticks[4]
+
 def wrk(name, conns, secs):
     url = f"http://127.0.0.1:{ports[name]}/v1/chat/completions"
     pids = proxy_pids(name)
-    before = cpu_s(pids)
+    before, load_before = cpu_s(pids), core0()
     out = subprocess.run(["taskset", "-c", "0", "wrk", "-t1", f"-c{conns}", f"-d{secs}s", "--latency", "-s", f"{work}/post.lua", url],
                          capture_output=True, text=True, check=True).stdout
     cpu = cpu_s(pids) - before
+    busy, idle = (a - b for a, b in zip(core0(), load_before))
     done = int(re.search(r"(\d+) requests in", out).group(1))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
             "p50": ms(re.search(r"\s50%\s+(\S+)", out).group(1)), "p99": ms(re.search(r"\s99%\s+(\S+)", out).group(1)),
-            "cpu_us": cpu / done * 1e6 if pids else None, "requests": done,
+            "cpu_us": cpu / done * 1e6 if pids else None, "requests": done, "load_busy": busy / max(busy + idle, 1),
             "errors": int(errors.group(1)) if errors else 0}
 
 def streams(name, concurrency, requests):
@@ -131,6 +138,7 @@ def median_run(runs):
     """The median of interleaved rounds; CPU per request over all of them."""
     cpu = [r["cpu_us"] for r in runs if r["cpu_us"] is not None]
     return {"rps": statistics.median(r["rps"] for r in runs), "p50": statistics.median(r["p50"] for r in runs),
+            "load_busy": statistics.median(r["load_busy"] for r in runs),
             "p99": statistics.median(r["p99"] for r in runs),
             "cpu_us": sum(c * r["requests"] for c, r in zip(cpu, runs)) / sum(r["requests"] for r in runs) if cpu else None}
 
@@ -158,8 +166,19 @@ for _ in range(rounds):
         for name in ports:
             runs[name][c].append(wrk(name, int(c[1:]), duration))
 results = {name: {c: median_run(runs[name][c]) for c in ("c1", "c64")} for name in ports}
+
+def median_streams(runs):
+    """Medians of interleaved rounds of streams; errors summed."""
+    keys = ("streams_per_s", "ttfb_p50_ms", "ttfb_p99_ms", "reads_per_stream", "events_per_stream")
+    return {**{k: statistics.median(r[k] for r in runs) for k in keys}, "errors": sum(r["errors"] for r in runs)}
+
+stream_runs = {name: {"s1": [], "s64": []} for name in ports}
+for _ in range(rounds):
+    for name in ports:
+        stream_runs[name]["s1"].append(streams(name, 1, 30))
+        stream_runs[name]["s64"].append(streams(name, 64, 320))
 for name in ports:
-    results[name].update({"s1": streams(name, 1, 50), "s64": streams(name, 64, 640)})
+    results[name].update({s: median_streams(stream_runs[name][s]) for s in ("s1", "s64")})
 peak_before = {n: mem_kib(proxy_pids(n), "VmHWM") for n in ("nginx", "vllm-mux")}
 big = {n: big_run(n) for n in ("nginx", "vllm-mux")}
 peak = {n: mem_kib(proxy_pids(n), "VmHWM") for n in ("nginx", "vllm-mux")}
@@ -168,18 +187,20 @@ d, g, m = results["direct"], results["nginx"], results["vllm-mux"]
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
 print("# Proxy benchmark\n")
 print(f"`bash bench/proxy.sh` on {os.cpu_count()} cores ({cpu}), {time.strftime('%Y-%m-%d')}. Backend and load on core 0, proxy on core 1; "
-      f"wrk 1 thread, {duration} s per run, median of {rounds} interleaved rounds (CPU time over all of them); streams are 32 SSE events 5 ms apart. "
+      f"wrk 1 thread, {duration} s per run, median of {rounds} interleaved rounds (CPU time over all of them); streams are 32 SSE events 5 ms apart, "
+      f"30 one at a time and 320 at 64 concurrent per round, medians of {rounds} interleaved rounds. "
       f"Release build; vllm-mux with its defaults (CORS and metrics on).\n")
 print("## Non-streaming\n")
-print("| target | c | req/s | p50 ms | p99 ms | added p50 vs direct ms | vs nginx req/s | proxy CPU µs/req |")
-print("|---|---|---|---|---|---|---|---|")
+print("| target | c | req/s | p50 ms | p99 ms | added p50 vs direct ms | vs nginx req/s | proxy CPU µs/req | load core busy |")
+print("|---|---|---|---|---|---|---|---|---|")
 for c in ("c1", "c64"):
     for name, r in results.items():
         x = r[c]
         added = x["p50"] - d[c]["p50"]
         ratio = x["rps"] / g[c]["rps"]
         cpu_us = f"{x['cpu_us']:.1f}" if x["cpu_us"] is not None else "-"
-        print(f"| {name} | {c[1:]} | {x['rps']:.0f} | {x['p50']:.3f} | {x['p99']:.3f} | {added:+.3f} | {ratio:.2f}x | {cpu_us} |")
+        print(f"| {name} | {c[1:]} | {x['rps']:.0f} | {x['p50']:.3f} | {x['p99']:.3f} | {added:+.3f} | {ratio:.2f}x | {cpu_us} | {x['load_busy'] * 100:.0f}% |")
+print("\nLoad core busy is core 0, where wrk and the backend run. When it is near 100% (every run at 64 connections), req/s is set by that core, not by the proxy: compare proxy CPU µs/req for the proxy's own cost.")
 print("\n## Streaming\n")
 print("| target | c | streams/s | vs direct | TTFB p50 ms | TTFB p99 ms | reads/stream | events/stream | errors |")
 print("|---|---|---|---|---|---|---|---|---|")

@@ -221,3 +221,24 @@ fn stopping_closes_idle_keep_alive_connections_at_once() {
     env.ok(&["--config", "c", "stop"]);
     assert_eq!(idle.read(&mut buf).expect("closed, not timed out"), 0);
 }
+
+#[test]
+fn big_bodies_pass_both_ways_on_one_connection() {
+    let env = Env::new();
+    let started = one_model(&env);
+    // About 1.2 MB out and as many vectors back: many reads each way.
+    let inputs: Vec<String> = (0..3000).map(|i| format!("{i:0>400}")).collect();
+    let client = crate::helper::http();
+    for _ in 0..2 {
+        let answer: Value = client
+            .post(started.url("/v1/embeddings"))
+            .json(&serde_json::json!({"model": "m", "input": inputs}))
+            .send()
+            .and_then(|r| r.error_for_status())
+            .and_then(|r| r.json())
+            .expect("embeddings");
+        let data = answer["data"].as_array().expect("data");
+        assert_eq!(data.len(), inputs.len());
+        assert_eq!(data[2999]["index"], 2999);
+    }
+}
