@@ -1,19 +1,22 @@
 //! The benchmark's backend: far faster than any proxy in front of it, so
 //! the proxy is what gets measured. One thread (pin it with taskset).
 //! `POST /v1/*` answers a fixed chat completion, or with `"stream": true`,
-//! `--chunks` SSE events `--interval-ms` apart, then `data: [DONE]`.
+//! `--chunks` SSE events `--interval-ms` apart, then `data: [DONE]`;
+//! `GET /health` answers `ok`.
+//!
+//! It speaks just enough HTTP/1.1 for that (keep-alive, Content-Length
+//! request bodies, canned answers written in one go): it shares its core
+//! with the load generator, so every microsecond it spends is one the
+//! load generator cannot. TCP_NODELAY is on, as in LLM servers (vLLM's
+//! uvicorn gets it from asyncio).
 //!
 //! cargo run --release --example bench-upstream -- --port 9000 [--chunks 32] [--interval-ms 5]
 
-use std::convert::Infallible;
 use std::time::Duration;
 
-use axum::body::{Body, Bytes};
-use axum::http::header;
-use axum::response::Response;
-use axum::routing::{get, post};
-use axum::serve::ListenerExt;
-use axum::Router;
+use bytes::{Buf, BytesMut};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 
 const REPLY: &str = r#"{"id":"bench","object":"chat.completion","created":0,"model":"bench","choices":[{"index":0,"message":{"role":"assistant","content":"The quick brown fox jumps over the lazy dog."},"finish_reason":"stop"}],"usage":{"prompt_tokens":9,"completion_tokens":10,"total_tokens":19}}"#;
 
@@ -34,41 +37,82 @@ fn main() -> std::io::Result<()> {
         .enable_all()
         .build()?;
     runtime.block_on(async move {
-        let app = Router::new()
-            .route("/health", get(|| async { "ok" }))
-            .route(
-                "/v1/{*rest}",
-                post(move |body: Bytes| async move {
-                    let stream = body
-                        .windows(14)
-                        .any(|w| w == b"\"stream\": true" || w.starts_with(b"\"stream\":true"));
-                    if stream {
-                        sse(chunks, interval)
-                    } else {
-                        Response::builder()
-                            .header(header::CONTENT_TYPE, "application/json")
-                            .body(Body::from(REPLY))
-                            .unwrap_or_default()
-                    }
-                }),
-            );
-        // TCP_NODELAY, as LLM servers have it (vLLM's uvicorn through
-        // asyncio): without it, Nagle holds each event until the previous
-        // one is acknowledged, and a delayed ACK turns 5 ms into 40.
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
-            .await?
-            .tap_io(|tcp| {
-                let _ = tcp.set_nodelay(true);
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+        let reply = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{REPLY}",
+            REPLY.len()
+        );
+        let reply: &'static [u8] = Box::leak(reply.into_bytes().into_boxed_slice());
+        loop {
+            let (stream, _) = listener.accept().await?;
+            let _ = stream.set_nodelay(true);
+            tokio::spawn(async move {
+                let _ = serve(stream, reply, chunks, interval).await;
             });
-        axum::serve(listener, app).await
+        }
     })
 }
 
-fn sse(chunks: u64, interval: Duration) -> Response {
-    let events = futures_util::stream::unfold(0u64, move |i| async move {
-        if i > chunks {
-            return None;
+/// Answer requests on one connection until the client closes it.
+async fn serve(
+    mut stream: TcpStream,
+    reply: &[u8],
+    chunks: u64,
+    interval: Duration,
+) -> std::io::Result<()> {
+    let mut buf = BytesMut::with_capacity(4096);
+    loop {
+        // A whole head, then the body its Content-Length announces.
+        let (head_len, body_len, get) = loop {
+            let mut headers = [httparse::EMPTY_HEADER; 32];
+            let mut request = httparse::Request::new(&mut headers);
+            match request.parse(&buf) {
+                Ok(httparse::Status::Complete(len)) => {
+                    let body = request
+                        .headers
+                        .iter()
+                        .find(|h| h.name.eq_ignore_ascii_case("content-length"))
+                        .and_then(|h| std::str::from_utf8(h.value).ok())
+                        .and_then(|v| v.trim().parse::<usize>().ok())
+                        .unwrap_or(0);
+                    break (len, body, request.method == Some("GET"));
+                }
+                Ok(httparse::Status::Partial) => {}
+                Err(_) => return stream.write_all(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").await,
+            }
+            if stream.read_buf(&mut buf).await? == 0 {
+                return Ok(());
+            }
+        };
+        while buf.len() < head_len + body_len {
+            buf.reserve(head_len + body_len - buf.len());
+            if stream.read_buf(&mut buf).await? == 0 {
+                return Ok(());
+            }
         }
+        let body = &buf[head_len..head_len + body_len];
+        let streamed = body
+            .windows(14)
+            .any(|w| w == b"\"stream\": true" || w.starts_with(b"\"stream\":true"));
+        if get {
+            stream
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+                .await?;
+        } else if streamed {
+            sse(&mut stream, chunks, interval).await?;
+        } else {
+            stream.write_all(reply).await?;
+        }
+        buf.advance(head_len + body_len);
+    }
+}
+
+/// `chunks` SSE events `interval` apart, then `[DONE]`, each its own chunk.
+async fn sse(stream: &mut TcpStream, chunks: u64, interval: Duration) -> std::io::Result<()> {
+    let mut out =
+        b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"
+            .to_vec();
+    for i in 0..=chunks {
         if i > 0 {
             tokio::time::sleep(interval).await;
         }
@@ -77,10 +121,12 @@ fn sse(chunks: u64, interval: Duration) -> Response {
         } else {
             format!("data: {{\"id\":\"bench\",\"object\":\"chat.completion.chunk\",\"choices\":[{{\"index\":0,\"delta\":{{\"content\":\"tok{i} \"}}}}]}}\n\n")
         };
-        Some((Ok::<_, Infallible>(Bytes::from(event)), i + 1))
-    });
-    Response::builder()
-        .header(header::CONTENT_TYPE, "text/event-stream")
-        .body(Body::from_stream(events))
-        .unwrap_or_default()
+        out.extend_from_slice(format!("{:x}\r\n{event}\r\n", event.len()).as_bytes());
+        if i == chunks {
+            out.extend_from_slice(b"0\r\n\r\n");
+        }
+        stream.write_all(&out).await?;
+        out.clear();
+    }
+    Ok(())
 }

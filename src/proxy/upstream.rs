@@ -262,8 +262,8 @@ mod tests {
         assert_eq!(split_base("http:///x"), None);
     }
 
-    #[tokio::test]
-    async fn a_connection_the_backend_closed_is_not_handed_out() {
+    /// A pool holding one idle connection; its address and the backend's end.
+    async fn one_idle() -> (Pool, String, TcpStream) {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let authority = listener.local_addr().expect("addr").to_string();
         let pool = Pool::default();
@@ -271,6 +271,12 @@ mod tests {
         let (server_side, _) = listener.accept().await.expect("accept");
         pool.put_back(&authority, conn);
         assert_eq!(pool.idle_count(&authority), 1);
+        (pool, authority, server_side)
+    }
+
+    #[tokio::test]
+    async fn a_connection_the_backend_closed_is_not_handed_out() {
+        let (pool, authority, server_side) = one_idle().await;
         drop(server_side);
         // Give the FIN time to arrive and the reactor time to see it.
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -280,12 +286,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_open_connection_is_reused() {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let authority = listener.local_addr().expect("addr").to_string();
-        let pool = Pool::default();
-        let conn = Upstream::connect(&authority).await.expect("connect");
-        let (_server_side, _) = listener.accept().await.expect("accept");
-        pool.put_back(&authority, conn);
+        let (pool, authority, _server_side) = one_idle().await;
         let again = pool.checkout(&authority).expect("still open");
         assert!(again.reused);
     }

@@ -163,6 +163,19 @@ fn parse_length(value: &[u8]) -> Result<u64, HeadError> {
         .ok_or(bad)
 }
 
+/// The length of a whole head; `None` while only part of it is buffered.
+fn head_len(
+    parsed: Result<httparse::Status<usize>, httparse::Error>,
+    buffered: usize,
+) -> Result<Option<usize>, HeadError> {
+    match parsed.map_err(parse_error)? {
+        httparse::Status::Partial if buffered > MAX_HEAD => Err(HeadError::TooLarge),
+        httparse::Status::Partial => Ok(None),
+        httparse::Status::Complete(len) if len > MAX_HEAD => Err(HeadError::TooLarge),
+        httparse::Status::Complete(len) => Ok(Some(len)),
+    }
+}
+
 fn parse_error(err: httparse::Error) -> HeadError {
     match err {
         httparse::Error::TooManyHeaders => HeadError::TooLarge,
@@ -189,11 +202,8 @@ impl RequestHead {
     pub fn parse(buf: &mut BytesMut) -> Result<Option<RequestHead>, HeadError> {
         let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
         let mut request = httparse::Request::new(&mut headers);
-        let len = match request.parse(buf).map_err(parse_error)? {
-            httparse::Status::Partial if buf.len() > MAX_HEAD => return Err(HeadError::TooLarge),
-            httparse::Status::Partial => return Ok(None),
-            httparse::Status::Complete(len) if len > MAX_HEAD => return Err(HeadError::TooLarge),
-            httparse::Status::Complete(len) => len,
+        let Some(len) = head_len(request.parse(buf), buf.len())? else {
+            return Ok(None);
         };
         let method = Method::from_bytes(request.method.unwrap_or("").as_bytes())
             .map_err(|_| HeadError::Malformed("a bad method"))?;
@@ -249,10 +259,8 @@ impl ResponseHead {
     pub fn parse(buf: &mut BytesMut) -> Result<Option<ResponseHead>, HeadError> {
         let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
         let mut response = httparse::Response::new(&mut headers);
-        let len = match response.parse(buf).map_err(parse_error)? {
-            httparse::Status::Partial if buf.len() > MAX_HEAD => return Err(HeadError::TooLarge),
-            httparse::Status::Partial => return Ok(None),
-            httparse::Status::Complete(len) => len,
+        let Some(len) = head_len(response.parse(buf), buf.len())? else {
+            return Ok(None);
         };
         let status = response.code.unwrap_or(502);
         let reason = place(buf, response.reason.unwrap_or("").as_bytes());
