@@ -200,7 +200,7 @@ for c in ("c1", "c64"):
         ratio = x["rps"] / g[c]["rps"]
         cpu_us = f"{x['cpu_us']:.1f}" if x["cpu_us"] is not None else "-"
         print(f"| {name} | {c[1:]} | {x['rps']:.0f} | {x['p50']:.3f} | {x['p99']:.3f} | {added:+.3f} | {ratio:.2f}x | {cpu_us} | {x['load_busy'] * 100:.0f}% |")
-print("\nLoad core busy is core 0, where wrk and the backend run. When it is near 100% (every run at 64 connections), req/s is set by that core, not by the proxy: compare proxy CPU µs/req for the proxy's own cost.")
+print("\nLoad core busy is core 0, where wrk and the backend run. Near 100%, req/s is bounded by that core as much as by the proxy; proxy CPU µs/req is the proxy's own cost.")
 print("\n## Streaming\n")
 print("| target | c | streams/s | vs direct | TTFB p50 ms | TTFB p99 ms | reads/stream | events/stream | errors |")
 print("|---|---|---|---|---|---|---|---|---|")
