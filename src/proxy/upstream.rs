@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::io;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -165,6 +166,21 @@ impl Upstream {
 #[derive(Default)]
 pub struct Pool {
     idle: Mutex<HashMap<String, Vec<Upstream>>>,
+    /// Connections put back so far, to sweep now and then.
+    puts: AtomicUsize,
+}
+
+/// Connections put back between two sweeps for dead ones.
+const SWEEP_EVERY: usize = 4096;
+
+/// Drop connections their backend closed, and addresses left with none:
+/// a backend that went away (stopped, or moved to another port) leaves
+/// no socket open here.
+fn sweep(idle: &mut HashMap<String, Vec<Upstream>>) {
+    for conns in idle.values_mut() {
+        conns.retain(Upstream::is_idle);
+    }
+    idle.retain(|_, conns| !conns.is_empty());
 }
 
 impl Pool {
@@ -190,12 +206,20 @@ impl Pool {
         let Ok(mut idle) = self.idle.lock() else {
             return;
         };
+        let puts = self.puts.fetch_add(1, Ordering::Relaxed);
         if let Some(conns) = idle.get_mut(authority) {
             if conns.len() < MAX_IDLE {
                 conns.push(conn);
             }
         } else {
+            // A backend address not seen before (a model moved after a
+            // reload, say): a good time to let go of dead ones.
+            sweep(&mut idle);
             idle.insert(authority.to_string(), vec![conn]);
+            return;
+        }
+        if puts % SWEEP_EVERY == 0 {
+            sweep(&mut idle);
         }
     }
 
@@ -282,6 +306,20 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(50)).await;
         assert!(pool.checkout(&authority).is_none());
         assert_eq!(pool.idle_count(&authority), 0);
+    }
+
+    #[tokio::test]
+    async fn dead_connections_to_an_address_no_longer_used_are_let_go() {
+        let (pool, old, server_side) = one_idle().await;
+        drop(server_side);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let new = listener.local_addr().expect("addr").to_string();
+        let conn = Upstream::connect(&new).await.expect("connect");
+        let (_server_side, _) = listener.accept().await.expect("accept");
+        pool.put_back(&new, conn);
+        assert_eq!(pool.idle_count(&old), 0, "swept when a new address came");
+        assert_eq!(pool.idle_count(&new), 1);
     }
 
     #[tokio::test]
