@@ -8,7 +8,7 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use axum::body::Bytes;
-use bytes::BytesMut;
+use bytes::{Buf, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::futures::Notified;
@@ -42,12 +42,29 @@ pub enum BodyError {
     Gone,
 }
 
+impl BodyError {
+    /// The error to answer, and what becomes of the connection after it
+    /// (its framing can no longer be trusted); `None` when the client is gone.
+    pub fn answer(self, limit: usize) -> Option<(ProxyError, After)> {
+        match self {
+            BodyError::TooLarge => Some((ProxyError::TooLarge { limit }, After::Linger)),
+            BodyError::Malformed(why) => Some((ProxyError::Malformed(why), After::Close)),
+            BodyError::Gone => None,
+        }
+    }
+}
+
 impl Client {
-    /// Read more of the client's bytes; 0 when it closed its side.
-    async fn read(&mut self) -> io::Result<usize> {
+    /// Room in `buf` for another read.
+    fn make_room(&mut self) {
         if self.buf.capacity() - self.buf.len() < READ_CHUNK / 4 {
             self.buf.reserve(READ_CHUNK);
         }
+    }
+
+    /// Read more of the client's bytes; 0 when it closed its side.
+    async fn read(&mut self) -> io::Result<usize> {
+        self.make_room();
         self.stream.read_buf(&mut self.buf).await
     }
 
@@ -66,9 +83,7 @@ impl Client {
                 // Too far ahead to keep reading: no longer watched.
                 return std::future::pending().await;
             }
-            if self.buf.capacity() - self.buf.len() < READ_CHUNK / 4 {
-                self.buf.reserve(READ_CHUNK);
-            }
+            self.make_room();
             match self.stream.try_read_buf(&mut self.buf) {
                 Ok(0) => return,
                 Ok(_) => {}
@@ -114,7 +129,7 @@ impl Client {
                             }
                         })
                         .map_err(BodyError::Malformed)?;
-                    let _ = self.buf.split_to(used);
+                    self.buf.advance(used);
                     if too_large {
                         return Err(BodyError::TooLarge);
                     }

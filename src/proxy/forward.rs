@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use super::conn::{After, BodyError, Client};
 use super::deadline::Deadline;
-use super::local::{push_connection, push_header, push_number, refuse_body, write_error};
+use super::local::{push_connection, push_header, push_number, refuse, write_error};
 use super::record::{unrouted, RequestRecord};
 use super::relay::{relay, Relayed};
 use super::upstream::split_base;
@@ -62,15 +62,17 @@ pub async fn forward(
             send(shared, client, head, route, body, stream, deadline).await
         }
         Err(refusal) => {
-            // A body left unread would be taken for the next request.
-            let unread = matches!(refusal, Refusal::Unread(_)) && head.framing != Framing::Empty;
-            let err = match refusal {
-                Refusal::Error(err) | Refusal::Unread(err) => err,
-                Refusal::Body(BodyError::TooLarge) => ProxyError::TooLarge {
-                    limit: state.max_body,
+            let (err, after) = match refusal {
+                Refusal::Error(err) => (err, None),
+                // A body left unread would be taken for the next request.
+                Refusal::Unread(err) => (
+                    err,
+                    (head.framing != Framing::Empty).then_some(After::Linger),
+                ),
+                Refusal::Body(body) => match body.answer(state.max_body) {
+                    Some((err, after)) => (err, Some(after)),
+                    None => return After::Close,
                 },
-                Refusal::Body(BodyError::Malformed(why)) => ProxyError::Malformed(why),
-                Refusal::Body(BodyError::Gone) => return After::Close,
             };
             // No model took it: counted here, once.
             unrouted(
@@ -81,18 +83,9 @@ pub async fn forward(
                 err.status().as_u16(),
                 &err.message(),
             );
-            match err {
-                ProxyError::TooLarge { .. } => {
-                    refuse_body(shared, client, head, BodyError::TooLarge).await
-                }
-                ProxyError::Malformed(why) => {
-                    refuse_body(shared, client, head, BodyError::Malformed(why)).await
-                }
-                err if unread => {
-                    write_error(shared, client, err, None).await;
-                    After::Linger
-                }
-                err => write_error(shared, client, err, Some(head)).await,
+            match after {
+                Some(after) => refuse(shared, client, err, after).await,
+                None => write_error(shared, client, err, Some(head)).await,
             }
         }
     }

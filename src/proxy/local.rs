@@ -9,7 +9,7 @@ use axum::http::{
 use axum::response::{IntoResponse, Response};
 use tower_service::Service;
 
-use super::conn::{After, BodyError, Client};
+use super::conn::{After, Client};
 use super::wire::{is_hop_by_hop, RequestHead};
 use super::{ProxyError, Shared};
 
@@ -20,17 +20,16 @@ pub async fn answer(shared: &Shared, client: &mut Client, head: &RequestHead) ->
         .await
     {
         Ok(body) => body,
-        Err(err) => return refuse_body(shared, client, head, err).await,
+        Err(err) => {
+            return match err.answer(shared.state.max_body) {
+                Some((err, after)) => refuse(shared, client, err, after).await,
+                None => After::Close,
+            }
+        }
     };
     let Some(request) = to_request(head, body) else {
-        write_error(
-            shared,
-            client,
-            ProxyError::Malformed("a bad request target or header"),
-            None,
-        )
-        .await;
-        return After::Close;
+        let err = ProxyError::Malformed("a bad request target or header");
+        return refuse(shared, client, err, After::Close).await;
     };
     let response = match shared.router.clone().call(request).await {
         Ok(response) => response,
@@ -39,27 +38,11 @@ pub async fn answer(shared: &Shared, client: &mut Client, head: &RequestHead) ->
     write_response(client, response, Some(head), &[]).await
 }
 
-/// The answer to a body that could not be read.
-pub async fn refuse_body(
-    shared: &Shared,
-    client: &mut Client,
-    head: &RequestHead,
-    err: BodyError,
-) -> After {
-    match err {
-        BodyError::TooLarge => {
-            let err = ProxyError::TooLarge {
-                limit: shared.state.max_body,
-            };
-            write_error(shared, client, err, None).await;
-            After::Linger
-        }
-        BodyError::Malformed(why) => {
-            write_error(shared, client, ProxyError::Malformed(why), Some(head)).await;
-            After::Close
-        }
-        BodyError::Gone => After::Close,
-    }
+/// Answer a request the proxy cannot go on with, and say what becomes of
+/// the connection (closing: the answer says so).
+pub async fn refuse(shared: &Shared, client: &mut Client, err: ProxyError, after: After) -> After {
+    write_error(shared, client, err, None).await;
+    after
 }
 
 /// Write an error in OpenAI's shape, with the CORS headers forwarded

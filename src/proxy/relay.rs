@@ -42,7 +42,10 @@ pub async fn relay(
         _ => u64::MAX,
     };
     let mut decoder = ChunkedDecoder::default();
+    // Decoded pieces of one read, passed on as one chunk.
     let mut data = Vec::new();
+    // The backend closed the connection (the end of a `Close` body).
+    let mut eof = false;
     loop {
         // Move what the backend sent so far into the client's buffer.
         let done = match from {
@@ -52,13 +55,7 @@ pub async fn relay(
                     .buf
                     .len()
                     .min(usize::try_from(left).unwrap_or(usize::MAX));
-                // Straight into the client's buffer when no chunk wraps it.
-                if to == Framing::Chunked {
-                    data.extend_from_slice(&up.buf[..take]);
-                } else {
-                    record.chunk(take);
-                    client.out.extend_from_slice(&up.buf[..take]);
-                }
+                pass_on(&mut client.out, record, to, &up.buf[..take]);
                 up.buf.advance(take);
                 left -= take as u64;
                 left == 0
@@ -68,28 +65,16 @@ pub async fn relay(
                     Ok(used) => up.buf.advance(used),
                     Err(why) => return broken(client, to, record, events_for, why).await,
                 }
+                pass_on(&mut client.out, record, to, &data);
+                data.clear();
                 decoder.is_done()
             }
             Framing::Close => {
-                if to == Framing::Chunked {
-                    data.extend_from_slice(&up.buf);
-                } else {
-                    record.chunk(up.buf.len());
-                    client.out.extend_from_slice(&up.buf);
-                }
+                pass_on(&mut client.out, record, to, &up.buf);
                 up.buf.clear();
-                false
+                eof
             }
         };
-        if !data.is_empty() {
-            record.chunk(data.len());
-            if to == Framing::Chunked {
-                encode_chunk(&mut client.out, &data);
-            } else {
-                client.out.extend_from_slice(&data);
-            }
-            data.clear();
-        }
         if done && to == Framing::Chunked {
             client.out.extend_from_slice(LAST_CHUNK);
         }
@@ -105,15 +90,7 @@ pub async fn relay(
             () = client.gone() => return Relayed::ClientGone,
         };
         match read {
-            Ok(0) if from == Framing::Close => {
-                if to == Framing::Chunked {
-                    client.out.extend_from_slice(LAST_CHUNK);
-                    if client.flush_out().await.is_err() {
-                        return Relayed::ClientGone;
-                    }
-                }
-                return Relayed::Whole;
-            }
+            Ok(0) if from == Framing::Close => eof = true,
             Ok(0) => {
                 return broken(
                     client,
@@ -127,6 +104,16 @@ pub async fn relay(
             Ok(_) => {}
             Err(err) => return broken(client, to, record, events_for, &err.to_string()).await,
         }
+    }
+}
+
+/// Put body bytes in the client's buffer, as one chunk when it is chunked.
+fn pass_on(out: &mut Vec<u8>, record: &mut RequestRecord, to: Framing, data: &[u8]) {
+    record.chunk(data.len());
+    if to == Framing::Chunked {
+        encode_chunk(out, data);
+    } else {
+        out.extend_from_slice(data);
     }
 }
 
