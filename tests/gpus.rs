@@ -27,11 +27,7 @@ fn a_running_config_holds_its_gpus_against_another() {
 
     let port_b = env.init_fast("team-b");
     add(&env, "team-b", "b", "0", &[]);
-    let b = Started {
-        env: &env,
-        config: "team-b".into(),
-        proxy_port: port_b,
-    };
+    let b = env.started("team-b", port_b);
     let stderr = env.fails(&["--config", "team-b", "start"], 2);
     assert!(
         stderr

@@ -214,11 +214,7 @@ fn save_and_start_now_saves_then_starts() {
     let env = Env::new();
     let mut s = session(&env, &["init"]);
     let port = init_with_one_mock(&mut s);
-    let started = crate::helper::Started {
-        env: &env,
-        config: "default".into(),
-        proxy_port: port,
-    };
+    let started = env.started("default", port);
     answer(&mut s, "What now?", ENTER);
     wait_for(&mut s, "saved config 'default'");
     wait_for(&mut s, "chat");

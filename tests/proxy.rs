@@ -114,11 +114,7 @@ fn a_body_over_the_limit_is_413_without_reading_it() {
 fn api_keys_are_required_when_configured() {
     let (env, port) = one_model(&[]);
     env.set_config_key("c", "api_key_env", json!("MUX_TEST_KEYS"));
-    let started = Started {
-        env: &env,
-        config: "c".into(),
-        proxy_port: port,
-    };
+    let started = env.started("c", port);
     let stderr = env.fails(&["--config", "c", "start"], 2);
     assert!(
         stderr.contains("MUX_TEST_KEYS"),
@@ -213,18 +209,7 @@ fn metrics_count_what_status_shows() {
 #[test]
 fn metrics_and_cors_can_be_turned_off() {
     let env = Env::new();
-    let port = crate::helper::free_port();
-    env.ok(&[
-        "--config",
-        "c",
-        "init",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        &port.to_string(),
-        "--no-metrics",
-        "--no-cors",
-    ]);
+    let port = env.init_fast_with("c", &["--no-metrics", "--no-cors"]);
     env.add_mock("c", "m", &[]);
     let started = env.start("c", port);
     assert_eq!(
@@ -293,17 +278,7 @@ fn cors_answers_browsers() {
 #[test]
 fn log_requests_writes_one_line_per_request() {
     let env = Env::new();
-    let port = crate::helper::free_port();
-    env.ok(&[
-        "--config",
-        "c",
-        "init",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        &port.to_string(),
-        "--log-requests",
-    ]);
+    let port = env.init_fast_with("c", &["--log-requests"]);
     env.add_mock("c", "m", &[]);
     let started = env.start("c", port);
     assert_eq!(
@@ -330,11 +305,7 @@ fn log_requests_writes_one_line_per_request() {
 #[test]
 fn a_request_for_a_starting_model_waits_for_it() {
     let (env, port) = one_model(&["--set", "startup_delay_ms=1500"]);
-    let started = Started {
-        env: &env,
-        config: "c".into(),
-        proxy_port: port,
-    };
+    let started = env.started("c", port);
     env.ok(&["--config", "c", "start", "--no-wait"]);
     let begun = Instant::now();
     let answer = post(&started, r#"{"model": "m", "messages": []}"#);
@@ -346,11 +317,7 @@ fn a_request_for_a_starting_model_waits_for_it() {
 fn without_a_queue_a_starting_model_is_503_with_retry_after() {
     let (env, port) = one_model(&["--set", "startup_delay_ms=3000"]);
     env.set_config_key("c", "queue_timeout_s", json!(0));
-    let started = Started {
-        env: &env,
-        config: "c".into(),
-        proxy_port: port,
-    };
+    let started = env.started("c", port);
     env.ok(&["--config", "c", "start", "--no-wait"]);
     let answer = post(&started, r#"{"model": "m", "messages": []}"#);
     assert_eq!(

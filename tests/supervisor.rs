@@ -228,11 +228,7 @@ fn a_model_that_exits_at_once_fails_start_with_its_log_lines() {
         "--command",
         "sh -c 'echo model weights not found >&2; exit 3' {port}",
     ]);
-    let started = Started {
-        env: &env,
-        config: "c".into(),
-        proxy_port: port,
-    };
+    let started = env.started("c", port);
     let run = env.run(&["--config", "c", "start"]);
     assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
     assert!(
@@ -270,11 +266,7 @@ fn a_model_that_never_gets_healthy_fails_after_the_startup_timeout() {
     let port = env.init_fast("c");
     env.set_config_key("c", "startup_timeout_s", json!(1));
     env.add_mock("c", "sick", &["--set", "fail_health=true"]);
-    let started = Started {
-        env: &env,
-        config: "c".into(),
-        proxy_port: port,
-    };
+    let started = env.started("c", port);
     assert_eq!(env.run(&["--config", "c", "start"]).code, 1);
     let status = started.status();
     assert!(
@@ -502,11 +494,7 @@ fn foreground_runs_in_this_process_and_stops_cleanly_on_sigterm() {
         .spawn()
         .expect("spawn");
     let mut fg = crate::helper::Child(child);
-    let started = Started {
-        env: &env,
-        config: "c".into(),
-        proxy_port: port,
-    };
+    let started = env.started("c", port);
     started.wait_state("a", "ready", Duration::from_secs(10));
     assert_eq!(
         env.supervisor_pid("c"),
@@ -535,11 +523,7 @@ fn no_wait_returns_while_models_start_and_timeout_gives_up_waiting() {
     let env = Env::new();
     let port = env.init_fast("c");
     env.add_mock("c", "slow", &["--set", "startup_delay_ms=3000"]);
-    let started = Started {
-        env: &env,
-        config: "c".into(),
-        proxy_port: port,
-    };
+    let started = env.started("c", port);
     let out = env.ok(&["--config", "c", "start", "--no-wait"]);
     assert!(out.contains("started config 'c'"), "{out}");
     assert_eq!(
@@ -601,11 +585,7 @@ fn the_vllm_engine_runs_the_exact_command_line_with_its_gpus() {
         "--set",
         "max_model_len=2048",
     ]);
-    let started = Started {
-        env: &env,
-        config: "c".into(),
-        proxy_port: port,
-    };
+    let started = env.started("c", port);
     let run = env
         .command(&["--config", "c", "start"])
         .env("VLLM_MUX_VLLM", &script)
@@ -639,11 +619,7 @@ fn a_missing_vllm_executable_fails_the_model_with_a_clear_line() {
         "--port",
         &model_port,
     ]);
-    let started = Started {
-        env: &env,
-        config: "c".into(),
-        proxy_port: port,
-    };
+    let started = env.started("c", port);
     let run = env
         .command(&["--config", "c", "start"])
         .env("VLLM_MUX_VLLM", "/nonexistent/vllm")

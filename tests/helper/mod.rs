@@ -311,16 +311,24 @@ impl Drop for Started<'_> {
 impl Env {
     /// `init` a config with a free proxy port and fast health checks.
     pub fn init_fast(&self, config: &str) -> u16 {
+        self.init_fast_with(config, &[])
+    }
+
+    /// [`Env::init_fast`] with more `init` flags.
+    pub fn init_fast_with(&self, config: &str, extra: &[&str]) -> u16 {
         let port = free_port();
-        self.ok(&[
+        let port_arg = port.to_string();
+        let mut args = vec![
             "--config",
             config,
             "init",
             "--host",
             "127.0.0.1",
             "--port",
-            &port.to_string(),
-        ]);
+            &port_arg,
+        ];
+        args.extend_from_slice(extra);
+        self.ok(&args);
         self.set_config_key(config, "health_interval_ms", serde_json::json!(100));
         port
     }
@@ -342,13 +350,19 @@ impl Env {
         self.ok(&args);
     }
 
-    /// `start` and require exit 0.
-    pub fn start(&self, config: &str, proxy_port: u16) -> Started<'_> {
-        let started = Started {
+    /// A handle on `config`, stopped when dropped, for a test that starts
+    /// it some other way than [`Env::start`].
+    pub fn started(&self, config: &str, proxy_port: u16) -> Started<'_> {
+        Started {
             env: self,
             config: config.to_string(),
             proxy_port,
-        };
+        }
+    }
+
+    /// `start` and require exit 0.
+    pub fn start(&self, config: &str, proxy_port: u16) -> Started<'_> {
+        let started = self.started(config, proxy_port);
         let run = self.run(&["--config", config, "start"]);
         assert_eq!(run.code, 0, "start failed:\n{}{}", run.stdout, run.stderr);
         started
