@@ -65,12 +65,7 @@ fn health_models_and_chat() {
     let mock = start(&["--lora", "sql"]);
     assert_eq!(mock.get("/health").status(), 200);
     let models: Value = mock.get("/v1/models").json().expect("json");
-    let ids: Vec<&str> = models["data"]
-        .as_array()
-        .expect("data")
-        .iter()
-        .filter_map(|m| m["id"].as_str())
-        .collect();
+    let ids = crate::helper::model_ids(&models);
     assert_eq!(ids, ["m", "sql"]);
     let reply: Value = mock
         .post("/v1/chat/completions", json!({"model": "m", "messages": [{"role": "user", "content": "hi there"}], "max_tokens": 3}))

@@ -72,12 +72,7 @@ fn full_lifecycle_of_three_models() {
         .expect("models")
         .json()
         .expect("json");
-    let ids: Vec<&str> = models["data"]
-        .as_array()
-        .expect("data")
-        .iter()
-        .filter_map(|m| m["id"].as_str())
-        .collect();
+    let ids = crate::helper::model_ids(&models);
     assert_eq!(ids, ["a", "gpt-4o-mini", "b", "e", "sql"]);
 
     let status = started.status();

@@ -427,3 +427,13 @@ pub fn raw(port: u16, request: &[u8]) -> String {
     let _ = stream.read_to_end(&mut answer);
     String::from_utf8_lossy(&answer).into_owned()
 }
+
+/// The `id`s of a `/v1/models` answer, in order.
+pub fn model_ids(models: &serde_json::Value) -> Vec<&str> {
+    models["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .filter_map(|m| m["id"].as_str())
+        .collect()
+}
