@@ -3,10 +3,11 @@
 # through nginx (a plain reverse proxy: one worker, proxy_buffering off,
 # upstream keepalive), and through vllm-mux. The backend and the load
 # generators share core 0; the proxy under test gets core 1 alone.
-# Writes bench/RESULTS.md. Every load run is bounded in time (DURATION s).
+# Writes bench/RESULTS.md. Every load run is bounded in time (DURATION s;
+# C1_SECS s for the C1_ROUNDS rounds one request at a time).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export DURATION="${DURATION:-10}" ROUNDS="${ROUNDS:-3}"
+export DURATION="${DURATION:-10}" ROUNDS="${ROUNDS:-3}" C1_ROUNDS="${C1_ROUNDS:-10}" C1_SECS="${C1_SECS:-3}"
 if ! command -v nginx >/dev/null 2>&1 || ! command -v wrk >/dev/null 2>&1; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light wrk
 fi
@@ -67,13 +68,13 @@ wrk.headers["Content-Type"] = "application/json"
 LUA
 
 python3 - <<'PY' | tee bench/RESULTS.md
-import json, os, re, subprocess, time
+import json, os, re, struct, subprocess, time
 
 import statistics, threading
 
 work, duration, rounds = os.environ["WORK"], int(os.environ["DURATION"]), int(os.environ["ROUNDS"])
+c1_rounds, c1_secs = int(os.environ["C1_ROUNDS"]), int(os.environ["C1_SECS"])
 ports = {"direct": os.environ["UP_PORT"], "nginx": os.environ["NGINX_PORT"], "vllm-mux": os.environ["MUX_PORT"]}
-tick = os.sysconf("SC_CLK_TCK")
 
 def nginx_pids():
     master = int(open(f"{work}/nginx.pid").read())
@@ -88,11 +89,16 @@ def proxy_pids(name):
     return []
 
 def cpu_s(pids):
+    """CPU time of every thread of `pids`, from the scheduler's own count
+    (exact, where utime/stime in /proc/PID/stat are sampled at each tick)."""
     total = 0
     for p in pids:
-        fields = open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()
-        total += int(fields[11]) + int(fields[12])
-    return total / tick
+        for task in os.listdir(f"/proc/{p}/task"):
+            try:
+                total += int(open(f"/proc/{p}/task/{task}/schedstat").read().split()[0])
+            except (FileNotFoundError, ProcessLookupError):
+                pass  # a thread that ended meanwhile
+    return total / 1e9
 
 def mem_kib(pids, key):
     total = 0
@@ -156,15 +162,41 @@ def big_run(name):
     sampler.join()
     return {"before": before, "max": max(samples, default=before), "after": mem_kib(pids, "VmRSS"), **result}
 
+def one_at_a_time():
+    """Concurrency 1 in many short rounds, the order reversed every other
+    round: at one request in flight the proxy's core idles between steps,
+    and the drift from round to round is larger than the proxies' difference."""
+    per = {name: [] for name in ports}
+    for i in range(c1_rounds):
+        for name in (list(ports) if i % 2 == 0 else list(ports)[::-1]):
+            per[name].append(wrk(name, 1, c1_secs))
+    return per
+
+def cores_awake():
+    """Ask the kernel to keep idle cores polling instead of halting (PM QoS
+    latency 0) while the returned file stays open; None if not allowed."""
+    try:
+        fd = os.open("/dev/cpu_dma_latency", os.O_WRONLY)
+    except OSError:
+        return None
+    os.write(fd, struct.pack("i", 0))
+    return fd
+
 idle = {n: mem_kib(proxy_pids(n), "VmRSS") for n in ("nginx", "vllm-mux")}
 for name in ports:
     wrk(name, 64, 2)  # warm-up: connections, pools, caches
 # Rounds interleave the targets, so drift on a shared machine hits them alike.
-runs = {name: {"c1": [], "c64": []} for name in ports}
+runs = {name: {"c64": []} for name in ports}
 for _ in range(rounds):
-    for c in ("c1", "c64"):
-        for name in ports:
-            runs[name][c].append(wrk(name, int(c[1:]), duration))
+    for name in ports:
+        runs[name]["c64"].append(wrk(name, 64, duration))
+c1 = {"halt": one_at_a_time()}
+awake_fd = cores_awake()
+if awake_fd is not None:
+    c1["poll"] = one_at_a_time()
+    os.close(awake_fd)
+for name in ports:
+    runs[name]["c1"] = c1["halt"][name]
 results = {name: {c: median_run(runs[name][c]) for c in ("c1", "c64")} for name in ports}
 
 def median_streams(runs):
@@ -187,7 +219,7 @@ d, g, m = results["direct"], results["nginx"], results["vllm-mux"]
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
 print("# Proxy benchmark\n")
 print(f"`bash bench/proxy.sh` on {os.cpu_count()} cores ({cpu}), {time.strftime('%Y-%m-%d')}. Backend and load on core 0, proxy on core 1; "
-      f"wrk 1 thread, {duration} s per run, median of {rounds} interleaved rounds (CPU time over all of them); streams are 32 SSE events 5 ms apart, "
+      f"wrk 1 thread, {duration} s per run at 64 connections and {c1_secs} s at 1, median of {rounds} and {c1_rounds} interleaved rounds (CPU time over all of them); streams are 32 SSE events 5 ms apart, "
       f"30 one at a time and 320 at 64 concurrent per round, medians of {rounds} interleaved rounds. "
       f"Release build; vllm-mux with its defaults (CORS and metrics on).\n")
 print("## Non-streaming\n")
@@ -201,6 +233,21 @@ for c in ("c1", "c64"):
         cpu_us = f"{x['cpu_us']:.1f}" if x["cpu_us"] is not None else "-"
         print(f"| {name} | {c[1:]} | {x['rps']:.0f} | {x['p50']:.3f} | {x['p99']:.3f} | {added:+.3f} | {ratio:.2f}x | {cpu_us} | {x['load_busy'] * 100:.0f}% |")
 print("\nLoad core busy is core 0, where wrk and the backend run. Near 100%, req/s is bounded by that core as much as by the proxy; proxy CPU µs/req is the proxy's own cost.")
+print("\n## One request at a time\n")
+print(f"{c1_rounds} rounds of {c1_secs} s per target, the order reversed every other round. `halt` is this machine as it is: "
+      "a core with nothing to run halts, and waking it for the next step of a request costs a hypervisor round trip. "
+      "`poll` repeats the rounds with idle cores polling (PM QoS latency 0 through /dev/cpu_dma_latency, for all targets alike), "
+      "which leaves the proxy's own share of the latency.\n")
+print("| idle cores | target | p50 ms (median of rounds) | added p50 vs direct ms | vllm-mux − nginx p50 per round µs: median (min … max) |")
+print("|---|---|---|---|---|")
+for state, per in c1.items():
+    p50 = {name: statistics.median(r["p50"] for r in per[name]) for name in ports}
+    diffs = [(a["p50"] - b["p50"]) * 1000 for a, b in zip(per["vllm-mux"], per["nginx"])]
+    for name in ports:
+        paired = f"{statistics.median(diffs):+.1f} ({min(diffs):+.0f} … {max(diffs):+.0f})" if name == "vllm-mux" else ""
+        print(f"| {state} | {name} | {p50[name]:.3f} | {p50[name] - p50['direct']:+.3f} | {paired} |")
+if "poll" not in c1:
+    print("\n(`poll` skipped: /dev/cpu_dma_latency is not writable here.)")
 print("\n## Streaming\n")
 print("| target | c | streams/s | vs direct | TTFB p50 ms | TTFB p99 ms | reads/stream | events/stream | errors |")
 print("|---|---|---|---|---|---|---|---|---|")
