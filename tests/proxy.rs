@@ -50,8 +50,27 @@ fn client_mistakes_get_openai_errors_and_never_a_500() {
         (status, error["code"].as_str()),
         (400, Some("missing_model"))
     );
-    let (status, _) = openai_error(post(&started, r#"{"model": 42}"#));
-    assert_eq!(status, 400, "a model that is not a string");
+    // Valid JSON that is not a request says so, rather than "not JSON".
+    let (status, error) = openai_error(post(&started, r#"{"model": 42}"#));
+    assert_eq!(
+        (status, error["code"].as_str()),
+        (400, Some("invalid_request_body"))
+    );
+    let message = error["message"].as_str().unwrap_or("");
+    assert!(message.contains("\"model\" must be a string"), "{message}");
+    for body in [r#"["m", true]"#, "42", r#""m""#] {
+        let (status, error) = openai_error(post(&started, body));
+        assert_eq!(
+            (status, error["code"].as_str()),
+            (400, Some("invalid_request_body")),
+            "{body}"
+        );
+        let message = error["message"].as_str().unwrap_or("");
+        assert!(
+            message.contains("must be a JSON object"),
+            "{body}: {message}"
+        );
+    }
     let (status, _) = openai_error(post(&started, "\u{0}\u{1}"));
     assert_eq!(status, 400);
     let (status, error) = openai_error(post(&started, r#"{"model": "gpt-5"}"#));
@@ -164,14 +183,40 @@ fn api_keys_are_required_when_configured() {
     assert!(!refused.contains("HTTP/1.1 200"), "{refused}");
     assert_eq!(send(Some("k1")).status(), 200);
     assert_eq!(send(Some("k2")).status(), 200);
+    for path in ["/v1/models", "/v1/models/m"] {
+        assert_eq!(
+            http()
+                .get(started.url(path))
+                .send()
+                .expect("models")
+                .status(),
+            401,
+            "{path}"
+        );
+    }
+}
+
+#[test]
+fn models_are_listed_and_retrieved_by_id_as_openai_does() {
+    let (env, port) = one_model(&["--alias", "alias-of-m"]);
+    let started = env.start("c", port);
+    let get = |path: &str| http().get(started.url(path)).send().expect("request");
+    for (id, root) in [("m", "m"), ("alias-of-m", "m")] {
+        let response = get(&format!("/v1/models/{id}"));
+        assert_eq!(response.status(), 200, "{id}");
+        let model: Value = response.json().expect("json");
+        assert_eq!(model["id"], id);
+        assert_eq!(model["object"], "model");
+        assert_eq!(model["owned_by"], "vllm-mux");
+        assert_eq!(model["root"], root);
+    }
+    let (status, error) = openai_error(get("/v1/models/gpt-5"));
     assert_eq!(
-        http()
-            .get(started.url("/v1/models"))
-            .send()
-            .expect("models")
-            .status(),
-        401
+        (status, error["code"].as_str()),
+        (404, Some("model_not_found"))
     );
+    let message = error["message"].as_str().unwrap_or("");
+    assert!(message.contains("m, alias-of-m"), "{message}");
 }
 
 #[test]

@@ -10,6 +10,8 @@ use serde_json::json;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ProxyError {
     InvalidJson(String),
+    /// JSON, but not an object with a string `model`.
+    NotARequest(String),
     /// Not a well-formed HTTP/1.1 request (the connection closes after).
     Malformed(&'static str),
     HeadersTooLarge,
@@ -45,9 +47,10 @@ pub enum ProxyError {
 impl ProxyError {
     pub fn status(&self) -> StatusCode {
         match self {
-            ProxyError::InvalidJson(_) | ProxyError::MissingModel | ProxyError::Malformed(_) => {
-                StatusCode::BAD_REQUEST
-            }
+            ProxyError::InvalidJson(_)
+            | ProxyError::NotARequest(_)
+            | ProxyError::MissingModel
+            | ProxyError::Malformed(_) => StatusCode::BAD_REQUEST,
             ProxyError::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             ProxyError::HeadTimeout => StatusCode::REQUEST_TIMEOUT,
             ProxyError::UnknownModel { .. } | ProxyError::UnknownPath(_) => StatusCode::NOT_FOUND,
@@ -60,9 +63,10 @@ impl ProxyError {
         }
     }
 
-    fn kind_and_code(&self) -> (&'static str, &'static str) {
+    pub(super) fn kind_and_code(&self) -> (&'static str, &'static str) {
         match self {
             ProxyError::InvalidJson(_) => ("invalid_request_error", "invalid_json"),
+            ProxyError::NotARequest(_) => ("invalid_request_error", "invalid_request_body"),
             ProxyError::Malformed(_) => ("invalid_request_error", "malformed_request"),
             ProxyError::HeadersTooLarge => ("invalid_request_error", "headers_too_large"),
             ProxyError::HeadTimeout => ("invalid_request_error", "request_timeout"),
@@ -93,6 +97,7 @@ impl ProxyError {
             ProxyError::InvalidJson(detail) => {
                 format!("the request body is not valid JSON: {detail}")
             }
+            ProxyError::NotARequest(detail) => detail.clone(),
             ProxyError::MissingModel => "the request body has no \"model\" string".into(),
             ProxyError::Malformed(why) => format!("malformed HTTP request: {why}"),
             ProxyError::HeadersTooLarge => "the request's headers are too large".into(),

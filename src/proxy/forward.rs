@@ -106,8 +106,7 @@ async fn admit(
         .read_body(head, state.max_body, shared.header_timeout)
         .await
         .map_err(Refusal::Body)?;
-    let peek: Peek<'_> = serde_json::from_slice(&bytes)
-        .map_err(|err| Refusal::Error(ProxyError::InvalidJson(err.to_string())))?;
+    let peek = peek(&bytes).map_err(Refusal::Error)?;
     let requested = peek.model.ok_or(Refusal::Error(ProxyError::MissingModel))?;
     let stream = peek.stream.unwrap_or(false);
     let route = ready_route(state, &requested)
@@ -118,6 +117,31 @@ async fn admit(
         Some(served) => rewrite_model(&bytes, served).map_err(Refusal::Error)?,
     };
     Ok((route, body, stream))
+}
+
+/// `model` and `stream` of a body that must be a JSON object. (serde would
+/// also read an array as the fields in order, so that is ruled out first.)
+fn peek(bytes: &[u8]) -> Result<Peek<'_>, ProxyError> {
+    let object = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+    if !object {
+        return Err(
+            match serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
+                Ok(_) => ProxyError::NotARequest(
+                    "the request body must be a JSON object with a \"model\" string".into(),
+                ),
+                Err(err) => ProxyError::InvalidJson(err.to_string()),
+            },
+        );
+    }
+    serde_json::from_slice(bytes).map_err(|err| {
+        if err.is_data() {
+            ProxyError::NotARequest(format!(
+                "\"model\" must be a string and \"stream\" true or false: {err}"
+            ))
+        } else {
+            ProxyError::InvalidJson(err.to_string())
+        }
+    })
 }
 
 /// Forward an admitted request and relay the answer. Its record counts
@@ -332,6 +356,22 @@ mod tests {
         let value: Value = serde_json::from_slice(&out).expect("json");
         assert_eq!(value["model"], "real");
         assert_eq!(value["x"], 1);
+    }
+
+    #[test]
+    fn peek_tells_bad_json_from_json_that_is_no_request() {
+        let code = |body: &str| peek(body.as_bytes()).err().map(|e| e.kind_and_code().1);
+        assert_eq!(code(r#" {"model": "m"}"#), None);
+        assert_eq!(code("{nope"), Some("invalid_json"));
+        assert_eq!(code("\u{0}"), Some("invalid_json"));
+        assert_eq!(code(""), Some("invalid_json"));
+        assert_eq!(code(r#"["m", true]"#), Some("invalid_request_body"));
+        assert_eq!(code("null"), Some("invalid_request_body"));
+        assert_eq!(code(r#"{"model": ["m"]}"#), Some("invalid_request_body"));
+        assert_eq!(
+            code(r#"{"model": "m", "stream": "yes"}"#),
+            Some("invalid_request_body")
+        );
     }
 
     #[test]

@@ -177,7 +177,8 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 fn app(state: ProxyState, config: &Config) -> Router {
     let mut router = Router::new()
         .route("/health", get(health))
-        .route("/v1/models", get(models));
+        .route("/v1/models", get(models))
+        .route("/v1/models/{*id}", get(model));
     if config.enable_metrics {
         router = router.route("/metrics", get(metrics));
     }
@@ -209,20 +210,47 @@ async fn health(State(state): State<ProxyState>) -> Response {
     (status, Json(json!({"status": word, "models": models}))).into_response()
 }
 
+/// `GET /v1/models`: every name, alias and adapter, as OpenAI lists models.
 async fn models(State(state): State<ProxyState>, headers: HeaderMap) -> Response {
-    let authorization = headers
-        .get(header::AUTHORIZATION)
-        .map(HeaderValue::as_bytes);
-    if !state.authorized(authorization) {
+    if !state.authorized(
+        headers
+            .get(header::AUTHORIZATION)
+            .map(HeaderValue::as_bytes),
+    ) {
         return ProxyError::Unauthorized.into_response();
     }
     let data: Vec<Value> = state
         .reg
         .served_names()
         .into_iter()
-        .map(|(id, root)| json!({"id": id, "object": "model", "created": 0, "owned_by": "vllm-mux", "root": root}))
+        .map(|(id, root)| model_object(&id, &root))
         .collect();
     Json(json!({"object": "list", "data": data})).into_response()
+}
+
+/// `GET /v1/models/{id}`: one of them, as the openai clients' `models.retrieve` asks.
+async fn model(State(state): State<ProxyState>, headers: HeaderMap, uri: Uri) -> Response {
+    if !state.authorized(
+        headers
+            .get(header::AUTHORIZATION)
+            .map(HeaderValue::as_bytes),
+    ) {
+        return ProxyError::Unauthorized.into_response();
+    }
+    let id = uri.path().strip_prefix("/v1/models/").unwrap_or_default();
+    let names = state.reg.served_names();
+    match names.iter().find(|(name, _)| name == id) {
+        Some((id, root)) => Json(model_object(id, root)).into_response(),
+        None => ProxyError::UnknownModel {
+            model: id.to_string(),
+            known: names.into_iter().map(|(name, _)| name).collect(),
+        }
+        .into_response(),
+    }
+}
+
+fn model_object(id: &str, root: &str) -> Value {
+    json!({"id": id, "object": "model", "created": 0, "owned_by": "vllm-mux", "root": root})
 }
 
 async fn metrics(State(state): State<ProxyState>) -> Response {
