@@ -191,6 +191,43 @@ fn edit_model_changes_only_what_is_given() {
 }
 
 #[test]
+fn a_closed_pipe_ends_a_command_quietly() {
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::Stdio;
+    let env = Env::new();
+    env.ok(&["init"]);
+    for args in [
+        &["show"][..],
+        &["profiles", "--json"],
+        &["completions", "bash"],
+    ] {
+        // The reader is gone before the command prints (`... | head -0`).
+        let mut child = env
+            .command(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        drop(child.stdout.take());
+        let out = child.wait_with_output().expect("wait");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.is_empty(), "{args:?}: {stderr}");
+        assert_eq!(out.status.signal(), Some(13), "{args:?}: SIGPIPE, as ls");
+    }
+}
+
+#[test]
+fn logs_of_an_unknown_model_say_what_there_is() {
+    let env = Env::new();
+    env.ok(&["init"]);
+    let err = env.fails(&["logs", "nope"], 2);
+    assert!(
+        err.contains("hint: use proxy or all (the config has no models)"),
+        "{err}"
+    );
+}
+
+#[test]
 fn remove_model_removes_it() {
     let env = Env::new();
     env.ok(&["init"]);
