@@ -102,6 +102,12 @@ fn export_then_import_round_trips_byte_for_byte() {
         "--disabled",
     ]);
     let exported = env.ok(&["export"]);
+    let missing = env.home().join("no-such-folder").join("x.json");
+    let err = env.fails(&["export", "-o", path_str(&missing)], 1);
+    assert!(
+        err.contains(path_str(&missing)) && !err.contains(".vllm-mux-"),
+        "names the file asked for, not a temporary one: {err}"
+    );
     let file = env.home().join("exported.json");
     env.ok(&["export", "-o", path_str(&file)]);
     assert_eq!(std::fs::read_to_string(&file).expect("read"), exported);

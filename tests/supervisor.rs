@@ -87,6 +87,11 @@ fn full_lifecycle_of_three_models() {
     );
     let all = env.ok(&["--config", "c", "logs", "all", "-n", "200"]);
     assert!(all.contains("proxy |") && all.contains("b |"), "{all}");
+    let unknown = env.fails(&["--config", "c", "logs", "zzz"], 2);
+    assert!(
+        unknown.contains("hint: use proxy, all, or one of: a, "),
+        "{unknown}"
+    );
     let table = env.ok(&["--config", "c", "status"]);
     assert!(
         table.contains("ready") && table.contains("MODEL"),

@@ -111,7 +111,11 @@ fn sources(ctx: &Ctx, name: &str, dir: &Path, target: &str) -> Result<Vec<(Strin
         other => Err(Failure::usage(format!(
             "config '{name}' has no model '{other}' and no log of that name"
         ))
-        .hint(format!("use proxy, all, or one of: {}", ids.join(", ")))
+        .hint(if ids.is_empty() {
+            "use proxy or all (the config has no models)".to_string()
+        } else {
+            format!("use proxy, all, or one of: {}", ids.join(", "))
+        })
         .into()),
     }
 }

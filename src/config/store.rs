@@ -81,7 +81,7 @@ pub fn write_atomic(path: &Path, text: &str) -> Result<()> {
         .prefix(".vllm-mux-")
         .suffix(".tmp")
         .tempfile_in(dir)
-        .map_err(|e| io_failure("write", e))?;
+        .map_err(|e| io_failure("write", without_temp_path(e)))?;
     tmp.write_all(text.as_bytes())
         .map_err(|e| io_failure("write", e))?;
     tmp.as_file()
@@ -93,6 +93,17 @@ pub fn write_atomic(path: &Path, text: &str) -> Result<()> {
         .and_then(|d| d.sync_all())
         .map_err(|e| io_failure("sync the folder of", e))?;
     Ok(())
+}
+
+/// tempfile names its temporary file in its errors (`... at path "..."`,
+/// with no way to reach the OS error under it); the user knows only the
+/// file they asked for, which the message names already.
+fn without_temp_path(err: std::io::Error) -> std::io::Error {
+    let text = err.to_string();
+    match text.split_once(" at path \"") {
+        Some((plain, _)) => std::io::Error::new(err.kind(), plain.to_string()),
+        None => err,
+    }
 }
 
 fn io_hint(err: &std::io::Error) -> String {
