@@ -57,10 +57,9 @@ pub fn run(ctx: &crate::commands::Ctx, args: InitArgs) -> Result<Exit> {
             ));
         }
         ctx.say(format!(
-            "created config '{name}' at {} (proxy on {}:{})",
+            "created config '{name}' at {} (proxy on {})",
             path.display(),
-            config.host,
-            config.port
+            config.proxy_address()
         ));
         ctx.say("next: vllm-mux add-model NAME --model HF_ID_OR_PATH   (or --engine mock to try it without a GPU)");
     }

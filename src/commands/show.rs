@@ -28,7 +28,7 @@ pub fn run(ctx: &Ctx) -> Result<Exit> {
         return Ok(Exit::Success);
     }
     println!("config   {name} ({})", path.display());
-    println!("proxy    http://{}:{}", config.host, config.port);
+    println!("proxy    http://{}", config.proxy_address());
     let key = match &config.api_key_env {
         Some(var) if std::env::var_os(var).is_some() => format!("from ${var} (set)"),
         Some(var) => format!("from ${var} (NOT set in this shell)"),

@@ -198,7 +198,7 @@ pub fn preflight(ctx: &Ctx, name: &str, config: &Config) -> Result<()> {
 /// The proxy port and every enabled launched model's port must be free.
 fn check_ports(config: &Config) -> Result<()> {
     let mut problems = Vec::new();
-    if TcpListener::bind((config.host.as_str(), config.port)).is_err() {
+    if TcpListener::bind(config.proxy_address()).is_err() {
         problems.push(format!(
             "port {} of the proxy ({}) is already in use on this machine",
             config.port, config.host

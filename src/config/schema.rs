@@ -170,6 +170,16 @@ impl Default for Config {
 }
 
 impl Config {
+    /// `host:port` of the proxy, an IPv6 address in brackets (`[::1]:8000`),
+    /// as both a socket address and a URL need it.
+    pub fn proxy_address(&self) -> String {
+        if self.host.contains(':') && !self.host.starts_with('[') {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
+    }
+
     pub fn model(&self, name: &str) -> Option<&ModelConfig> {
         self.models.iter().find(|m| m.name == name)
     }
@@ -365,6 +375,21 @@ fn yes() -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ipv6_hosts_get_brackets_in_the_proxy_address() {
+        let mut config: Config = serde_json::from_str("{}").expect("defaults");
+        config.port = 8000;
+        for (host, address) in [
+            ("0.0.0.0", "0.0.0.0:8000"),
+            ("gpu-box", "gpu-box:8000"),
+            ("::1", "[::1]:8000"),
+            ("[::1]", "[::1]:8000"),
+        ] {
+            config.host = host.to_string();
+            assert_eq!(config.proxy_address(), address);
+        }
+    }
 
     #[test]
     fn minimal_model_gets_defaults() {

@@ -110,7 +110,7 @@ impl Registry {
         )?;
         Ok(Registry {
             config_name: config_name.to_string(),
-            proxy_url: format!("http://{}:{}", config.host, config.port),
+            proxy_url: format!("http://{}", config.proxy_address()),
             paths,
             started: Instant::now(),
             metrics: Arc::new(Metrics::default()),

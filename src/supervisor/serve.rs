@@ -166,7 +166,7 @@ async fn serve(
     for model in &config.models {
         launcher.add(&reg, model)?;
     }
-    let proxy_addr = format!("{}:{}", config.host, config.port);
+    let proxy_addr = config.proxy_address();
     let proxy_listener = tokio::net::TcpListener::bind(&proxy_addr).await.map_err(|err| {
         Failure::runtime(format!("the proxy cannot listen on {proxy_addr}: {err}"))
             .hint("another process holds the port; change it with 'vllm-mux init --force --port P' or stop that process")
