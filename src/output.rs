@@ -25,6 +25,17 @@ pub fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Print a value as one line of JSON on stdout, flushed at once (for
+/// JSON Lines streams such as `status --json --watch`).
+pub fn print_json_line<T: Serialize>(value: &T) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer(&mut out, value)?;
+    writeln!(out)?;
+    out.flush()?;
+    Ok(())
+}
+
 /// `[0, 1]` → `0,1`; empty → `-`.
 pub fn join_or_dash<T: ToString>(items: &[T]) -> String {
     if items.is_empty() {

@@ -660,7 +660,14 @@ fn status_watch_refreshes_and_logs_follow_new_lines() {
         .stdout(std::process::Stdio::piped())
         .spawn()
         .expect("follow");
+    let json_watch = env
+        .command(&["--config", "c", "--json", "status", "--watch"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("json watch");
     let (mut watch, mut follow) = (crate::helper::Child(watch), crate::helper::Child(follow));
+    let mut json_watch = crate::helper::Child(json_watch);
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(chat(&started, "a").status(), 200);
     std::thread::sleep(Duration::from_millis(2600));
@@ -700,6 +707,22 @@ fn status_watch_refreshes_and_logs_follow_new_lines() {
         watched.matches("MODEL").count() >= 2,
         "refreshed at least once:\n{watched}"
     );
+    // For scripts: one report per line (JSON Lines), no screen clearing.
+    assert_eq!(json_watch.wait_timeout(Duration::from_secs(5)), Some(3));
+    let mut lines = String::new();
+    json_watch
+        .0
+        .stdout
+        .take()
+        .expect("stdout")
+        .read_to_string(&mut lines)
+        .expect("read");
+    let reports: Vec<Value> = lines
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("each line is one report"))
+        .collect();
+    assert!(reports.len() >= 2, "{lines}");
+    assert!(reports.iter().all(|r| r["models"].is_array()), "{lines}");
 }
 
 #[test]

@@ -9,20 +9,23 @@ use super::Ctx;
 use crate::control::api::StatusReport;
 use crate::control::client::{block_on, Client};
 use crate::error::Exit;
-use crate::output::{join_or_dash, print_json, table};
+use crate::output::{join_or_dash, print_json, print_json_line, table};
 
 pub fn run(ctx: &Ctx, watch: bool) -> Result<Exit> {
     let name = ctx.config_name()?;
     let client = Client::new(ctx.paths(), name)?;
     loop {
         let report = block_on(client.status())??;
-        if watch && std::io::stdout().is_terminal() {
-            // Clear the screen and go home, like `watch`.
-            print!("\x1b[2J\x1b[H");
-        }
-        if ctx.json {
+        if watch && ctx.json {
+            // For scripts: one report per line (JSON Lines), as it comes.
+            print_json_line(&report)?;
+        } else if ctx.json {
             print_json(&report)?;
         } else {
+            if watch && std::io::stdout().is_terminal() {
+                // Clear the screen and go home, like `watch`.
+                print!("\x1b[2J\x1b[H");
+            }
             print_report(&report);
         }
         warn_on_version_mismatch(&report);
