@@ -440,7 +440,6 @@ fn an_unreachable_remote_becomes_unhealthy_and_recovers() {
             .expect("spawn remote"),
         )
     };
-    let remote = spawn_remote();
     env.ok(&[
         "--config",
         "c",
@@ -451,7 +450,21 @@ fn an_unreachable_remote_becomes_unhealthy_and_recovers() {
         "--url",
         &format!("http://127.0.0.1:{remote_port}"),
     ]);
+    // Down at start: `start` does not wait out startup_timeout_s for a
+    // server it does not run; the model is unhealthy, with why, at once.
+    env.set_config_key("c", "startup_timeout_s", json!(600));
     let started = env.start("c", port);
+    let status = started.status();
+    let far = Started::model(&status, "far");
+    assert_eq!(far["state"], "unhealthy", "{status:#}");
+    let why = far["last_error"].as_str().unwrap_or("");
+    assert!(
+        why.contains(&format!("127.0.0.1:{remote_port}")) && why.contains("does not answer"),
+        "{why}"
+    );
+    assert_eq!(chat(&started, "far").status(), 503);
+    let remote = spawn_remote();
+    started.wait_state("far", "ready", Duration::from_secs(10));
     assert_eq!(chat(&started, "far").status(), 200);
     drop(remote);
     let status = started.wait_state("far", "unhealthy", Duration::from_secs(10));

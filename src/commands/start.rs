@@ -118,7 +118,7 @@ pub fn wait_settled(
             for m in &watched {
                 if seen.get(&m.name) != Some(&m.state) {
                     let extra = match (&m.state, &m.last_error) {
-                        (ModelState::Failed, Some(e)) => format!(": {e}"),
+                        (ModelState::Failed | ModelState::Unhealthy, Some(e)) => format!(": {e}"),
                         (ModelState::Ready, _) => format!(
                             " on port {} after {:.1} s",
                             m.port.map_or("-".into(), |p| p.to_string()),

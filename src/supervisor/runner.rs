@@ -85,6 +85,10 @@ impl Runner {
             };
             let started = Instant::now();
             let deadline = started + Duration::from_secs(self.reg.config().startup_timeout_s);
+            if running.is_none() {
+                // A server run elsewhere: nothing to wait for here.
+                return self.serve_remote(commands).await;
+            }
             let outcome = self.wait_ready(running.as_mut(), deadline, commands).await;
             let exit = match outcome {
                 Outcome::Ready => {
@@ -92,7 +96,7 @@ impl Runner {
                     tracker.on_ready();
                     let took = format!("{:.1} s", started.elapsed().as_secs_f64());
                     self.reg.set_state(&self.name, ModelState::Ready, &took);
-                    match self.watch(running.as_mut(), commands).await {
+                    match self.watch(running.as_mut(), commands, false).await {
                         Outcome::Stop(timeout, done) => {
                             return self.stop(running, timeout, done).await
                         }
@@ -157,12 +161,51 @@ impl Runner {
         Ok(Some(running))
     }
 
+    /// A server the supervisor does not run (the url engine): ready when
+    /// its health check passes, else unhealthy at once, saying why, and
+    /// checked on every health interval until it answers.
+    async fn serve_remote(&self, commands: &mut mpsc::UnboundedReceiver<Command>) {
+        let unhealthy = match self.health().await {
+            Ok(()) => {
+                self.reg
+                    .set_state(&self.name, ModelState::Ready, "health check passed");
+                false
+            }
+            Err(why) => {
+                let why = format!(
+                    "{} does not answer ({why}); it gets traffic once it does",
+                    self.launch.health_url()
+                );
+                self.reg
+                    .with(&self.name, |e| e.last_error = Some(why.clone()));
+                self.reg.set_state(&self.name, ModelState::Unhealthy, &why);
+                true
+            }
+        };
+        if let Outcome::Stop(timeout, done) = self.watch(None, commands, unhealthy).await {
+            self.stop(None, timeout, done).await;
+        }
+    }
+
     async fn healthy(&self) -> bool {
+        self.health().await.is_ok()
+    }
+
+    /// The health check, and why it failed.
+    async fn health(&self) -> Result<(), String> {
         let request = self
             .http
             .get(self.launch.health_url())
             .timeout(HEALTH_TIMEOUT);
-        matches!(request.send().await, Ok(response) if response.status().is_success())
+        match request.send().await {
+            Ok(response) if response.status().is_success() => Ok(()),
+            Ok(response) => Err(format!("status {}", response.status())),
+            Err(err) if err.is_timeout() => {
+                Err(format!("no answer in {} s", HEALTH_TIMEOUT.as_secs()))
+            }
+            Err(err) if err.is_connect() => Err("connection refused or unreachable".into()),
+            Err(err) => Err(err.to_string()),
+        }
     }
 
     async fn wait_ready(
@@ -187,16 +230,18 @@ impl Runner {
         }
     }
 
-    /// Health polling of a ready model, with hysteresis: `unhealthy_after`
-    /// failures in a row make it unhealthy, one success makes it ready.
+    /// Health polling of a ready (or, with `unhealthy`, an unhealthy)
+    /// model, with hysteresis: `unhealthy_after` failures in a row make it
+    /// unhealthy, one success makes it ready.
     async fn watch(
         &self,
         mut running: Option<&mut Running>,
         commands: &mut mpsc::UnboundedReceiver<Command>,
+        unhealthy: bool,
     ) -> Outcome {
         let config = self.reg.config();
         let interval = Duration::from_millis(config.health_interval_ms);
-        let mut failures = 0u32;
+        let mut failures = if unhealthy { config.unhealthy_after } else { 0 };
         loop {
             tokio::select! {
                 status = exited(running.as_deref_mut()) => return Outcome::Exited(status),

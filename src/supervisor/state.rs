@@ -45,7 +45,9 @@ impl ModelState {
         matches!(
             (self, next),
             (Pending, Starting | Stopped)
-                | (Starting, Ready | Failed | Stopping)
+                // A server run elsewhere (url engine) that does not answer
+                // is unhealthy from the start.
+                | (Starting, Ready | Failed | Stopping | Unhealthy)
                 // A crash of a ready or unhealthy model restarts it, or, after
                 // too many crashes, leaves it failed.
                 | (Ready, Unhealthy | Stopping | Starting | Failed)
@@ -55,11 +57,14 @@ impl ModelState {
         )
     }
 
-    /// Final until someone acts: start-model, reload, or a new start.
+    /// Nothing happens to it until someone acts (start-model, reload, a
+    /// new start) or its health check changes: what `start` and the
+    /// loading-priority groups wait for. An unhealthy model is settled: a
+    /// server run elsewhere may stay down for as long as it likes.
     pub fn is_settled(self) -> bool {
         matches!(
             self,
-            ModelState::Ready | ModelState::Failed | ModelState::Stopped
+            ModelState::Ready | ModelState::Unhealthy | ModelState::Failed | ModelState::Stopped
         )
     }
 
@@ -102,6 +107,20 @@ mod tests {
             "start-model retries a failed one"
         );
         assert!(Stopped.can_become(Starting));
+        assert!(
+            Starting.can_become(Unhealthy),
+            "a server run elsewhere that does not answer"
+        );
+    }
+
+    #[test]
+    fn start_waits_for_states_that_last() {
+        for state in [Ready, Unhealthy, Failed, Stopped] {
+            assert!(state.is_settled(), "{state}");
+        }
+        for state in [Pending, Starting, Stopping] {
+            assert!(!state.is_settled(), "{state}");
+        }
     }
 
     #[test]
