@@ -546,6 +546,10 @@ fn no_wait_returns_while_models_start_and_timeout_gives_up_waiting() {
     // start-model of a model that is starting waits for it like start does.
     let out = env.ok(&["--config", "c", "start-model", "slow"]);
     assert!(out.contains("ready"), "{out}");
+    assert!(
+        out.starts_with("config c "),
+        "no progress lines, so no blank line before the table: {out:?}"
+    );
     env.ok(&["--config", "c", "stop"]);
     let stderr = env.fails(&["--config", "c", "start", "--timeout", "1"], 1);
     assert!(

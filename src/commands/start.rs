@@ -94,7 +94,7 @@ pub fn run(ctx: &Ctx, args: StartArgs) -> Result<Exit> {
     }
     let timeout = args.timeout.map(Duration::from_secs);
     report = wait_settled(&client, report, timeout, progress, None)?;
-    finish(ctx, &report, None)
+    finish(ctx, &report, None, progress)
 }
 
 /// Poll until every enabled model (or just `only`) is ready, failed or
@@ -154,11 +154,20 @@ pub fn wait_settled(
 }
 
 /// Print the final status; exit 1 when a watched model failed.
-pub fn finish(ctx: &Ctx, report: &StatusReport, only: Option<&str>) -> Result<Exit> {
+/// Print the settled status (after a blank line when progress lines came
+/// before it); exit 1 if a model failed.
+pub fn finish(
+    ctx: &Ctx,
+    report: &StatusReport,
+    only: Option<&str>,
+    after_progress: bool,
+) -> Result<Exit> {
     if ctx.json {
         print_json(report)?;
     } else if !ctx.quiet {
-        println!();
+        if after_progress {
+            println!();
+        }
         print_report(report);
     }
     let failed: Vec<&str> = report

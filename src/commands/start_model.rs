@@ -33,5 +33,5 @@ pub fn run(ctx: &Ctx, model: &str) -> Result<Exit> {
     }
     let progress = !ctx.json && !ctx.quiet && std::io::stdout().is_terminal();
     let report = wait_settled(&client, report, None, progress, Some(model))?;
-    finish(ctx, &report, Some(model))
+    finish(ctx, &report, Some(model), progress)
 }
