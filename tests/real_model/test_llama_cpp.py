@@ -95,6 +95,19 @@ def test_completions():
     assert reply.choices[0].text.strip(), f"empty completion: {reply}"
 
 
+def test_models_and_errors():
+    c = client(PROXY)
+    ids = [m.id for m in c.models.list()]
+    assert {"smol", "smol-b", "tiny"} <= set(ids), ids
+    assert c.models.retrieve("tiny").root == "smol-b"
+    try:
+        c.chat.completions.create(model="gpt-5", **REQUEST)
+    except openai.NotFoundError as err:
+        assert err.code == "model_not_found", err
+    else:
+        raise AssertionError("an unknown model was answered")
+
+
 def count_chunks(port, model):
     # llama.cpp reuses the KV cache of the previous prompt, and a tiny
     # quantized model can then pick another token at a tie. Put the server in
@@ -131,6 +144,7 @@ def main():
     try:
         setup()
         for name, fn in [("chat", test_chat), ("alias", test_alias), ("completions", test_completions),
+                         ("models and errors through the openai client", test_models_and_errors),
                          ("streaming chunk count equals direct", test_streaming_matches_direct),
                          ("8 concurrent requests", test_eight_concurrent)]:
             check(name, fn)
