@@ -267,6 +267,25 @@ fn override_of_a_flag_vllm_mux_sets() {
 }
 
 #[test]
+fn override_value_vllm_would_refuse() {
+    rejected(
+        &[
+            "add-model",
+            "b",
+            "--model",
+            "org/b",
+            "--set",
+            "max_model_len=abc",
+        ],
+        2,
+        &[
+            "model 'b'",
+            "config_overrides: max_model_len: 'abc' is not a whole number",
+        ],
+    );
+}
+
+#[test]
 fn unknown_profile() {
     rejected(
         &["add-model", "b", "--model", "org/b", "--profile", "turbo"],

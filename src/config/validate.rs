@@ -2,6 +2,8 @@
 //! field; all problems are reported at once. Run at `add-model`, `edit-model`,
 //! `import`, `start` and `reload`.
 
+mod flag_values;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
@@ -570,6 +572,15 @@ fn check_overrides(model: &ModelConfig, found: &mut Found) {
                 "config_overrides",
                 format!("'{key}' is set by vllm-mux; use {instead}"),
             );
+        }
+        if model.engine == Engine::Vllm {
+            if let Some(why) = model
+                .config_overrides
+                .get(key)
+                .and_then(|value| flag_values::problem(&normal, value))
+            {
+                found.model(model, "config_overrides", format!("{key}: {why}"));
+            }
         }
         if normal == "tensor_parallel_size" && !model.gpu_ids.is_empty() {
             let size = model.config_overrides.get(key).and_then(Value::as_u64);

@@ -529,3 +529,67 @@ fn the_url_engine_has_no_replicas() {
     }];
     only(&config(vec![a]), "far", "replicas", "url engine");
 }
+
+#[test]
+fn vllm_flag_values_are_checked_where_their_type_is_known() {
+    for (key, value, needle) in [
+        (
+            "max_model_len",
+            json!("abc"),
+            "whole number (vLLM also takes 32k or 32K)",
+        ),
+        ("max-model-len", json!(-5), "whole number"),
+        ("max_num_seqs", json!("32k"), "whole number"),
+        ("seed", json!(1.5), "whole number"),
+        ("enforce_eager", json!("maybe"), "true or false"),
+        (
+            "dtype",
+            json!("fp99"),
+            "one of auto, half, float16, bfloat16, float, float32",
+        ),
+        ("swap_space", json!(-1), "number of at least 0"),
+    ] {
+        let mut a = model("a", 8001);
+        a.config_overrides.insert(key.into(), value.clone());
+        only(&config(vec![a]), "a", "config_overrides", needle);
+        let found = run(&config(vec![{
+            let mut a = model("a", 8001);
+            a.config_overrides.insert(key.into(), value);
+            a
+        }]));
+        assert!(
+            found[0].message.starts_with(&format!("{key}: ")),
+            "{}",
+            found[0]
+        );
+    }
+}
+
+#[test]
+fn vllm_flag_values_that_vllm_takes_pass() {
+    let mut a = model("a", 8001);
+    for (key, value) in [
+        ("max_model_len", json!("32K")),
+        ("max_num_batched_tokens", json!("25.6k")),
+        ("max_num_seqs", json!(256)),
+        ("enforce_eager", json!(true)),
+        ("dtype", json!("bfloat16")),
+        ("swap_space", json!(4.5)),
+        ("seed", json!(null)),
+        ("some_new_flag", json!("anything")),
+    ] {
+        a.config_overrides.insert(key.into(), value);
+    }
+    assert_eq!(run(&config(vec![a])), vec![]);
+}
+
+#[test]
+fn flag_values_of_other_engines_are_theirs_to_check() {
+    let mut a = model("a", 8001);
+    a.engine = Engine::Command;
+    a.command = Some("srv --port {port}".into());
+    a.health_path = Some("/health".into());
+    a.config_overrides
+        .insert("max_model_len".into(), json!("abc"));
+    assert_eq!(run(&config(vec![a])), vec![]);
+}
