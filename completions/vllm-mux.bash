@@ -25,6 +25,9 @@ _vllm__mux() {
             vllm__mux,edit-model)
                 cmd="vllm__mux__subcmd__edit__subcmd__model"
                 ;;
+            vllm__mux,edit-proxy)
+                cmd="vllm__mux__subcmd__edit__subcmd__proxy"
+                ;;
             vllm__mux,export)
                 cmd="vllm__mux__subcmd__export"
                 ;;
@@ -93,6 +96,9 @@ _vllm__mux() {
                 ;;
             vllm__mux__subcmd__help,edit-model)
                 cmd="vllm__mux__subcmd__help__subcmd__edit__subcmd__model"
+                ;;
+            vllm__mux__subcmd__help,edit-proxy)
+                cmd="vllm__mux__subcmd__help__subcmd__edit__subcmd__proxy"
                 ;;
             vllm__mux__subcmd__help,export)
                 cmd="vllm__mux__subcmd__help__subcmd__export"
@@ -185,7 +191,7 @@ _vllm__mux() {
 
     case "${cmd}" in
         vllm__mux)
-            opts="-y -q -v -h -V --config --json --yes --no-input --quiet --verbose --help --version init add-model edit-model remove-model list show gpus models start status logs stop start-model reload export import profiles shortcuts completions mock-engine supervise guard help"
+            opts="-y -q -v -h -V --config --json --yes --no-input --quiet --verbose --help --version init add-model edit-model edit-proxy remove-model list show gpus models start status logs stop start-model reload export import profiles shortcuts completions mock-engine supervise guard help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -384,6 +390,40 @@ _vllm__mux() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        vllm__subcmd__mux__subcmd__edit__subcmd__proxy)
+            opts="-y -q -v -h -V --host --port --cors --no-cors --metrics --no-metrics --log-requests --no-log-requests --api-key-env --no-api-key --set --config --json --yes --no-input --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-key-env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --set)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         vllm__subcmd__mux__subcmd__export)
             opts="-o -y -q -v -h -V --output --config --json --yes --no-input --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -447,7 +487,7 @@ _vllm__mux() {
             return 0
             ;;
         vllm__subcmd__mux__subcmd__help)
-            opts="init add-model edit-model remove-model list show gpus models start status logs stop start-model reload export import profiles shortcuts completions mock-engine supervise guard help"
+            opts="init add-model edit-model edit-proxy remove-model list show gpus models start status logs stop start-model reload export import profiles shortcuts completions mock-engine supervise guard help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -489,6 +529,20 @@ _vllm__mux() {
             return 0
             ;;
         vllm__subcmd__mux__subcmd__help__subcmd__edit__subcmd__model)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vllm__subcmd__mux__subcmd__help__subcmd__edit__subcmd__proxy)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -75,6 +75,11 @@ pub enum Command {
         #[command(flatten)]
         edit: EditArgs,
     },
+    /// Change the proxy's settings; only the flags given change, models stay.
+    #[command(
+        after_help = "Examples:\n  vllm-mux edit-proxy --port 8080\n  vllm-mux edit-proxy --api-key-env VLLM_MUX_KEYS --no-cors\n  vllm-mux edit-proxy --set queue_timeout_s=30 --set backend_timeout_s=120\nA running config takes the new settings at its next start."
+    )]
+    EditProxy(EditProxyArgs),
     /// Delete one model from the config.
     RemoveModel {
         /// The model to delete.
@@ -182,6 +187,47 @@ pub struct InitArgs {
     /// Replace an existing config of this name (the old file is kept as .bak).
     #[arg(long)]
     pub force: bool,
+}
+
+/// What edit-proxy may change; what is not given stays.
+#[derive(Debug, Args, Default)]
+pub struct EditProxyArgs {
+    /// Interface the proxy listens on.
+    #[arg(long, value_name = "HOST")]
+    pub host: Option<String>,
+    /// Port the proxy listens on.
+    #[arg(long, value_name = "PORT")]
+    pub port: Option<u16>,
+    /// Send CORS headers.
+    #[arg(long, conflicts_with = "no_cors")]
+    pub cors: bool,
+    /// Do not send CORS headers.
+    #[arg(long)]
+    pub no_cors: bool,
+    /// Serve /metrics.
+    #[arg(long, conflicts_with = "no_metrics")]
+    pub metrics: bool,
+    /// Do not serve /metrics.
+    #[arg(long)]
+    pub no_metrics: bool,
+    /// Log one line per request.
+    #[arg(long, conflicts_with = "no_log_requests")]
+    pub log_requests: bool,
+    /// Stop logging a line per request.
+    #[arg(long)]
+    pub no_log_requests: bool,
+    /// Require clients to send the key held in this environment variable.
+    #[arg(long, value_name = "VAR", conflicts_with = "no_api_key")]
+    pub api_key_env: Option<String>,
+    /// Require no key.
+    #[arg(long)]
+    pub no_api_key: bool,
+    /// Another proxy setting, e.g. queue_timeout_s=30 (repeat for more):
+    /// startup_timeout_s, health_interval_ms, unhealthy_after,
+    /// queue_timeout_s, backend_timeout_s, client_header_timeout_s,
+    /// gpu_sample_interval_s.
+    #[arg(long = "set", value_name = "KEY=VALUE", value_parser = parse_set)]
+    pub set: Vec<(String, Value)>,
 }
 
 /// Model settings shared by add-model and edit-model.

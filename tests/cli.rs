@@ -10,6 +10,7 @@ fn help_lists_every_command_of_the_design() {
         "init",
         "add-model",
         "edit-model",
+        "edit-proxy",
         "remove-model",
         "list",
         "show",
@@ -214,6 +215,80 @@ fn a_closed_pipe_ends_a_command_quietly() {
         assert!(stderr.is_empty(), "{args:?}: {stderr}");
         assert_eq!(out.status.signal(), Some(13), "{args:?}: SIGPIPE, as ls");
     }
+}
+
+fn saved(env: &Env) -> serde_json::Value {
+    let text = std::fs::read_to_string(env.config_file("default")).expect("read");
+    serde_json::from_str(&text).expect("json")
+}
+
+#[test]
+fn edit_proxy_changes_only_the_settings_given_and_keeps_the_models() {
+    let env = Env::new();
+    env.ok(&["init", "--port", "8000", "--log-requests"]);
+    env.ok(&["add-model", "a", "--engine", "mock"]);
+    let out = env.ok(&[
+        "edit-proxy",
+        "--port",
+        "8080",
+        "--no-cors",
+        "--set",
+        "queue_timeout_s=30",
+        "--set",
+        "backend-timeout-s=120",
+    ]);
+    assert!(
+        out.contains("port 8080") && out.contains("queue_timeout_s 30"),
+        "{out}"
+    );
+    let config = saved(&env);
+    assert_eq!(config["port"], 8080);
+    assert_eq!(config["enable_cors"], false);
+    assert_eq!(config["log_requests"], true, "not given, not changed");
+    assert_eq!(config["queue_timeout_s"], 30);
+    assert_eq!(config["backend_timeout_s"], 120);
+    assert_eq!(config["models"][0]["name"], "a", "models are kept");
+    let json: serde_json::Value =
+        serde_json::from_str(&env.ok(&["--json", "edit-proxy", "--api-key-env", "KEYS"]))
+            .expect("json");
+    assert_eq!(json["settings"]["api_key_env"], "KEYS");
+    env.ok(&["edit-proxy", "--no-api-key", "--cors"]);
+    let config = saved(&env);
+    assert_eq!(config["api_key_env"], serde_json::Value::Null);
+    assert_eq!(config["enable_cors"], true);
+}
+
+#[test]
+fn edit_proxy_refuses_what_it_cannot_set_and_changes_nothing() {
+    let env = Env::new();
+    env.ok(&["init"]);
+    let before = env.snapshot();
+    for (args, needle) in [
+        (&["edit-proxy"][..], "needs at least one setting"),
+        (
+            &["edit-proxy", "--set", "colour=blue"],
+            "'colour' is not a proxy setting",
+        ),
+        (
+            &["edit-proxy", "--set", "models=[]"],
+            "'models' is not a proxy setting",
+        ),
+        (
+            &["edit-proxy", "--set", "queue_timeout_s=soon"],
+            "queue_timeout_s: 'soon' is not a whole number",
+        ),
+        (
+            &["edit-proxy", "--set", "startup_timeout_s=0"],
+            "startup_timeout_s",
+        ),
+        (&["edit-proxy", "--port", "0"], "port"),
+    ] {
+        let err = env.fails(args, 2);
+        assert!(err.contains(needle), "{args:?}: {err}");
+    }
+    env.fails(&["edit-proxy", "--cors", "--no-cors"], 2);
+    env.fails(&["--config", "nope", "edit-proxy", "--port", "9000"], 2);
+    assert_eq!(env.snapshot(), before, "nothing was written");
 }
 
 #[test]

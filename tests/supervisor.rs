@@ -309,7 +309,24 @@ fn a_port_in_use_is_a_clear_error_and_nothing_starts() {
         env.supervisor_pid("c").is_none(),
         "no supervisor was started"
     );
-    let _ = port;
+    // The proxy's own port taken: the hint moves the proxy, models stay.
+    env.ok(&[
+        "--config",
+        "c",
+        "edit-model",
+        "a",
+        "--port",
+        &free_port().to_string(),
+    ]);
+    env.ok(&["--config", "c", "edit-proxy", "--port", &taken]);
+    let stderr = env.fails(&["--config", "c", "start"], 2);
+    assert!(
+        stderr.contains(&format!("port {taken} of the proxy"))
+            && stderr.contains("vllm-mux edit-proxy --port P"),
+        "{stderr}"
+    );
+    env.ok(&["--config", "c", "edit-proxy", "--port", &port.to_string()]);
+    env.start("c", port);
 }
 
 #[test]

@@ -3,6 +3,7 @@
 mod add_model;
 mod completions;
 mod edit_model;
+mod edit_proxy;
 mod export;
 mod gpus;
 mod import;
@@ -102,6 +103,7 @@ pub fn dispatch(cli: Cli) -> Result<Exit> {
         Command::Init(args) => init::run(&ctx, args),
         Command::AddModel { name, args } => add_model::run(&ctx, &name, args),
         Command::EditModel { name, args, edit } => edit_model::run(&ctx, &name, args, edit),
+        Command::EditProxy(args) => edit_proxy::run(&ctx, args),
         Command::RemoveModel { name } => remove_model::run(&ctx, &name),
         Command::List => list::run(&ctx),
         Command::Show => show::run(&ctx),

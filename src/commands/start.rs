@@ -227,7 +227,13 @@ fn check_ports(config: &Config) -> Result<()> {
             }
         }
     }
-    Ok(Failure::usage_if_any(problems, "stop what holds the port (see 'ss -ltnp'), or pick another with 'vllm-mux edit-model NAME --port P'; nothing was started")?)
+    let hint = if problems.first().is_some_and(|p| p.starts_with("port ")) {
+        // The proxy's port comes first when it is taken.
+        "stop what holds the port (see 'ss -ltnp'), or move the proxy with 'vllm-mux edit-proxy --port P' (a model with 'vllm-mux edit-model NAME --port P'); nothing was started"
+    } else {
+        "stop what holds the port (see 'ss -ltnp'), or pick another with 'vllm-mux edit-model NAME --port P'; nothing was started"
+    };
+    Ok(Failure::usage_if_any(problems, hint)?)
 }
 
 fn check_api_key(config: &Config) -> Result<()> {

@@ -1,0 +1,196 @@
+//! `edit-proxy`: change the proxy's settings of a config; only the flags
+//! given change, and the models stay (`init --force` starts over).
+
+use anyhow::Result;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::Ctx;
+use crate::cli::EditProxyArgs;
+use crate::config::validate::check;
+use crate::config::Config;
+use crate::error::{Exit, Failure};
+use crate::output::print_json;
+use crate::supervisor::pidfile::running_pid;
+
+/// The proxy settings `--set` may change (the rest have their own flags).
+const SETTABLE: [&str; 7] = [
+    "startup_timeout_s",
+    "health_interval_ms",
+    "unhealthy_after",
+    "queue_timeout_s",
+    "backend_timeout_s",
+    "client_header_timeout_s",
+    "gpu_sample_interval_s",
+];
+
+#[derive(Serialize)]
+struct Edited<'a> {
+    config: &'a str,
+    path: String,
+    settings: &'a Config,
+}
+
+pub fn run(ctx: &Ctx, args: EditProxyArgs) -> Result<Exit> {
+    let name = ctx.config_name()?;
+    let given = args.host.is_some()
+        || args.port.is_some()
+        || args.cors
+        || args.no_cors
+        || args.metrics
+        || args.no_metrics
+        || args.log_requests
+        || args.no_log_requests
+        || args.api_key_env.is_some()
+        || args.no_api_key
+        || !args.set.is_empty();
+    if !given {
+        return Err(
+            Failure::usage("edit-proxy needs at least one setting to change")
+                .hint("see 'vllm-mux edit-proxy --help'; 'vllm-mux show' prints the current ones")
+                .into(),
+        );
+    }
+    let mut before = None;
+    let config = ctx.store.update(name, |config| {
+        before = Some(settings(config)?);
+        apply(config, args)?;
+        check(config, ctx.paths())
+    })?;
+    let changed = changes(&before.unwrap_or_default(), &settings(&config)?);
+    if ctx.json {
+        print_json(&Edited {
+            config: name,
+            path: ctx.store.path(name).display().to_string(),
+            settings: &config,
+        })?;
+    } else {
+        let what = if changed.is_empty() {
+            "nothing changed".to_string()
+        } else {
+            changed.join(", ")
+        };
+        ctx.say(format!("changed the proxy of config '{name}': {what}"));
+        if running_pid(&ctx.paths().run_dir(name)).is_some() && !changed.is_empty() {
+            ctx.say(format!(
+                "it is running; the proxy takes this at its next start: vllm-mux --config {name} stop && vllm-mux --config {name} start"
+            ));
+        }
+    }
+    Ok(Exit::Success)
+}
+
+fn apply(config: &mut Config, args: EditProxyArgs) -> Result<()> {
+    if let Some(host) = args.host {
+        config.host = host;
+    }
+    if let Some(port) = args.port {
+        config.port = port;
+    }
+    for (on, off, field) in [
+        (args.cors, args.no_cors, &mut config.enable_cors),
+        (args.metrics, args.no_metrics, &mut config.enable_metrics),
+        (
+            args.log_requests,
+            args.no_log_requests,
+            &mut config.log_requests,
+        ),
+    ] {
+        if on || off {
+            *field = on;
+        }
+    }
+    if args.api_key_env.is_some() || args.no_api_key {
+        config.api_key_env = args.api_key_env;
+    }
+    if args.set.is_empty() {
+        return Ok(());
+    }
+    let mut value = serde_json::to_value(&*config)?;
+    let Some(object) = value.as_object_mut() else {
+        return Err(Failure::runtime("a config is not a JSON object").into());
+    };
+    for (key, new) in args.set {
+        if !SETTABLE.contains(&key.as_str()) {
+            return Err(Failure::usage(format!("'{key}' is not a proxy setting --set can change"))
+                .hint(format!(
+                    "these are: {}; host, port, CORS, metrics, request logs and keys have their own flags",
+                    SETTABLE.join(", ")
+                ))
+                .into());
+        }
+        if !new.is_u64() {
+            let shown = match &new {
+                Value::String(text) => format!("'{text}'"),
+                other => other.to_string(),
+            };
+            return Err(
+                Failure::usage(format!("{key}: {shown} is not a whole number"))
+                    .hint(format!("e.g. --set {key}=30"))
+                    .into(),
+            );
+        }
+        object.insert(key, new);
+    }
+    *config = serde_json::from_value(value).map_err(|err| {
+        Failure::usage(format!("proxy setting: {err}"))
+            .hint("unhealthy_after is at most 4294967295")
+    })?;
+    Ok(())
+}
+
+/// The proxy's settings (everything but the models), defaults included.
+fn settings(config: &Config) -> Result<Map<String, Value>> {
+    let mut value = serde_json::to_value(Config {
+        models: Vec::new(),
+        ..config.clone()
+    })?;
+    let mut map = value
+        .as_object_mut()
+        .map(std::mem::take)
+        .unwrap_or_default();
+    map.remove("models");
+    Ok(map)
+}
+
+/// "port 8080", "queue_timeout_s back to its default": each setting that differs.
+fn changes(before: &Map<String, Value>, after: &Map<String, Value>) -> Vec<String> {
+    let mut keys: Vec<&String> = before.keys().chain(after.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    keys.into_iter()
+        .filter(|key| before.get(*key) != after.get(*key))
+        .map(|key| match after.get(key) {
+            Some(Value::String(text)) => format!("{key} {text}"),
+            Some(Value::Null) => format!("{key} none"),
+            Some(value) => format!("{key} {value}"),
+            None => format!("{key} back to its default"),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changes_name_each_setting_that_differs() {
+        let before = settings(&Config::default()).expect("settings");
+        let mut config = Config {
+            port: 8080,
+            api_key_env: Some("K".into()),
+            ..Config::default()
+        };
+        config.queue_timeout_s = 30;
+        let after = settings(&config).expect("settings");
+        assert_eq!(
+            changes(&before, &after),
+            ["api_key_env K", "port 8080", "queue_timeout_s 30"]
+        );
+        assert!(changes(&after, &after).is_empty());
+        assert_eq!(
+            changes(&after, &before)[2],
+            "queue_timeout_s back to its default"
+        );
+    }
+}
