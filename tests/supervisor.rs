@@ -326,7 +326,12 @@ fn a_port_in_use_is_a_clear_error_and_nothing_starts() {
         "{stderr}"
     );
     env.ok(&["--config", "c", "edit-proxy", "--port", &port.to_string()]);
-    env.start("c", port);
+    let _started = env.start("c", port);
+    let out = env.ok(&["--config", "c", "edit-proxy", "--set", "queue_timeout_s=7"]);
+    assert!(
+        out.contains("queue_timeout_s 7") && out.contains("at its next start"),
+        "a running config is told when the change applies: {out}"
+    );
 }
 
 #[test]
