@@ -252,6 +252,8 @@ fn edit_proxy_changes_only_the_settings_given_and_keeps_the_models() {
         serde_json::from_str(&env.ok(&["--json", "edit-proxy", "--api-key-env", "KEYS"]))
             .expect("json");
     assert_eq!(json["settings"]["api_key_env"], "KEYS");
+    let again = env.ok(&["edit-proxy", "--port", "8080"]);
+    assert!(again.contains("nothing changed"), "{again}");
     env.ok(&["edit-proxy", "--no-api-key", "--cors"]);
     let config = saved(&env);
     assert_eq!(config["api_key_env"], serde_json::Value::Null);

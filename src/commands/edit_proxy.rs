@@ -65,12 +65,16 @@ pub fn run(ctx: &Ctx, args: EditProxyArgs) -> Result<Exit> {
             settings: &config,
         })?;
     } else {
-        let what = if changed.is_empty() {
-            "nothing changed".to_string()
+        if changed.is_empty() {
+            ctx.say(format!(
+                "the proxy of config '{name}' already had these settings; nothing changed"
+            ));
         } else {
-            changed.join(", ")
-        };
-        ctx.say(format!("changed the proxy of config '{name}': {what}"));
+            ctx.say(format!(
+                "changed the proxy of config '{name}': {}",
+                changed.join(", ")
+            ));
+        }
         if running_pid(&ctx.paths().run_dir(name)).is_some() && !changed.is_empty() {
             ctx.say(format!(
                 "it is running; the proxy takes this at its next start: vllm-mux --config {name} stop && vllm-mux --config {name} start"
