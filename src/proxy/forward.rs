@@ -298,15 +298,7 @@ fn answer_head(
 /// The route for `requested`, waiting up to the queue timeout for a model
 /// that is still starting.
 async fn ready_route(state: &ProxyState, requested: &str) -> Result<Route, ProxyError> {
-    let unknown = || ProxyError::UnknownModel {
-        model: requested.to_string(),
-        known: state
-            .reg
-            .served_names()
-            .into_iter()
-            .map(|(id, _)| id)
-            .collect(),
-    };
+    let unknown = || state.unknown_model(requested);
     let route = state.reg.route(requested).ok_or_else(unknown)?;
     if route.state.takes_traffic() {
         return Ok(route);

@@ -151,6 +151,28 @@ impl ProxyState {
         }
     }
 
+    /// The 404 for a model nothing here serves, listing what is served.
+    fn unknown_model(&self, requested: &str) -> ProxyError {
+        ProxyError::UnknownModel {
+            model: requested.to_string(),
+            known: self
+                .reg
+                .served_names()
+                .into_iter()
+                .map(|(id, _)| id)
+                .collect(),
+        }
+    }
+
+    /// [`ProxyState::authorized`] for the proxy's own routes.
+    fn authorized_by(&self, headers: &HeaderMap) -> bool {
+        self.authorized(
+            headers
+                .get(header::AUTHORIZATION)
+                .map(HeaderValue::as_bytes),
+        )
+    }
+
     /// Constant-time check of `Authorization: Bearer KEY`.
     fn authorized(&self, authorization: Option<&[u8]>) -> bool {
         let Some(keys) = &self.keys else {
@@ -212,11 +234,7 @@ async fn health(State(state): State<ProxyState>) -> Response {
 
 /// `GET /v1/models`: every name, alias and adapter, as OpenAI lists models.
 async fn models(State(state): State<ProxyState>, headers: HeaderMap) -> Response {
-    if !state.authorized(
-        headers
-            .get(header::AUTHORIZATION)
-            .map(HeaderValue::as_bytes),
-    ) {
+    if !state.authorized_by(&headers) {
         return ProxyError::Unauthorized.into_response();
     }
     let data: Vec<Value> = state
@@ -230,22 +248,14 @@ async fn models(State(state): State<ProxyState>, headers: HeaderMap) -> Response
 
 /// `GET /v1/models/{id}`: one of them, as the openai clients' `models.retrieve` asks.
 async fn model(State(state): State<ProxyState>, headers: HeaderMap, uri: Uri) -> Response {
-    if !state.authorized(
-        headers
-            .get(header::AUTHORIZATION)
-            .map(HeaderValue::as_bytes),
-    ) {
+    if !state.authorized_by(&headers) {
         return ProxyError::Unauthorized.into_response();
     }
     let id = uri.path().strip_prefix("/v1/models/").unwrap_or_default();
     let names = state.reg.served_names();
     match names.iter().find(|(name, _)| name == id) {
         Some((id, root)) => Json(model_object(id, root)).into_response(),
-        None => ProxyError::UnknownModel {
-            model: id.to_string(),
-            known: names.into_iter().map(|(name, _)| name).collect(),
-        }
-        .into_response(),
+        None => state.unknown_model(id).into_response(),
     }
 }
 
