@@ -153,7 +153,6 @@ pub fn wait_settled(
     }
 }
 
-/// Print the final status; exit 1 when a watched model failed.
 /// Print the settled status (after a blank line when progress lines came
 /// before it); exit 1 if a model failed.
 pub fn finish(
@@ -207,7 +206,8 @@ pub fn preflight(ctx: &Ctx, name: &str, config: &Config) -> Result<()> {
 /// The proxy port and every enabled launched model's port must be free.
 fn check_ports(config: &Config) -> Result<()> {
     let mut problems = Vec::new();
-    if TcpListener::bind(config.proxy_address()).is_err() {
+    let proxy_taken = TcpListener::bind(config.proxy_address()).is_err();
+    if proxy_taken {
         problems.push(format!(
             "port {} of the proxy ({}) is already in use on this machine",
             config.port, config.host
@@ -227,8 +227,7 @@ fn check_ports(config: &Config) -> Result<()> {
             }
         }
     }
-    let hint = if problems.first().is_some_and(|p| p.starts_with("port ")) {
-        // The proxy's port comes first when it is taken.
+    let hint = if proxy_taken {
         "stop what holds the port (see 'ss -ltnp'), or move the proxy with 'vllm-mux edit-proxy --port P' (a model with 'vllm-mux edit-model NAME --port P'); nothing was started"
     } else {
         "stop what holds the port (see 'ss -ltnp'), or pick another with 'vllm-mux edit-model NAME --port P'; nothing was started"

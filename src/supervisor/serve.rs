@@ -169,7 +169,7 @@ async fn serve(
     let proxy_addr = config.proxy_address();
     let proxy_listener = tokio::net::TcpListener::bind(&proxy_addr).await.map_err(|err| {
         Failure::runtime(format!("the proxy cannot listen on {proxy_addr}: {err}"))
-            .hint("another process holds the port; change it with 'vllm-mux init --force --port P' or stop that process")
+            .hint("another process holds the port; move the proxy with 'vllm-mux edit-proxy --port P' or stop that process")
     })?;
     let socket_path = paths.run_dir(name).join(SOCKET);
     // We hold the pidfile lock, so a socket file left here is stale.
