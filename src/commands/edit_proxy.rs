@@ -143,16 +143,12 @@ fn apply(config: &mut Config, args: EditProxyArgs) -> Result<()> {
     Ok(())
 }
 
-/// The proxy's settings (everything but the models), defaults included.
+/// The proxy's settings as saved: everything but the models (a setting
+/// at its default is left out).
 fn settings(config: &Config) -> Result<Map<String, Value>> {
-    let mut value = serde_json::to_value(Config {
-        models: Vec::new(),
-        ..config.clone()
-    })?;
-    let mut map = value
-        .as_object_mut()
-        .map(std::mem::take)
-        .unwrap_or_default();
+    let Value::Object(mut map) = serde_json::to_value(config)? else {
+        return Err(Failure::runtime("a config is not a JSON object").into());
+    };
     map.remove("models");
     Ok(map)
 }

@@ -83,12 +83,12 @@ impl Runner {
                     return;
                 }
             };
-            let started = Instant::now();
-            let deadline = started + Duration::from_secs(self.reg.config().startup_timeout_s);
             if running.is_none() {
                 // A server run elsewhere: nothing to wait for here.
                 return self.serve_remote(commands).await;
             }
+            let started = Instant::now();
+            let deadline = started + Duration::from_secs(self.reg.config().startup_timeout_s);
             let outcome = self.wait_ready(running.as_mut(), deadline, commands).await;
             let exit = match outcome {
                 Outcome::Ready => {
