@@ -542,7 +542,7 @@ fn check_profile<'p>(
 
 fn check_overrides(model: &ModelConfig, found: &mut Found) {
     let mut seen = BTreeSet::new();
-    for key in model.config_overrides.keys() {
+    for (key, value) in &model.config_overrides {
         let valid = key
             .chars()
             .next()
@@ -574,16 +574,12 @@ fn check_overrides(model: &ModelConfig, found: &mut Found) {
             );
         }
         if model.engine == Engine::Vllm {
-            if let Some(why) = model
-                .config_overrides
-                .get(key)
-                .and_then(|value| flag_values::problem(&normal, value))
-            {
+            if let Some(why) = flag_values::problem(&normal, value) {
                 found.model(model, "config_overrides", format!("{key}: {why}"));
             }
         }
         if normal == "tensor_parallel_size" && !model.gpu_ids.is_empty() {
-            let size = model.config_overrides.get(key).and_then(Value::as_u64);
+            let size = value.as_u64();
             if size != Some(model.gpu_ids.len() as u64) {
                 found.model(
                     model,
