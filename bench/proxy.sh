@@ -7,7 +7,7 @@
 # C1_SECS s for the C1_ROUNDS rounds one request at a time).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export DURATION="${DURATION:-10}" ROUNDS="${ROUNDS:-3}" C1_ROUNDS="${C1_ROUNDS:-10}" C1_SECS="${C1_SECS:-3}"
+export DURATION="${DURATION:-10}" ROUNDS="${ROUNDS:-3}" C1_ROUNDS="${C1_ROUNDS:-20}" C1_SECS="${C1_SECS:-2}"
 if ! command -v nginx >/dev/null 2>&1 || ! command -v wrk >/dev/null 2>&1; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light wrk
 fi
@@ -140,6 +140,19 @@ def streams(name, concurrency, requests):
                          capture_output=True, text=True, check=True, timeout=120).stdout
     return json.loads(out)
 
+# Student's t at 97.5% for 1..30 degrees of freedom (beyond: 1.96).
+T975 = [12.71, 4.30, 3.18, 2.78, 2.57, 2.45, 2.36, 2.31, 2.26, 2.23, 2.20, 2.18, 2.16, 2.14, 2.13,
+        2.12, 2.11, 2.10, 2.09, 2.09, 2.08, 2.07, 2.07, 2.06, 2.06, 2.06, 2.05, 2.05, 2.05, 2.04]
+
+def mean_interval(values):
+    """The 95% confidence interval of the mean of `values` (t distribution)."""
+    if len(values) < 2:
+        return values[0], values[0]
+    t = T975[len(values) - 2] if len(values) - 1 <= len(T975) else 1.96
+    half = t * statistics.stdev(values) / len(values) ** 0.5
+    mean = statistics.mean(values)
+    return mean - half, mean + half
+
 def median_run(runs):
     """The median of interleaved rounds; CPU per request over all of them."""
     cpu = [r["cpu_us"] for r in runs if r["cpu_us"] is not None]
@@ -238,14 +251,19 @@ print(f"{c1_rounds} rounds of {c1_secs} s per target, the order reversed every o
       "a core with nothing to run halts, and waking it for the next step of a request costs a hypervisor round trip. "
       "`poll` repeats the rounds with idle cores polling (PM QoS latency 0 through /dev/cpu_dma_latency, for all targets alike), "
       "which leaves the proxy's own share of the latency.\n")
-print("| idle cores | target | p50 ms (median of rounds) | added p50 vs direct ms | vllm-mux − nginx p50 per round µs: median (min … max) |")
-print("|---|---|---|---|---|")
+print("| idle cores | target | p50 ms (median of rounds) | added p50 vs direct ms | vllm-mux − nginx p50 per round µs: median (min … max) | the same: mean and 95% interval |")
+print("|---|---|---|---|---|---|")
 for state, per in c1.items():
     p50 = {name: statistics.median(r["p50"] for r in per[name]) for name in ports}
     diffs = [(a["p50"] - b["p50"]) * 1000 for a, b in zip(per["vllm-mux"], per["nginx"])]
     for name in ports:
-        paired = f"{statistics.median(diffs):+.1f} ({min(diffs):+.0f} … {max(diffs):+.0f})" if name == "vllm-mux" else ""
-        print(f"| {state} | {name} | {p50[name]:.3f} | {p50[name] - p50['direct']:+.3f} | {paired} |")
+        paired = interval = ""
+        if name == "vllm-mux":
+            paired = f"{statistics.median(diffs):+.1f} ({min(diffs):+.0f} … {max(diffs):+.0f})"
+            low, high = mean_interval(diffs)
+            interval = f"{statistics.mean(diffs):+.1f} ({low:+.1f} … {high:+.1f})"
+        print(f"| {state} | {name} | {p50[name]:.3f} | {p50[name] - p50['direct']:+.3f} | {paired} | {interval} |")
+print("\nWhere the 95% interval of the paired difference holds 0, this run cannot tell the two proxies apart at one request at a time.")
 if "poll" not in c1:
     print("\n(`poll` skipped: /dev/cpu_dma_latency is not writable here.)")
 print("\n## Streaming\n")
