@@ -553,6 +553,92 @@ fn foreground_runs_in_this_process_and_stops_cleanly_on_sigterm() {
     );
 }
 
+/// Datagrams on a socket standing in for systemd's, until one has `until`.
+fn notifications_until(socket: &std::os::unix::net::UnixDatagram, until: &str) -> Vec<String> {
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !seen.iter().any(|m: &String| m.contains(until)) {
+        let n = socket
+            .recv(&mut buf)
+            .unwrap_or_else(|err| panic!("no {until} after {seen:?}: {err}"));
+        seen.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+    }
+    seen
+}
+
+#[test]
+fn foreground_under_systemd_tells_ready_status_watchdog_and_stopping() {
+    let env = Env::new();
+    let port = env.init_fast("c");
+    env.add_mock("c", "a", &["--set", "startup_delay_ms=500"]);
+    let path = env.home().join("notify");
+    let socket = std::os::unix::net::UnixDatagram::bind(&path).expect("bind");
+    socket
+        .set_read_timeout(Some(Duration::from_secs(15)))
+        .expect("timeout");
+    let child = env
+        .command(&["--config", "c", "start", "--foreground"])
+        .env("NOTIFY_SOCKET", &path)
+        .env("WATCHDOG_USEC", "400000")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let mut fg = crate::helper::Child(child);
+    let started = env.started("c", port);
+
+    let seen = notifications_until(&socket, "READY=1");
+    let url = format!("http://127.0.0.1:{port}");
+    assert!(
+        seen.iter()
+            .any(|m| m.contains(&format!("STATUS=proxy on {url}; models: 1 starting"))),
+        "the start is told while it lasts: {seen:?}"
+    );
+    let ready = seen.last().expect("the READY message");
+    assert!(
+        ready.contains(&format!("STATUS=proxy on {url}; models: 1 ready")),
+        "READY=1 waits for the model, as start does: {seen:?}"
+    );
+    assert_eq!(Started::model(&started.status(), "a")["state"], "ready");
+    notifications_until(&socket, "WATCHDOG=1");
+
+    // Engines do not inherit the service manager's variables.
+    let engine = started.engine_pid("a");
+    let environ = std::fs::read(format!("/proc/{engine}/environ")).expect("environ");
+    let environ = String::from_utf8_lossy(&environ);
+    assert!(
+        !environ.contains("NOTIFY_SOCKET") && !environ.contains("WATCHDOG_USEC"),
+        "{environ}"
+    );
+
+    kill("-TERM", fg.pid());
+    notifications_until(&socket, "STOPPING=1");
+    assert_eq!(fg.wait_timeout(Duration::from_secs(15)), Some(0));
+}
+
+#[test]
+fn a_background_supervisor_does_not_answer_for_the_service_manager() {
+    let env = Env::new();
+    let port = env.init_fast("c");
+    let path = env.home().join("notify");
+    let socket = std::os::unix::net::UnixDatagram::bind(&path).expect("bind");
+    socket.set_nonblocking(true).expect("nonblocking");
+    let run = env
+        .command(&["--config", "c", "start"])
+        .env("NOTIFY_SOCKET", &path)
+        .output()
+        .expect("start");
+    let _started = env.started("c", port);
+    assert!(run.status.success(), "{run:?}");
+    let mut buf = [0u8; 4096];
+    let got = socket
+        .recv(&mut buf)
+        .map(|n| String::from_utf8_lossy(&buf[..n]).into_owned());
+    assert!(
+        got.is_err(),
+        "the daemon is not the unit's main process: {got:?}"
+    );
+}
+
 #[test]
 fn no_wait_returns_while_models_start_and_timeout_gives_up_waiting() {
     let env = Env::new();

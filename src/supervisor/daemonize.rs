@@ -31,6 +31,11 @@ pub fn spawn(paths: &Paths, config: &str) -> Result<(Child, PathBuf)> {
         .stdin(Stdio::null())
         .stdout(out)
         .stderr(err);
+    // The background supervisor is not the process a service manager
+    // started, so it must not answer for it (`start --foreground` does).
+    for var in super::notify::ENV {
+        command.env_remove(var);
+    }
     // SAFETY: setsid is async-signal-safe.
     unsafe {
         use std::os::unix::process::CommandExt;

@@ -5,6 +5,7 @@
 pub mod daemonize;
 pub mod guard;
 pub mod logfile;
+pub mod notify;
 pub mod order;
 pub mod pidfile;
 pub mod process;

@@ -46,6 +46,9 @@ pub fn spawn(
                 .map_err(std::io::Error::from)
         });
     }
+    for var in super::notify::ENV {
+        command.env_remove(var);
+    }
     let mut child = command.spawn()?;
     let pid = child
         .id()

@@ -49,6 +49,8 @@ pub struct Registry {
     echo: bool,
     /// The last GPU sample, refreshed by the sampler task.
     gpus: Mutex<Inventory>,
+    /// Marked on every state change, and when a model comes or goes.
+    changes: watch::Sender<()>,
 }
 
 /// Where a request for `model` goes.
@@ -119,6 +121,7 @@ impl Registry {
             proxy_log: Mutex::new(proxy_log),
             echo,
             gpus: Mutex::new(Inventory::Unavailable("not sampled yet".into())),
+            changes: watch::Sender::new(()),
         })
     }
 
@@ -181,6 +184,7 @@ impl Registry {
 
     pub fn insert(&self, id: &str, entry: Entry) {
         lock(&self.models).insert(id.to_string(), entry);
+        self.changes.send_replace(());
     }
 
     /// The instance ids `name` stands for: itself if it is a replica's id,
@@ -203,7 +207,29 @@ impl Registry {
 
     pub fn remove(&self, name: &str) -> Option<Entry> {
         self.metrics.forget(name);
-        lock(&self.models).remove(name)
+        let removed = lock(&self.models).remove(name);
+        self.changes.send_replace(());
+        removed
+    }
+
+    /// Sees a change each time a model changes state, comes or goes.
+    pub fn changes(&self) -> watch::Receiver<()> {
+        self.changes.subscribe()
+    }
+
+    /// How many copies are in each state, the states in the order of
+    /// [`rank`] (ready first), leaving out the ones with none.
+    pub fn state_counts(&self) -> Vec<(ModelState, usize)> {
+        let mut counts: Vec<(ModelState, usize)> = Vec::new();
+        for entry in lock(&self.models).values() {
+            let state = *entry.state.borrow();
+            match counts.iter_mut().find(|(s, _)| *s == state) {
+                Some((_, n)) => *n += 1,
+                None => counts.push((state, 1)),
+            }
+        }
+        counts.sort_by_key(|(state, _)| rank(*state));
+        counts
     }
 
     pub fn names(&self) -> Vec<String> {
@@ -267,6 +293,7 @@ impl Registry {
                     .set(up);
                 self.log(&format!("model '{name}': {from} → {next}{suffix}"));
                 self.model_log(name, &format!("{from} → {next}{suffix}"));
+                self.changes.send_replace(());
             }
             Some(Err(from)) => self.log(&format!(
                 "model '{name}': refused impossible change {from} → {next}{suffix}"

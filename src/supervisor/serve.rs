@@ -7,6 +7,7 @@ use std::time::Duration;
 use anyhow::Result;
 use tokio::sync::{mpsc, watch};
 
+use super::notify::{self, Notifier};
 use super::order::load_groups;
 use super::pidfile::PidFile;
 use super::registry::{Entry, Registry};
@@ -155,6 +156,13 @@ async fn serve(
         env!("CARGO_PKG_VERSION"),
         std::process::id()
     ));
+    let notifier = match Notifier::from_env() {
+        Ok(notifier) => notifier.map(Arc::new),
+        Err(err) => {
+            reg.log(&format!("not notifying the service manager: {err}"));
+            None
+        }
+    };
     let launcher = Launcher {
         profiles: Arc::new(Profiles::load(&paths)?),
         exes: Executables::from_env()?,
@@ -208,9 +216,20 @@ async fn serve(
         "proxy listening on http://{proxy_addr}; control socket {}",
         socket_path.display()
     ));
-    tokio::spawn(load_in_order(Arc::clone(&reg), config.models.clone()));
+    let (loaded_tx, loaded) = watch::channel(false);
+    let load = load_in_order(Arc::clone(&reg), config.models.clone());
+    tokio::spawn(async move {
+        load.await;
+        let _ = loaded_tx.send(true);
+    });
+    if let Some(notifier) = &notifier {
+        tokio::spawn(notify::run(Arc::clone(notifier), Arc::clone(&reg), loaded));
+    }
 
     let stop_timeout = wait_for_shutdown(&mut shutdown_rx, &mut term, &mut int).await;
+    if let Some(notifier) = &notifier {
+        let _ = notifier.stopping();
+    }
     reg.log(&format!(
         "shutting down: stopping models (up to {} s each)",
         stop_timeout.as_secs()
