@@ -225,4 +225,20 @@ mod tests {
         let n = listener.recv(&mut buf).expect("recv");
         assert_eq!(&buf[..n], &b"STOPPING=1\nSTATUS=stopping the models\n"[..]);
     }
+
+    #[test]
+    fn messages_reach_an_abstract_address() {
+        let name = format!("@vllm-mux-test-{}", std::process::id());
+        let addr = address(OsStr::new(&name)).expect("address");
+        let listener = UnixDatagram::bind_addr(&addr).expect("bind");
+        let notifier = Notifier {
+            addr,
+            socket: UnixDatagram::unbound().expect("socket"),
+            watchdog: None,
+        };
+        notifier.send("READY=1\n").expect("send");
+        let mut buf = [0u8; 64];
+        let n = listener.recv(&mut buf).expect("recv");
+        assert_eq!(&buf[..n], &b"READY=1\n"[..]);
+    }
 }
