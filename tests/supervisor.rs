@@ -432,8 +432,9 @@ fn a_model_that_ignores_sigterm_is_killed_after_the_timeout() {
     let started = env.start("c", port);
     let pids = all_pids(&started.status());
     env.ok(&["--config", "c", "stop", "stubborn", "--timeout", "1"]);
+    // SIGKILL was sent before stop returned; dying takes the kernel a moment.
     assert!(
-        pids.iter().all(|p| !alive(*p)),
+        wait_for(Duration::from_secs(2), || pids.iter().all(|p| !alive(*p))),
         "SIGKILL followed the timeout"
     );
     let log = env.ok(&["--config", "c", "logs", "stubborn"]);
@@ -593,9 +594,10 @@ fn foreground_under_systemd_tells_ready_status_watchdog_and_stopping() {
             .any(|m| m.contains(&format!("STATUS=proxy on {url}; models: 1 starting"))),
         "the start is told while it lasts: {seen:?}"
     );
-    let ready = seen.last().expect("the READY message");
+    // `seen` ends with the first READY=1: the model was ready by then.
     assert!(
-        ready.contains(&format!("STATUS=proxy on {url}; models: 1 ready")),
+        seen.iter()
+            .any(|m| m.contains(&format!("STATUS=proxy on {url}; models: 1 ready"))),
         "READY=1 waits for the model, as start does: {seen:?}"
     );
     assert_eq!(Started::model(&started.status(), "a")["state"], "ready");
@@ -730,10 +732,10 @@ fn the_vllm_engine_runs_the_exact_command_line_with_its_gpus() {
 }
 
 #[test]
-fn a_missing_vllm_executable_fails_the_model_with_a_clear_line() {
+fn a_missing_vllm_executable_refuses_the_start_before_anything_runs() {
     let env = Env::new();
     let port = env.init_fast("c");
-    let model_port = free_port().to_string();
+    env.add_mock("c", "other", &[]);
     env.ok(&[
         "--config",
         "c",
@@ -742,15 +744,73 @@ fn a_missing_vllm_executable_fails_the_model_with_a_clear_line() {
         "--model",
         "Qwen/Qwen2.5-7B-Instruct",
         "--port",
-        &model_port,
+        &free_port().to_string(),
     ]);
-    let started = env.started("c", port);
+    let _started = env.started("c", port);
     let run = env
         .command(&["--config", "c", "start"])
         .env("VLLM_MUX_VLLM", "/nonexistent/vllm")
         .output()
         .expect("start");
-    assert_eq!(run.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(
+            "error: model 'qwen' runs vLLM, but VLLM_MUX_VLLM=/nonexistent/vllm is not an executable file"
+        ) && stderr.contains("hint: install vLLM")
+            && stderr.contains("nothing was started"),
+        "{stderr}"
+    );
+    assert_eq!(env.supervisor_pid("c"), None, "nothing runs");
+    let run = env
+        .command(&["--config", "c", "start"])
+        .env_remove("VLLM_MUX_VLLM")
+        .env("PATH", "/nonexistent")
+        .output()
+        .expect("start");
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("no 'vllm' executable is on PATH"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_vllm_executable_gone_by_launch_fails_the_model_with_a_clear_line() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = Env::new();
+    let port = env.init_fast("c");
+    // The first group holds the second back while the executable goes away.
+    env.add_mock(
+        "c",
+        "first",
+        &["--priority", "0", "--set", "startup_delay_ms=1500"],
+    );
+    env.ok(&[
+        "--config",
+        "c",
+        "add-model",
+        "qwen",
+        "--model",
+        "Qwen/Qwen2.5-7B-Instruct",
+        "--port",
+        &free_port().to_string(),
+        "--priority",
+        "1",
+    ]);
+    let vllm = env.home().join("vllm");
+    std::fs::write(&vllm, "#!/bin/sh\nexit 1\n").expect("write");
+    std::fs::set_permissions(&vllm, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let started = env.started("c", port);
+    let run = env
+        .command(&["--config", "c", "start", "--no-wait"])
+        .env("VLLM_MUX_VLLM", &vllm)
+        .output()
+        .expect("start");
+    assert!(run.status.success(), "{run:?}");
+    std::fs::remove_file(&vllm).expect("remove");
+    started.wait_state("qwen", "failed", Duration::from_secs(15));
     let status = started.status();
     let qwen = Started::model(&status, "qwen");
     assert!(
@@ -763,7 +823,7 @@ fn a_missing_vllm_executable_fails_the_model_with_a_clear_line() {
     assert!(
         qwen["log_tail"]
             .to_string()
-            .contains("cannot run '/nonexistent/vllm'"),
+            .contains(&format!("cannot run '{}'", vllm.display())),
         "{status:#}"
     );
 }

@@ -12,9 +12,11 @@ use super::Ctx;
 use crate::cli::StartArgs;
 use crate::config::schema::is_instance_of;
 use crate::config::validate::check;
-use crate::config::Config;
+use crate::config::{Config, Engine};
 use crate::control::api::StatusReport;
 use crate::control::client::{block_on, Client};
+use crate::engine::program::locate;
+use crate::engine::{Executables, VLLM_ENV};
 use crate::error::{Exit, Failure};
 use crate::output::print_json;
 use crate::supervisor::daemonize;
@@ -191,10 +193,12 @@ pub fn finish(
 }
 
 /// What must hold for `config` to start here and now: its ports are free,
-/// its API key variable is set, no running config holds its GPUs.
+/// its API key variable is set, vLLM can be run if a model needs it, no
+/// running config holds its GPUs.
 pub fn preflight(ctx: &Ctx, name: &str, config: &Config) -> Result<()> {
     check_ports(config)?;
     check_api_key(config)?;
+    check_vllm(config)?;
     crate::gpu::cross::check(
         &ctx.store,
         &crate::config::profiles::Profiles::load(ctx.paths())?,
@@ -233,6 +237,42 @@ fn check_ports(config: &Config) -> Result<()> {
         "stop what holds the port (see 'ss -ltnp'), or pick another with 'vllm-mux edit-model NAME --port P'; nothing was started"
     };
     Ok(Failure::usage_if_any(problems, hint)?)
+}
+
+/// Enabled `vllm` models need the executable the guard will run: refused
+/// here, before anything starts, rather than each model failing after.
+fn check_vllm(config: &Config) -> Result<()> {
+    let needing: Vec<String> = config
+        .models
+        .iter()
+        .filter(|m| m.enabled && m.engine == Engine::Vllm)
+        .map(|m| format!("'{}'", m.name))
+        .collect();
+    if needing.is_empty() {
+        return Ok(());
+    }
+    let vllm = Executables::from_env()?.vllm;
+    if locate(&vllm, std::env::var_os("PATH").as_deref()).is_some() {
+        return Ok(());
+    }
+    let what = match std::env::var_os(VLLM_ENV).filter(|v| !v.is_empty()) {
+        Some(set) => format!(
+            "{VLLM_ENV}={} is not an executable file",
+            set.to_string_lossy()
+        ),
+        None => "no 'vllm' executable is on PATH".to_string(),
+    };
+    let (models, verb) = if needing.len() == 1 {
+        ("model", "runs")
+    } else {
+        ("models", "run")
+    };
+    Err(Failure::usage(format!(
+        "{models} {} {verb} vLLM, but {what}",
+        needing.join(", ")
+    ))
+    .hint("install vLLM where vllm-mux runs (pip install vllm; activate its virtualenv), or set VLLM_MUX_VLLM to its path; 'vllm-mux edit-model NAME --disabled' leaves a model out; nothing was started")
+    .into())
 }
 
 fn check_api_key(config: &Config) -> Result<()> {

@@ -5,6 +5,7 @@
 pub mod command;
 pub mod flags;
 pub mod mock;
+pub mod program;
 pub mod url;
 pub mod vllm;
 
