@@ -554,6 +554,31 @@ fn foreground_runs_in_this_process_and_stops_cleanly_on_sigterm() {
     );
 }
 
+#[test]
+fn foreground_keeps_working_when_its_output_is_closed() {
+    let env = Env::new();
+    let port = env.init_fast("c");
+    env.add_mock("c", "a", &["--set", "startup_delay_ms=300"]);
+    let mut child = env
+        .command(&["--config", "c", "start", "--foreground"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    // As `start --foreground | head -1` does once head has its line.
+    drop(child.stdout.take());
+    let mut fg = crate::helper::Child(child);
+    let started = env.started("c", port);
+    started.wait_state("a", "ready", Duration::from_secs(10));
+    // The model's runner still takes commands after logging into the closed pipe.
+    env.ok(&["--config", "c", "stop", "a"]);
+    env.ok(&["--config", "c", "start-model", "a"]);
+    assert_eq!(chat(&started, "a").status(), 200);
+    kill("-TERM", fg.pid());
+    assert_eq!(fg.wait_timeout(Duration::from_secs(15)), Some(0));
+    let log = env.ok(&["--config", "c", "logs", "proxy"]);
+    assert!(log.contains("supervisor stopped"), "{log}");
+}
+
 /// Datagrams on a socket standing in for systemd's, until one has `until`.
 fn notifications_until(socket: &std::os::unix::net::UnixDatagram, until: &str) -> Vec<String> {
     let mut seen = Vec::new();

@@ -153,12 +153,18 @@ impl Registry {
 
     /// A timestamped line in proxy.log.
     pub fn log(&self, line: &str) {
+        use std::io::Write;
         let line = format!("{} {line}", stamp());
+        // Standard output may be a closed pipe or a terminal that is gone:
+        // never a reason to fail (println! would panic the calling task).
         if self.echo {
-            println!("{line}");
+            let _ = writeln!(std::io::stdout().lock(), "{line}");
         }
         if let Err(err) = lock(&self.proxy_log).write_line(&line) {
-            eprintln!("{line} (cannot write proxy.log: {err})");
+            let _ = writeln!(
+                std::io::stderr().lock(),
+                "{line} (cannot write proxy.log: {err})"
+            );
         }
     }
 
