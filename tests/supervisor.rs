@@ -555,6 +555,41 @@ fn foreground_runs_in_this_process_and_stops_cleanly_on_sigterm() {
 }
 
 #[test]
+fn on_a_terminal_start_and_stop_say_what_they_wait_for() {
+    use expectrl::Expect;
+    let env = Env::new();
+    let port = env.init_fast("c");
+    env.add_mock("c", "a", &["--set", "startup_delay_ms=300"]);
+    let _started = env.started("c", port);
+    let terminal = |args: &[&str]| {
+        let mut session = expectrl::session::OsSession::spawn(env.command_for_terminal(args))
+            .expect("spawn in a pseudo-terminal");
+        session.set_expect_timeout(Some(Duration::from_secs(15)));
+        session
+    };
+    let mut start = terminal(&["--config", "c", "start"]);
+    for text in [
+        format!("starting config 'c': proxy on http://127.0.0.1:{port}"),
+        "starting".to_string(),
+        "ready on port".to_string(),
+    ] {
+        if let Err(err) = start.expect(text.as_str()) {
+            panic!("start never said {text:?}: {err}");
+        }
+    }
+    start.expect(expectrl::Eof).expect("start ends");
+    let mut stop = terminal(&["--config", "c", "stop", "--timeout", "3"]);
+    for text in [
+        "stopping config 'c': SIGTERM, then SIGKILL for what is still running after 3 s",
+        "stopped config 'c'",
+    ] {
+        if let Err(err) = stop.expect(text) {
+            panic!("stop never said {text:?}: {err}");
+        }
+    }
+}
+
+#[test]
 fn foreground_keeps_working_when_its_output_is_closed() {
     let env = Env::new();
     let port = env.init_fast("c");

@@ -1,5 +1,6 @@
 //! `stop [MODEL]`: stop everything, or one model.
 
+use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
@@ -17,6 +18,17 @@ pub fn run(ctx: &Ctx, model: Option<&str>, timeout: u64) -> Result<Exit> {
         return Err(client.not_running().into());
     }
     let timeout = Duration::from_secs(timeout);
+    // Engines may take the whole timeout: say what is being waited for.
+    if !ctx.json && !ctx.quiet && std::io::stdout().is_terminal() {
+        let what = match model {
+            Some(model) => format!("model '{model}'"),
+            None => format!("config '{name}'"),
+        };
+        println!(
+            "stopping {what}: SIGTERM, then SIGKILL for what is still running after {} s",
+            timeout.as_secs()
+        );
+    }
     if let Some(model) = model {
         let reply = block_on(client.stop_model(model, timeout))??;
         ctx.say(reply.message);
