@@ -555,6 +555,30 @@ fn foreground_runs_in_this_process_and_stops_cleanly_on_sigterm() {
 }
 
 #[test]
+fn foreground_stops_its_models_cleanly_when_its_terminal_hangs_up() {
+    let env = Env::new();
+    let port = env.init_fast("c");
+    env.add_mock("c", "a", &[]);
+    let child = env
+        .command(&["--config", "c", "start", "--foreground"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let mut fg = crate::helper::Child(child);
+    let started = env.started("c", port);
+    started.wait_state("a", "ready", Duration::from_secs(10));
+    let pids = all_pids(&started.status());
+    kill("-HUP", fg.pid());
+    assert_eq!(fg.wait_timeout(Duration::from_secs(15)), Some(0));
+    assert!(pids.iter().all(|p| !alive(*p)), "models stopped with it");
+    let log = env.ok(&["--config", "c", "logs", "a"]);
+    assert!(
+        log.contains("mock-engine: SIGTERM, shutting down") && log.contains("stopping → stopped"),
+        "stopped by SIGTERM, not killed by the guard: {log}"
+    );
+}
+
+#[test]
 fn on_a_terminal_start_and_stop_say_what_they_wait_for() {
     use expectrl::Expect;
     let env = Env::new();

@@ -146,6 +146,9 @@ async fn serve(
     use tokio::signal::unix::{signal, SignalKind};
     let mut term = signal(SignalKind::terminate()).ok();
     let mut int = signal(SignalKind::interrupt()).ok();
+    // The terminal of `start --foreground` went away: stop as cleanly as on
+    // SIGTERM, rather than die and leave the guards to SIGKILL the engines.
+    let mut hup = signal(SignalKind::hangup()).ok();
     let reg = Arc::new(
         Registry::new(name, paths.clone(), config.clone(), foreground).map_err(|err| {
             Failure::runtime(format!("cannot open the logs of config '{name}': {err}"))
@@ -226,7 +229,7 @@ async fn serve(
         tokio::spawn(notify::run(Arc::clone(notifier), Arc::clone(&reg), loaded));
     }
 
-    let stop_timeout = wait_for_shutdown(&mut shutdown_rx, &mut term, &mut int).await;
+    let stop_timeout = wait_for_shutdown(&mut shutdown_rx, [&mut term, &mut int, &mut hup]).await;
     if let Some(notifier) = &notifier {
         let _ = notifier.stopping();
     }
@@ -243,15 +246,16 @@ async fn serve(
     Ok(Exit::Success)
 }
 
-/// Until SIGTERM, Ctrl-C or a control `/shutdown`; returns the stop timeout.
+/// Until SIGTERM, Ctrl-C, SIGHUP or a control `/shutdown`; returns the
+/// stop timeout.
 async fn wait_for_shutdown(
     shutdown: &mut watch::Receiver<Option<Duration>>,
-    term: &mut Option<tokio::signal::unix::Signal>,
-    int: &mut Option<tokio::signal::unix::Signal>,
+    [term, int, hup]: [&mut Option<tokio::signal::unix::Signal>; 3],
 ) -> Duration {
     tokio::select! {
         _ = recv(term) => DEFAULT_STOP_TIMEOUT,
         _ = recv(int) => DEFAULT_STOP_TIMEOUT,
+        _ = recv(hup) => DEFAULT_STOP_TIMEOUT,
         result = shutdown.wait_for(Option::is_some) => {
             result.ok().and_then(|t| *t).unwrap_or(DEFAULT_STOP_TIMEOUT)
         }
