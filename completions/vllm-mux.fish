@@ -242,7 +242,9 @@ complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand start-model" -s q -l q
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand start-model" -s v -l verbose -d 'Print more detail (repeat for more)'
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand start-model" -s h -l help -d 'Print help'
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand start-model" -s V -l version -d 'Print version'
+complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand reload" -l timeout -d 'Seconds to wait for added and restarted models to be ready or failed' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand reload" -l config -d 'Which saved config to use' -r
+complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand reload" -l no-wait -d 'Return once the changes are applied, without waiting for added and restarted models'
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand reload" -l json -d 'Print machine-readable JSON instead of tables and messages'
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand reload" -s y -l yes -d 'Answer yes to every question; never prompt'
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand reload" -l no-input -d 'Never prompt; a missing value is an error naming its flag'

@@ -117,7 +117,7 @@ pub enum Command {
         model: String,
     },
     /// Apply config changes to the running supervisor; untouched models keep running.
-    Reload,
+    Reload(ReloadArgs),
     /// Print the config as JSON, or write it to a file.
     Export {
         /// Write to this file instead of standard output.
@@ -309,6 +309,16 @@ pub struct EditArgs {
     /// Empty a field (repeat for more).
     #[arg(long, value_enum, value_name = "FIELD")]
     pub clear: Vec<ClearField>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReloadArgs {
+    /// Return once the changes are applied, without waiting for added and restarted models.
+    #[arg(long)]
+    pub no_wait: bool,
+    /// Seconds to wait for added and restarted models to be ready or failed.
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<u64>,
 }
 
 #[derive(Debug, Args)]

@@ -364,6 +364,61 @@ fn reload_adds_and_removes_without_touching_the_rest() {
 }
 
 #[test]
+fn reload_waits_for_the_models_it_started_and_fails_with_them() {
+    let env = Env::new();
+    let port = env.init_fast("c");
+    env.add_mock("c", "keep", &[]);
+    let started = env.start("c", port);
+    env.add_mock("c", "slow", &["--set", "startup_delay_ms=800"]);
+    let out = env.ok(&["--config", "c", "reload"]);
+    assert!(out.contains("added slow"), "{out}");
+    assert_eq!(
+        Started::model(&started.status(), "slow")["state"],
+        "ready",
+        "reload returned once the added model was ready: {out}"
+    );
+    assert!(
+        out.contains(" slow ") && out.contains("ready"),
+        "the table: {out}"
+    );
+
+    // --no-wait returns while the restarted model starts.
+    env.ok(&["--config", "c", "edit-model", "slow", "--set", "tokens=3"]);
+    let out = env.ok(&["--config", "c", "reload", "--no-wait"]);
+    assert!(out.contains("restarted slow"), "{out}");
+    let state = Started::model(&started.status(), "slow")["state"].clone();
+    assert!(state == "pending" || state == "starting", "{state}");
+    started.wait_state("slow", "ready", Duration::from_secs(10));
+
+    // A model that fails to start fails the reload, as it fails start.
+    env.ok(&[
+        "--config",
+        "c",
+        "add-model",
+        "bad",
+        "--engine",
+        "command",
+        "--port",
+        &free_port().to_string(),
+        "--command",
+        "sh -c 'echo weights not found >&2; exit 3' {port}",
+    ]);
+    let run = env.run(&["--config", "c", "--json", "reload"]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("failed to start: bad"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        run.json()["added"],
+        json!(["bad"]),
+        "--json prints the summary"
+    );
+    assert_eq!(Started::model(&started.status(), "keep")["state"], "ready");
+}
+
+#[test]
 fn reload_restarts_a_changed_model_and_refuses_an_invalid_config() {
     let env = Env::new();
     let port = env.init_fast("c");

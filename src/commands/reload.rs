@@ -1,39 +1,71 @@
-//! `reload`: apply the saved config to the running supervisor.
+//! `reload`: apply the saved config to the running supervisor, then wait,
+//! as `start` does, until the models it added or restarted are ready or
+//! failed.
+
+use std::io::IsTerminal;
+use std::time::Duration;
 
 use anyhow::Result;
 
+use super::start::{finish, verdict, wait_settled, Watched};
 use super::Ctx;
+use crate::cli::ReloadArgs;
 use crate::control::client::{block_on, Client};
 use crate::error::Exit;
 use crate::output::print_json;
 
-pub fn run(ctx: &Ctx) -> Result<Exit> {
+pub fn run(ctx: &Ctx, args: &ReloadArgs) -> Result<Exit> {
     let name = ctx.config_name()?;
     let client = Client::new(ctx.paths(), name)?;
     let summary = block_on(client.reload())??;
-    if ctx.json {
-        print_json(&summary)?;
-        return Ok(Exit::Success);
+    if !ctx.json {
+        let list = |names: &[String]| {
+            if names.is_empty() {
+                "none".to_string()
+            } else {
+                names.join(", ")
+            }
+        };
+        ctx.say(format!(
+            "reloaded config '{name}': added {}; removed {}; restarted {}; unchanged {}",
+            list(&summary.added),
+            list(&summary.removed),
+            list(&summary.restarted),
+            list(&summary.unchanged)
+        ));
     }
-    let list = |names: &[String]| {
-        if names.is_empty() {
-            "none".to_string()
-        } else {
-            names.join(", ")
-        }
-    };
-    ctx.say(format!(
-        "reloaded config '{name}': added {}; removed {}; restarted {}; unchanged {}",
-        list(&summary.added),
-        list(&summary.removed),
-        list(&summary.restarted),
-        list(&summary.unchanged)
-    ));
     if !summary.needs_restart.is_empty() {
         eprintln!(
             "warning: {} changed; the proxy applies that only on a restart (vllm-mux stop && vllm-mux start)",
             summary.needs_restart.join(", ")
         );
     }
-    Ok(Exit::Success)
+    // The supervisor answers once removed and changed models are stopped and
+    // the new copies registered (pending), so none of them looks settled yet.
+    let started: Vec<String> = summary
+        .added
+        .iter()
+        .chain(&summary.restarted)
+        .cloned()
+        .collect();
+    if args.no_wait || started.is_empty() {
+        if ctx.json {
+            print_json(&summary)?;
+        }
+        return Ok(Exit::Success);
+    }
+    let progress = !ctx.json && !ctx.quiet && std::io::stdout().is_terminal();
+    let report = block_on(client.status())??;
+    let report = wait_settled(
+        &client,
+        report,
+        args.timeout.map(Duration::from_secs),
+        progress,
+        Watched::Models(&started),
+    )?;
+    if ctx.json {
+        print_json(&summary)?;
+        return verdict(&report, Watched::Models(&started));
+    }
+    finish(ctx, &report, Watched::Models(&started), progress)
 }

@@ -95,18 +95,36 @@ pub fn run(ctx: &Ctx, args: StartArgs) -> Result<Exit> {
         println!("starting config '{name}': proxy on {}", report.proxy.url);
     }
     let timeout = args.timeout.map(Duration::from_secs);
-    report = wait_settled(&client, report, timeout, progress, None)?;
-    finish(ctx, &report, None, progress)
+    report = wait_settled(&client, report, timeout, progress, Watched::All)?;
+    finish(ctx, &report, Watched::All, progress)
 }
 
-/// Poll until every enabled model (or just `only`) is ready, failed or
-/// stopped; print one line per state change when `progress`.
+/// Which models a wait, and the verdict after it, are about.
+#[derive(Debug, Clone, Copy)]
+pub enum Watched<'a> {
+    All,
+    /// These models, each with its replicas.
+    Models(&'a [String]),
+}
+
+impl Watched<'_> {
+    /// Whether the copy `instance` (`qwen`, `qwen@1`) is one of them.
+    pub fn covers(self, instance: &str) -> bool {
+        match self {
+            Watched::All => true,
+            Watched::Models(names) => names.iter().any(|name| is_instance_of(instance, name)),
+        }
+    }
+}
+
+/// Poll until every watched model is ready, failed or stopped; print one
+/// line per state change when `progress`.
 pub fn wait_settled(
     client: &Client,
     mut report: StatusReport,
     timeout: Option<Duration>,
     progress: bool,
-    only: Option<&str>,
+    only: Watched<'_>,
 ) -> Result<StatusReport> {
     let started = Instant::now();
     let mut seen: BTreeMap<String, ModelState> = BTreeMap::new();
@@ -114,7 +132,7 @@ pub fn wait_settled(
         let watched: Vec<_> = report
             .models
             .iter()
-            .filter(|m| only.is_none_or(|o| is_instance_of(&m.name, o)))
+            .filter(|m| only.covers(&m.name))
             .collect();
         if progress {
             for m in &watched {
@@ -160,7 +178,7 @@ pub fn wait_settled(
 pub fn finish(
     ctx: &Ctx,
     report: &StatusReport,
-    only: Option<&str>,
+    only: Watched<'_>,
     after_progress: bool,
 ) -> Result<Exit> {
     if ctx.json {
@@ -171,12 +189,15 @@ pub fn finish(
         }
         print_report(report);
     }
+    verdict(report, only)
+}
+
+/// Success, or the error that names the watched models that failed.
+pub fn verdict(report: &StatusReport, only: Watched<'_>) -> Result<Exit> {
     let failed: Vec<&str> = report
         .models
         .iter()
-        .filter(|m| {
-            only.is_none_or(|o| is_instance_of(&m.name, o)) && m.state == ModelState::Failed
-        })
+        .filter(|m| only.covers(&m.name) && m.state == ModelState::Failed)
         .map(|m| m.name.as_str())
         .collect();
     if failed.is_empty() {

@@ -4,7 +4,7 @@ use std::io::IsTerminal;
 
 use anyhow::Result;
 
-use super::start::{finish, wait_settled};
+use super::start::{finish, wait_settled, Watched};
 use super::Ctx;
 use crate::control::client::{block_on, Client};
 use crate::error::Exit;
@@ -32,6 +32,7 @@ pub fn run(ctx: &Ctx, model: &str) -> Result<Exit> {
         report = block_on(client.status())??;
     }
     let progress = !ctx.json && !ctx.quiet && std::io::stdout().is_terminal();
-    let report = wait_settled(&client, report, None, progress, Some(model))?;
-    finish(ctx, &report, Some(model), progress)
+    let only = [model.to_string()];
+    let report = wait_settled(&client, report, None, progress, Watched::Models(&only))?;
+    finish(ctx, &report, Watched::Models(&only), progress)
 }
