@@ -1249,12 +1249,16 @@ _vllm__mux() {
             return 0
             ;;
         vllm__subcmd__mux__subcmd__start__subcmd__model)
-            opts="-y -q -v -h -V --config --json --yes --no-input --quiet --verbose --help --version"
+            opts="-y -q -v -h -V --no-wait --timeout --config --json --yes --no-input --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

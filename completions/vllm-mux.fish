@@ -195,10 +195,10 @@ complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand models" -s q -l quiet 
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand models" -s v -l verbose -d 'Print more detail (repeat for more)'
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand models" -s h -l help -d 'Print help'
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand models" -s V -l version -d 'Print version'
-complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand start" -l timeout -d 'Seconds to wait for every model to be ready or failed' -r
+complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand start" -l timeout -d 'Seconds to wait for the models to be ready or failed (they keep starting after)' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand start" -l config -d 'Which saved config to use' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand start" -l foreground -d 'Run in this terminal instead of the background (for containers and systemd)'
-complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand start" -l no-wait -d 'Return as soon as the supervisor answers, without waiting for models'
+complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand start" -l no-wait -d 'Return at once, without waiting for the models to be ready or failed'
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand start" -l json -d 'Print machine-readable JSON instead of tables and messages'
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand start" -s y -l yes -d 'Answer yes to every question; never prompt'
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand start" -l no-input -d 'Never prompt; a missing value is an error naming its flag'
@@ -234,7 +234,9 @@ complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand stop" -s q -l quiet -d
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand stop" -s v -l verbose -d 'Print more detail (repeat for more)'
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand stop" -s h -l help -d 'Print help'
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand stop" -s V -l version -d 'Print version'
+complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand start-model" -l timeout -d 'Seconds to wait for the models to be ready or failed (they keep starting after)' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand start-model" -l config -d 'Which saved config to use' -r
+complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand start-model" -l no-wait -d 'Return at once, without waiting for the models to be ready or failed'
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand start-model" -l json -d 'Print machine-readable JSON instead of tables and messages'
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand start-model" -s y -l yes -d 'Answer yes to every question; never prompt'
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand start-model" -l no-input -d 'Never prompt; a missing value is an error naming its flag'
@@ -242,9 +244,9 @@ complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand start-model" -s q -l q
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand start-model" -s v -l verbose -d 'Print more detail (repeat for more)'
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand start-model" -s h -l help -d 'Print help'
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand start-model" -s V -l version -d 'Print version'
-complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand reload" -l timeout -d 'Seconds to wait for added and restarted models to be ready or failed' -r
+complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand reload" -l timeout -d 'Seconds to wait for the models to be ready or failed (they keep starting after)' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand reload" -l config -d 'Which saved config to use' -r
-complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand reload" -l no-wait -d 'Return once the changes are applied, without waiting for added and restarted models'
+complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand reload" -l no-wait -d 'Return at once, without waiting for the models to be ready or failed'
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand reload" -l json -d 'Print machine-readable JSON instead of tables and messages'
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand reload" -s y -l yes -d 'Answer yes to every question; never prompt'
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand reload" -l no-input -d 'Never prompt; a missing value is an error naming its flag'

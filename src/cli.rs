@@ -115,9 +115,11 @@ pub enum Command {
     StartModel {
         /// The model to start.
         model: String,
+        #[command(flatten)]
+        wait: WaitArgs,
     },
     /// Apply config changes to the running supervisor; untouched models keep running.
-    Reload(ReloadArgs),
+    Reload(WaitArgs),
     /// Print the config as JSON, or write it to a file.
     Export {
         /// Write to this file instead of standard output.
@@ -311,12 +313,13 @@ pub struct EditArgs {
     pub clear: Vec<ClearField>,
 }
 
-#[derive(Debug, Args)]
-pub struct ReloadArgs {
-    /// Return once the changes are applied, without waiting for added and restarted models.
+/// How `start`, `start-model` and `reload` wait for the models they start.
+#[derive(Debug, Default, Args)]
+pub struct WaitArgs {
+    /// Return at once, without waiting for the models to be ready or failed.
     #[arg(long)]
     pub no_wait: bool,
-    /// Seconds to wait for added and restarted models to be ready or failed.
+    /// Seconds to wait for the models to be ready or failed (they keep starting after).
     #[arg(long, value_name = "SECS")]
     pub timeout: Option<u64>,
 }
@@ -326,12 +329,8 @@ pub struct StartArgs {
     /// Run in this terminal instead of the background (for containers and systemd).
     #[arg(long)]
     pub foreground: bool,
-    /// Return as soon as the supervisor answers, without waiting for models.
-    #[arg(long)]
-    pub no_wait: bool,
-    /// Seconds to wait for every model to be ready or failed.
-    #[arg(long, value_name = "SECS")]
-    pub timeout: Option<u64>,
+    #[command(flatten)]
+    pub wait: WaitArgs,
 }
 
 #[derive(Debug, Args)]

@@ -806,6 +806,22 @@ fn no_wait_returns_while_models_start_and_timeout_gives_up_waiting() {
         "{stderr}"
     );
     started.wait_state("slow", "ready", Duration::from_secs(10));
+    // start-model takes the same two flags.
+    env.ok(&["--config", "c", "stop", "slow"]);
+    let out = env.ok(&["--config", "c", "start-model", "slow", "--no-wait"]);
+    assert!(out.contains("starting model 'slow'"), "{out}");
+    let state = Started::model(&started.status(), "slow")["state"].clone();
+    assert!(state == "stopped" || state == "starting", "{state}");
+    started.wait_state("slow", "ready", Duration::from_secs(10));
+    env.ok(&["--config", "c", "stop", "slow"]);
+    let stderr = env.fails(
+        &["--config", "c", "start-model", "slow", "--timeout", "1"],
+        1,
+    );
+    assert!(
+        stderr.contains("gave up waiting after 1 s; still starting: slow"),
+        "{stderr}"
+    );
 }
 
 /// A stand-in for `vllm` that records how it was called, then serves the

@@ -3,7 +3,7 @@
 use anyhow::Result;
 use serde::Serialize;
 
-use crate::cli::{InitArgs, StartArgs};
+use crate::cli::{InitArgs, StartArgs, WaitArgs};
 use crate::config::validate::check;
 use crate::config::Config;
 use crate::error::Exit;
@@ -103,8 +103,7 @@ fn interactive(ctx: &crate::commands::Ctx, name: &str, force: bool) -> Result<Ex
                 ctx,
                 StartArgs {
                     foreground: false,
-                    no_wait: false,
-                    timeout: None,
+                    wait: WaitArgs::default(),
                 },
             )
         }

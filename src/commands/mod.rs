@@ -117,7 +117,7 @@ pub fn dispatch(cli: Cli) -> Result<Exit> {
         Command::Status { watch } => status::run(&ctx, watch),
         Command::Logs(args) => logs::run(&ctx, args),
         Command::Stop { model, timeout } => stop::run(&ctx, model.as_deref(), timeout),
-        Command::StartModel { model } => start_model::run(&ctx, &model),
+        Command::StartModel { model, wait } => start_model::run(&ctx, &model, &wait),
         Command::Reload(args) => reload::run(&ctx, &args),
         Command::Supervise => {
             crate::supervisor::run(ctx.paths().clone(), ctx.config_name()?, false)

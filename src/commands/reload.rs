@@ -9,12 +9,12 @@ use anyhow::Result;
 
 use super::start::{finish, verdict, wait_settled, Watched};
 use super::Ctx;
-use crate::cli::ReloadArgs;
+use crate::cli::WaitArgs;
 use crate::control::client::{block_on, Client};
 use crate::error::Exit;
 use crate::output::print_json;
 
-pub fn run(ctx: &Ctx, args: &ReloadArgs) -> Result<Exit> {
+pub fn run(ctx: &Ctx, args: &WaitArgs) -> Result<Exit> {
     let name = ctx.config_name()?;
     let client = Client::new(ctx.paths(), name)?;
     let summary = block_on(client.reload())??;

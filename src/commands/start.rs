@@ -84,7 +84,7 @@ pub fn run(ctx: &Ctx, args: StartArgs) -> Result<Exit> {
         std::thread::sleep(POLL);
     };
     let progress = !ctx.json && !ctx.quiet && std::io::stdout().is_terminal();
-    if args.no_wait {
+    if args.wait.no_wait {
         ctx.say(format!(
             "started config '{name}' (supervisor pid {}); follow it with 'vllm-mux status'",
             report.proxy.pid
@@ -94,7 +94,7 @@ pub fn run(ctx: &Ctx, args: StartArgs) -> Result<Exit> {
     if progress {
         println!("starting config '{name}': proxy on {}", report.proxy.url);
     }
-    let timeout = args.timeout.map(Duration::from_secs);
+    let timeout = args.wait.timeout.map(Duration::from_secs);
     report = wait_settled(&client, report, timeout, progress, Watched::All)?;
     finish(ctx, &report, Watched::All, progress)
 }

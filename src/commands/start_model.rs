@@ -6,13 +6,20 @@ use anyhow::Result;
 
 use super::start::{finish, wait_settled, Watched};
 use super::Ctx;
+use crate::cli::WaitArgs;
 use crate::control::client::{block_on, Client};
 use crate::error::Exit;
 
-pub fn run(ctx: &Ctx, model: &str) -> Result<Exit> {
+pub fn run(ctx: &Ctx, model: &str, wait: &WaitArgs) -> Result<Exit> {
     let name = ctx.config_name()?;
     let client = Client::new(ctx.paths(), name)?;
     block_on(client.start_model(model))??;
+    if wait.no_wait {
+        ctx.say(format!(
+            "starting model '{model}'; follow it with 'vllm-mux status'"
+        ));
+        return Ok(Exit::Success);
+    }
     // The runner picks the command up asynchronously; wait for it to leave
     // its settled state before waiting for it to settle again.
     let mut report = block_on(client.status())??;
@@ -33,6 +40,7 @@ pub fn run(ctx: &Ctx, model: &str) -> Result<Exit> {
     }
     let progress = !ctx.json && !ctx.quiet && std::io::stdout().is_terminal();
     let only = [model.to_string()];
-    let report = wait_settled(&client, report, None, progress, Watched::Models(&only))?;
+    let timeout = wait.timeout.map(std::time::Duration::from_secs);
+    let report = wait_settled(&client, report, timeout, progress, Watched::Models(&only))?;
     finish(ctx, &report, Watched::Models(&only), progress)
 }
