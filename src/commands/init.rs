@@ -81,7 +81,7 @@ fn interactive(ctx: &crate::commands::Ctx, name: &str, force: bool) -> Result<Ex
         }
         Then::StartWithoutSaving => {
             check(&config, ctx.paths())?;
-            super::start::preflight(ctx, name, &config)?;
+            super::preflight::preflight(ctx, name, &config)?;
             ctx.say(format!(
                 "starting config '{name}' without saving it; Ctrl-C stops it"
             ));

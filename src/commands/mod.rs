@@ -12,6 +12,7 @@ mod list;
 mod logs;
 mod model_args;
 mod models;
+mod preflight;
 mod profiles;
 mod reload;
 mod remove_model;
@@ -21,6 +22,7 @@ mod start;
 mod start_model;
 mod status;
 mod stop;
+mod wait;
 
 use std::io::IsTerminal;
 

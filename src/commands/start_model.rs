@@ -4,7 +4,7 @@ use std::io::IsTerminal;
 
 use anyhow::Result;
 
-use super::start::{finish, wait_settled, Watched};
+use super::wait::{finish, wait_settled, Watched};
 use super::Ctx;
 use crate::cli::WaitArgs;
 use crate::control::client::{block_on, Client};

@@ -1,0 +1,112 @@
+//! What must hold before a config starts (`start`, and `init` when it
+//! starts what it saved): free ports, the API key's variable, vLLM where
+//! a model needs it, GPUs no running config holds. Each failure is a usage
+//! error (exit 2) and nothing is started.
+
+use std::net::TcpListener;
+
+use anyhow::Result;
+
+use super::Ctx;
+use crate::config::{Config, Engine};
+use crate::engine::program::locate;
+use crate::engine::{Executables, VLLM_ENV};
+use crate::error::Failure;
+
+/// What must hold for `config` to start here and now: its ports are free,
+/// its API key variable is set, vLLM can be run if a model needs it, no
+/// running config holds its GPUs.
+pub fn preflight(ctx: &Ctx, name: &str, config: &Config) -> Result<()> {
+    check_ports(config)?;
+    check_api_key(config)?;
+    check_vllm(config)?;
+    crate::gpu::cross::check(
+        &ctx.store,
+        &crate::config::profiles::Profiles::load(ctx.paths())?,
+        name,
+        config,
+    )
+}
+
+/// The proxy port and every enabled launched model's port must be free.
+fn check_ports(config: &Config) -> Result<()> {
+    let mut problems = Vec::new();
+    let proxy_taken = TcpListener::bind(config.proxy_address()).is_err();
+    if proxy_taken {
+        problems.push(format!(
+            "port {} of the proxy ({}) is already in use on this machine",
+            config.port, config.host
+        ));
+    }
+    let launched = config
+        .models
+        .iter()
+        .filter(|m| m.enabled && m.engine.launches_process());
+    for instance in launched.flat_map(|m| m.instances()) {
+        if let Some(port) = instance.model.port {
+            if !crate::config::ports::is_free_on_host(port) {
+                problems.push(format!(
+                    "model '{}': port: {port} is already in use on this machine",
+                    instance.id
+                ));
+            }
+        }
+    }
+    let hint = if proxy_taken {
+        "stop what holds the port (see 'ss -ltnp'), or move the proxy with 'vllm-mux edit-proxy --port P' (a model with 'vllm-mux edit-model NAME --port P'); nothing was started"
+    } else {
+        "stop what holds the port (see 'ss -ltnp'), or pick another with 'vllm-mux edit-model NAME --port P'; nothing was started"
+    };
+    Ok(Failure::usage_if_any(problems, hint)?)
+}
+
+/// Enabled `vllm` models need the executable the guard will run: refused
+/// here, before anything starts, rather than each model failing after.
+fn check_vllm(config: &Config) -> Result<()> {
+    let needing: Vec<String> = config
+        .models
+        .iter()
+        .filter(|m| m.enabled && m.engine == Engine::Vllm)
+        .map(|m| format!("'{}'", m.name))
+        .collect();
+    if needing.is_empty() {
+        return Ok(());
+    }
+    let vllm = Executables::from_env()?.vllm;
+    if locate(&vllm, std::env::var_os("PATH").as_deref()).is_some() {
+        return Ok(());
+    }
+    let what = match std::env::var_os(VLLM_ENV).filter(|v| !v.is_empty()) {
+        Some(set) => format!(
+            "{VLLM_ENV}={} is not an executable file",
+            set.to_string_lossy()
+        ),
+        None => "no 'vllm' executable is on PATH".to_string(),
+    };
+    let (models, verb) = if needing.len() == 1 {
+        ("model", "runs")
+    } else {
+        ("models", "run")
+    };
+    Err(Failure::usage(format!(
+        "{models} {} {verb} vLLM, but {what}",
+        needing.join(", ")
+    ))
+    .hint("install vLLM where vllm-mux runs (pip install vllm; activate its virtualenv), or set VLLM_MUX_VLLM to its path; 'vllm-mux edit-model NAME --disabled' leaves a model out; nothing was started")
+    .into())
+}
+
+fn check_api_key(config: &Config) -> Result<()> {
+    let Some(var) = &config.api_key_env else {
+        return Ok(());
+    };
+    if std::env::var(var)
+        .map(|v| v.trim().is_empty())
+        .unwrap_or(true)
+    {
+        return Err(Failure::usage(format!("api_key_env names ${var}, which is not set or empty in this environment"))
+            .hint(format!("export {var}=KEY (several keys: comma-separated) before 'vllm-mux start'; without it every client would be refused"))
+            .into());
+    }
+    Ok(())
+}
