@@ -59,6 +59,25 @@ impl Notifier {
             .map(drop)
     }
 
+    /// The log line that says the service manager is being told.
+    pub fn describe(&self) -> String {
+        use std::os::linux::net::SocketAddrExt;
+        let socket = match (self.addr.as_pathname(), self.addr.as_abstract_name()) {
+            (Some(path), _) => path.display().to_string(),
+            (None, Some(name)) => format!("@{}", String::from_utf8_lossy(name)),
+            (None, None) => "an unnamed socket".to_string(),
+        };
+        match self.watchdog {
+            Some(period) => format!(
+                "notifying the service manager at {socket} (READY=1 when the models settle; watchdog ping every {:.1} s)",
+                (period / 2).as_secs_f64()
+            ),
+            None => format!(
+                "notifying the service manager at {socket} (READY=1 when the models settle)"
+            ),
+        }
+    }
+
     /// Tell it the supervisor is stopping its models and will exit.
     pub fn stopping(&self) -> io::Result<()> {
         self.send("STOPPING=1\nSTATUS=stopping the models\n")
@@ -240,5 +259,22 @@ mod tests {
         let mut buf = [0u8; 64];
         let n = listener.recv(&mut buf).expect("recv");
         assert_eq!(&buf[..n], &b"READY=1\n"[..]);
+    }
+
+    #[test]
+    fn the_log_line_names_the_socket_and_the_watchdog() {
+        let notifier = |value: &str, watchdog| Notifier {
+            addr: address(OsStr::new(value)).expect("address"),
+            socket: UnixDatagram::unbound().expect("socket"),
+            watchdog,
+        };
+        assert_eq!(
+            notifier("/run/systemd/notify", None).describe(),
+            "notifying the service manager at /run/systemd/notify (READY=1 when the models settle)"
+        );
+        assert_eq!(
+            notifier("@sd", Some(Duration::from_secs(30))).describe(),
+            "notifying the service manager at @sd (READY=1 when the models settle; watchdog ping every 15.0 s)"
+        );
     }
 }

@@ -160,7 +160,12 @@ async fn serve(
         std::process::id()
     ));
     let notifier = match Notifier::from_env() {
-        Ok(notifier) => notifier.map(Arc::new),
+        Ok(notifier) => {
+            if let Some(notifier) = &notifier {
+                reg.log(&notifier.describe());
+            }
+            notifier.map(Arc::new)
+        }
         Err(err) => {
             reg.log(&format!("not notifying the service manager: {err}"));
             None
