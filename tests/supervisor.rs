@@ -574,17 +574,23 @@ fn commands_that_need_a_running_config_exit_3() {
     }
 }
 
+/// `start --foreground` of config `c`, a child the test kills if it fails.
+fn foreground(
+    env: &Env,
+    stdout: std::process::Stdio,
+    vars: &[(&str, &std::ffi::OsStr)],
+) -> crate::helper::Child {
+    let mut command = env.command(&["--config", "c", "start", "--foreground"]);
+    command.stdout(stdout).envs(vars.iter().copied());
+    crate::helper::Child(command.spawn().expect("spawn start --foreground"))
+}
+
 #[test]
 fn foreground_runs_in_this_process_and_stops_cleanly_on_sigterm() {
     let env = Env::new();
     let port = env.init_fast("c");
     env.add_mock("c", "a", &[]);
-    let child = env
-        .command(&["--config", "c", "start", "--foreground"])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let mut fg = crate::helper::Child(child);
+    let mut fg = foreground(&env, std::process::Stdio::piped(), &[]);
     let started = env.started("c", port);
     started.wait_state("a", "ready", Duration::from_secs(10));
     assert_eq!(
@@ -614,12 +620,7 @@ fn foreground_stops_its_models_cleanly_when_its_terminal_hangs_up() {
     let env = Env::new();
     let port = env.init_fast("c");
     env.add_mock("c", "a", &[]);
-    let child = env
-        .command(&["--config", "c", "start", "--foreground"])
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let mut fg = crate::helper::Child(child);
+    let mut fg = foreground(&env, std::process::Stdio::null(), &[]);
     let started = env.started("c", port);
     started.wait_state("a", "ready", Duration::from_secs(10));
     let pids = all_pids(&started.status());
@@ -673,14 +674,9 @@ fn foreground_keeps_working_when_its_output_is_closed() {
     let env = Env::new();
     let port = env.init_fast("c");
     env.add_mock("c", "a", &["--set", "startup_delay_ms=300"]);
-    let mut child = env
-        .command(&["--config", "c", "start", "--foreground"])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("spawn");
+    let mut fg = foreground(&env, std::process::Stdio::piped(), &[]);
     // As `start --foreground | head -1` does once head has its line.
-    drop(child.stdout.take());
-    let mut fg = crate::helper::Child(child);
+    drop(fg.0.stdout.take());
     let started = env.started("c", port);
     started.wait_state("a", "ready", Duration::from_secs(10));
     // The model's runner still takes commands after logging into the closed pipe.
@@ -716,14 +712,14 @@ fn foreground_under_systemd_tells_ready_status_watchdog_and_stopping() {
     socket
         .set_read_timeout(Some(Duration::from_secs(15)))
         .expect("timeout");
-    let child = env
-        .command(&["--config", "c", "start", "--foreground"])
-        .env("NOTIFY_SOCKET", &path)
-        .env("WATCHDOG_USEC", "400000")
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let mut fg = crate::helper::Child(child);
+    let mut fg = foreground(
+        &env,
+        std::process::Stdio::null(),
+        &[
+            ("NOTIFY_SOCKET", path.as_os_str()),
+            ("WATCHDOG_USEC", std::ffi::OsStr::new("400000")),
+        ],
+    );
     let started = env.started("c", port);
 
     let seen = notifications_until(&socket, "READY=1");
