@@ -217,6 +217,7 @@ fn save_and_start_now_saves_then_starts() {
     let started = env.started("default", port);
     answer(&mut s, "What now?", ENTER);
     wait_for(&mut s, "saved config 'default'");
+    wait_for(&mut s, "(1 model)");
     wait_for(&mut s, "chat");
     wait_for(&mut s, "ready");
     assert!(env.config_file("default").exists());

@@ -91,9 +91,9 @@ fn interactive(ctx: &crate::commands::Ctx, name: &str, force: bool) -> Result<Ex
             check(&config, ctx.paths())?;
             ctx.store.create(name, &config, force)?;
             ctx.say(format!(
-                "saved config '{name}' at {} ({} models)",
+                "saved config '{name}' at {} ({})",
                 ctx.store.path(name).display(),
-                config.models.len()
+                crate::output::plural(config.models.len(), "model")
             ));
             if then == Then::SaveForLater {
                 ctx.say(format!("start it with 'vllm-mux --config {name} start'"));
