@@ -172,13 +172,10 @@ impl Runner {
                 false
             }
             Err(why) => {
-                let why = format!(
+                self.mark_unhealthy(format!(
                     "{} does not answer ({why}); it gets traffic once it does",
                     self.launch.health_url()
-                );
-                self.reg
-                    .with(&self.name, |e| e.last_error = Some(why.clone()));
-                self.reg.set_state(&self.name, ModelState::Unhealthy, &why);
+                ));
                 true
             }
         };
@@ -257,9 +254,7 @@ impl Runner {
                     } else {
                         failures += 1;
                         if failures == config.unhealthy_after {
-                            let why = format!("{failures} health checks failed in a row");
-                            self.reg.with(&self.name, |e| e.last_error = Some(why.clone()));
-                            self.reg.set_state(&self.name, ModelState::Unhealthy, &why);
+                            self.mark_unhealthy(format!("{failures} health checks failed in a row"));
                         }
                     }
                 }
@@ -289,6 +284,13 @@ impl Runner {
         self.reg.with(&self.name, |e| e.pid = None);
         self.reg.set_state(&self.name, ModelState::Stopped, "");
         reply(done);
+    }
+
+    /// No traffic until a health check passes; `why` shows in status.
+    fn mark_unhealthy(&self, why: String) {
+        self.reg
+            .with(&self.name, |e| e.last_error = Some(why.clone()));
+        self.reg.set_state(&self.name, ModelState::Unhealthy, &why);
     }
 
     fn fail(&self, why: String) {
