@@ -202,15 +202,16 @@ fn a_closed_pipe_ends_a_command_quietly() {
         &["profiles", "--json"],
         &["completions", "bash"],
     ] {
-        // The reader is gone before the command prints (`... | head -0`).
-        let mut child = env
+        // The reader is gone before the command starts (`... | head -0`);
+        // dropping it after the spawn would race the command's first print.
+        let (reader, writer) = std::io::pipe().expect("pipe");
+        drop(reader);
+        let out = env
             .command(args)
-            .stdout(Stdio::piped())
+            .stdout(writer)
             .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn");
-        drop(child.stdout.take());
-        let out = child.wait_with_output().expect("wait");
+            .output()
+            .expect("run");
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(stderr.is_empty(), "{args:?}: {stderr}");
         assert_eq!(out.status.signal(), Some(13), "{args:?}: SIGPIPE, as ls");
