@@ -335,6 +335,49 @@ fn a_port_in_use_is_a_clear_error_and_nothing_starts() {
 }
 
 #[test]
+fn a_proxy_host_it_cannot_listen_on_is_named_and_nothing_starts() {
+    let env = Env::new();
+    env.init_fast("c");
+    env.add_mock("c", "a", &[]);
+    // Not a host at all: refused when saved.
+    let stderr = env.fails(
+        &["--config", "c", "edit-proxy", "--host", "0.0.0.0:8000"],
+        2,
+    );
+    assert!(
+        stderr.contains("'0.0.0.0:8000' is not an IP address or a host name")
+            && stderr.contains("--port"),
+        "{stderr}"
+    );
+    // An address, but not this machine's (192.0.2.0/24 is for documentation).
+    env.ok(&["--config", "c", "edit-proxy", "--host", "192.0.2.1"]);
+    let stderr = env.fails(&["--config", "c", "start"], 2);
+    assert!(
+        stderr.contains("the proxy's host 192.0.2.1 is not an address of this machine")
+            && stderr.contains("edit-proxy --host H")
+            && stderr.contains("nothing was started"),
+        "{stderr}"
+    );
+    assert!(
+        env.supervisor_pid("c").is_none(),
+        "no supervisor was started"
+    );
+    // A hand-edited config that breaks a rule: the hint says where to mend it.
+    let file = env.home().join("configs").join("c.json");
+    let text = std::fs::read_to_string(&file).expect("config");
+    let edited = text.replace("\"host\": \"192.0.2.1\"", "\"host\": \"\"");
+    assert_ne!(text, edited, "the host is in the file");
+    std::fs::write(&file, edited).expect("write");
+    let stderr = env.fails(&["--config", "c", "start"], 2);
+    assert!(
+        stderr.contains("host: is empty")
+            && stderr.contains("nothing was started")
+            && stderr.contains(&file.display().to_string()),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn reload_adds_and_removes_without_touching_the_rest() {
     let env = Env::new();
     let port = env.init_fast("c");

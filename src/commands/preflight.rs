@@ -8,6 +8,7 @@ use std::net::TcpListener;
 use anyhow::Result;
 
 use super::Ctx;
+use crate::config::ports::proxy_listen_problem;
 use crate::config::{Config, Engine};
 use crate::engine::program::locate;
 use crate::engine::{Executables, VLLM_ENV};
@@ -31,13 +32,14 @@ pub fn preflight(ctx: &Ctx, name: &str, config: &Config) -> Result<()> {
 /// The proxy port and every enabled launched model's port must be free.
 fn check_ports(config: &Config) -> Result<()> {
     let mut problems = Vec::new();
-    let proxy_taken = TcpListener::bind(config.proxy_address()).is_err();
-    if proxy_taken {
-        problems.push(format!(
-            "port {} of the proxy ({}) is already in use on this machine",
-            config.port, config.host
-        ));
-    }
+    let proxy_hint = match TcpListener::bind(config.proxy_address()) {
+        Ok(_) => None,
+        Err(err) => {
+            let (problem, hint) = proxy_listen_problem(config, &err);
+            problems.push(problem);
+            Some(hint)
+        }
+    };
     let launched = config
         .models
         .iter()
@@ -52,12 +54,11 @@ fn check_ports(config: &Config) -> Result<()> {
             }
         }
     }
-    let hint = if proxy_taken {
-        "stop what holds the port (see 'ss -ltnp'), or move the proxy with 'vllm-mux edit-proxy --port P' (a model with 'vllm-mux edit-model NAME --port P'); nothing was started"
-    } else {
-        "stop what holds the port (see 'ss -ltnp'), or pick another with 'vllm-mux edit-model NAME --port P'; nothing was started"
+    let hint = match proxy_hint {
+        Some(hint) => format!("{hint}; nothing was started"),
+        None => "stop what holds the port (see 'ss -ltnp'), or pick another with 'vllm-mux edit-model NAME --port P'; nothing was started".into(),
     };
-    Ok(Failure::usage_if_any(problems, hint)?)
+    Ok(Failure::usage_if_any(problems, &hint)?)
 }
 
 /// Enabled `vllm` models need the executable the guard will run: refused

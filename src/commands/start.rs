@@ -9,7 +9,7 @@ use super::preflight::preflight;
 use super::wait::{finish, wait_settled, Watched, POLL};
 use super::Ctx;
 use crate::cli::StartArgs;
-use crate::config::validate::check;
+use crate::config::validate::check_saved;
 use crate::control::client::{block_on, Client};
 use crate::error::{Exit, Failure};
 use crate::supervisor::daemonize;
@@ -26,7 +26,7 @@ pub fn run(ctx: &Ctx, args: StartArgs) -> Result<Exit> {
             .into());
     }
     let config = ctx.store.load(name)?;
-    check(&config, ctx.paths())?;
+    check_saved(&config, ctx.paths(), &ctx.store.path(name))?;
     preflight(ctx, name, &config)?;
     if config.models.iter().all(|m| !m.enabled) {
         ctx.say("note: no enabled models; the proxy will answer 404 until you add one and reload");

@@ -1,6 +1,7 @@
 //! Port checks and automatic port assignment.
 
 use std::collections::BTreeSet;
+use std::io;
 use std::net::{Ipv4Addr, TcpListener};
 
 use super::schema::{Config, FIRST_MODEL_PORT};
@@ -12,6 +13,32 @@ pub const MIN_MODEL_PORT: u16 = 1024;
 /// True when nothing listens on `port` on the loopback interface, where backends bind.
 pub fn is_free_on_host(port: u16) -> bool {
     TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_ok()
+}
+
+/// Why the proxy cannot listen on its address (`bind` failed with `err`),
+/// and the hint that fixes it. `start` asks before it starts anything, the
+/// supervisor again when it binds.
+pub fn proxy_listen_problem(config: &Config, err: &io::Error) -> (String, &'static str) {
+    let (host, port) = (&config.host, config.port);
+    match err.kind() {
+        io::ErrorKind::AddrInUse => (
+            format!("port {port} of the proxy ({host}) is already in use on this machine"),
+            "stop what holds the port (see 'ss -ltnp'), or move the proxy with 'vllm-mux edit-proxy --port P'",
+        ),
+        io::ErrorKind::AddrNotAvailable => (
+            format!("the proxy's host {host} is not an address of this machine"),
+            "use 0.0.0.0 for every interface, 127.0.0.1 for this machine only, or one of its addresses ('ip -brief address'): 'vllm-mux edit-proxy --host H'",
+        ),
+        io::ErrorKind::PermissionDenied => (
+            format!("the proxy may not listen on port {port}: ports below 1024 need root or CAP_NET_BIND_SERVICE"),
+            "use a port from 1024 up, e.g. 'vllm-mux edit-proxy --port 8000'",
+        ),
+        // A host name that does not resolve lands here, with the resolver's words.
+        _ => (
+            format!("the proxy cannot listen on {}: {err}", config.proxy_address()),
+            "check the proxy's host and port ('vllm-mux show'); change them with 'vllm-mux edit-proxy --host H --port P'",
+        ),
+    }
 }
 
 /// The first port from 8001 up that is not in `taken` and passes `is_free`.
@@ -105,6 +132,36 @@ mod tests {
     fn skips_ports_in_use_on_the_host() {
         let taken = BTreeSet::new();
         assert_eq!(next_free(&taken, |p| p != 8001), Some(8002));
+    }
+
+    #[test]
+    fn a_proxy_that_cannot_listen_is_told_why() {
+        let config = Config {
+            host: "192.0.2.1".into(),
+            port: 8000,
+            ..Config::default()
+        };
+        let says = |kind: io::ErrorKind| proxy_listen_problem(&config, &io::Error::from(kind));
+        assert!(says(io::ErrorKind::AddrInUse).0.contains("already in use"));
+        assert!(says(io::ErrorKind::AddrInUse).1.contains("--port"));
+        let (message, hint) = says(io::ErrorKind::AddrNotAvailable);
+        assert!(
+            message.contains("192.0.2.1 is not an address of this machine"),
+            "{message}"
+        );
+        assert!(hint.contains("--host"), "{hint}");
+        assert!(says(io::ErrorKind::PermissionDenied)
+            .0
+            .contains("below 1024"));
+        let (message, _) = says(io::ErrorKind::TimedOut);
+        assert!(message.contains("192.0.2.1:8000"), "{message}");
+    }
+
+    #[test]
+    fn a_test_net_address_is_not_on_this_machine() {
+        // 192.0.2.0/24 is reserved for documentation: never a local address.
+        let err = TcpListener::bind("192.0.2.1:0").expect_err("not local");
+        assert_eq!(err.kind(), io::ErrorKind::AddrNotAvailable);
     }
 
     #[test]

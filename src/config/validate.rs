@@ -83,27 +83,45 @@ impl Found {
     }
 }
 
+/// The hint of a problem that brings none of its own, for a command about
+/// to save a config.
+const FIX_BEFORE_SAVING: &str =
+    "nothing was saved; correct the value named above and run the command again";
+
 /// Load what validation needs (profiles; GPUs only if a model names one) and
-/// check `config`. Returns a usage error listing every problem.
+/// check `config` before it is saved. Returns a usage error listing every problem.
 pub fn check(config: &Config, paths: &Paths) -> Result<()> {
+    into_result(find(config, paths)?, FIX_BEFORE_SAVING)
+}
+
+/// Check a saved `config` (at `file`) before it runs: the same rules as
+/// [`check`], with a hint that says how to mend a saved config.
+pub fn check_saved(config: &Config, paths: &Paths, file: &std::path::Path) -> Result<()> {
+    let hint = format!(
+        "nothing was started or changed; mend it with 'vllm-mux edit-proxy' or 'vllm-mux edit-model NAME', or in {}",
+        file.display()
+    );
+    into_result(find(config, paths)?, &hint)
+}
+
+fn find(config: &Config, paths: &Paths) -> Result<Vec<Problem>> {
     let profiles = Profiles::load(paths)?;
     let inventory = if config.models.iter().any(|m| !m.gpu_ids.is_empty()) {
         Inventory::detect()?
     } else {
         Inventory::Unavailable("no model names a GPU".into())
     };
-    into_result(problems(config, &profiles, &inventory))
+    Ok(problems(config, &profiles, &inventory))
 }
 
-/// Turn problems into one usage error (first problem, the rest as more lines).
-pub fn into_result(problems: Vec<Problem>) -> Result<()> {
+/// Turn problems into one usage error (first problem, the rest as more
+/// lines); `hint` when the first brings none of its own.
+pub fn into_result(problems: Vec<Problem>, hint: &str) -> Result<()> {
     let mut iter = problems.into_iter();
     let Some(first) = iter.next() else {
         return Ok(());
     };
-    let hint = first.hint.clone().unwrap_or_else(|| {
-        "nothing was saved; correct the value named above and run the command again ('vllm-mux show' lists the models)".into()
-    });
+    let hint = first.hint.clone().unwrap_or_else(|| hint.to_string());
     Err(Failure::usage(first.to_string())
         .with_more(iter.map(|p| p.to_string()).collect())
         .hint(hint)
@@ -208,11 +226,53 @@ fn check_replicas(model: &ModelConfig, found: &mut Found) {
     }
 }
 
+/// Why `host` cannot be listened on, by its form alone: it must be an IP
+/// address (IPv6 with or without brackets) or a host name (RFC 1123).
+/// Whether a name resolves, and to this machine, is for `start` to tell.
+fn host_problem(host: &str) -> Option<String> {
+    use std::net::IpAddr;
+    if host.trim().is_empty() {
+        return Some("is empty".into());
+    }
+    let bare = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    if bare.parse::<IpAddr>().is_ok() {
+        return None;
+    }
+    let label_ok = |label: &str| {
+        !label.is_empty()
+            && label.len() <= 63
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+            && label
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    };
+    let name = host.strip_suffix('.').unwrap_or(host);
+    let labels: Vec<&str> = name.split('.').collect();
+    let numeric = labels.iter().all(|l| l.bytes().all(|b| b.is_ascii_digit()));
+    if name.len() > 253 || !labels.iter().all(|l| label_ok(l)) || numeric {
+        let what = if host.contains("://") || host.contains('/') {
+            " (a host, not a URL)"
+        } else if host.contains(':') {
+            " (the port is set on its own, with --port)"
+        } else {
+            ""
+        };
+        return Some(format!(
+            "'{host}' is not an IP address or a host name{what}"
+        ));
+    }
+    None
+}
+
 fn check_proxy(config: &Config, found: &mut Found) {
-    if config.host.trim().is_empty() {
+    if let Some(why) = host_problem(&config.host) {
         found.proxy(
             "host",
-            "is empty; use 0.0.0.0 for every interface or 127.0.0.1 for this machine only".into(),
+            format!("{why}; use 0.0.0.0 for every interface or 127.0.0.1 for this machine only"),
         );
     }
     if config.port == 0 {

@@ -12,7 +12,7 @@ use super::registry::Registry;
 use super::runner::Command;
 use super::serve::Launcher;
 use crate::config::profiles::Profiles;
-use crate::config::validate::check;
+use crate::config::validate::check_saved;
 use crate::config::Store;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -31,7 +31,7 @@ pub async fn apply(
     stop_timeout: Duration,
 ) -> Result<ReloadSummary> {
     let new = Store::new(reg.paths.clone()).load(&reg.config_name)?;
-    check(&new, &reg.paths)?;
+    check_saved(&new, &reg.paths, &reg.paths.config_file(&reg.config_name))?;
     crate::gpu::cross::check(
         &Store::new(reg.paths.clone()),
         &Profiles::load(&reg.paths)?,

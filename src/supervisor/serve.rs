@@ -15,7 +15,7 @@ use super::runner::{Command, Runner};
 use super::state::ModelState;
 use super::stats::ModelStats;
 use crate::config::profiles::Profiles;
-use crate::config::validate::check;
+use crate::config::validate::check_saved;
 use crate::config::{ModelConfig, Paths, Store};
 use crate::control::server::ControlState;
 use crate::engine::{plan, Executables};
@@ -44,7 +44,7 @@ pub fn run_with(
     create_private_dir(&run_dir)?;
     let pidfile = PidFile::acquire(&run_dir, config)?;
     raise_open_file_limit();
-    check(&settings, &paths)?;
+    check_saved(&settings, &paths, &paths.config_file(config))?;
     // One worker per CPU this process may run on (taskset and cgroups
     // count); on one CPU, a single-threaded runtime without work stealing.
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -183,10 +183,12 @@ async fn serve(
         launcher.add(&reg, model)?;
     }
     let proxy_addr = config.proxy_address();
-    let proxy_listener = tokio::net::TcpListener::bind(&proxy_addr).await.map_err(|err| {
-        Failure::runtime(format!("the proxy cannot listen on {proxy_addr}: {err}"))
-            .hint("another process holds the port; move the proxy with 'vllm-mux edit-proxy --port P' or stop that process")
-    })?;
+    let proxy_listener = tokio::net::TcpListener::bind(&proxy_addr)
+        .await
+        .map_err(|err| {
+            let (problem, hint) = crate::config::ports::proxy_listen_problem(&config, &err);
+            Failure::runtime(problem).hint(hint)
+        })?;
     let socket_path = paths.run_dir(name).join(SOCKET);
     // We hold the pidfile lock, so a socket file left here is stale.
     let _ = std::fs::remove_file(&socket_path);

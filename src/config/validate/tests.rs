@@ -462,8 +462,44 @@ fn proxy_settings_are_checked() {
 }
 
 #[test]
+fn a_host_is_an_ip_address_or_a_host_name() {
+    for good in [
+        "0.0.0.0",
+        "127.0.0.1",
+        "::",
+        "::1",
+        "[::1]",
+        "fe80::1",
+        "localhost",
+        "gpu-box-3",
+        "gpu-box.example.org",
+        "gpu-box.example.org.",
+        "10-0-0-1.internal",
+    ] {
+        assert_eq!(host_problem(good), None, "{good}");
+    }
+    for (bad, says) in [
+        ("", "is empty"),
+        ("  ", "is empty"),
+        ("999.1.1.1", "not an IP address or a host name"),
+        ("10.0.0", "not an IP address or a host name"),
+        ("nope!", "not an IP address or a host name"),
+        ("my host", "not an IP address or a host name"),
+        ("-box", "not an IP address or a host name"),
+        ("a..b", "not an IP address or a host name"),
+        ("http://gpu-box", "not a URL"),
+        ("gpu-box:8000", "set on its own"),
+        ("0.0.0.0:8000", "set on its own"),
+    ] {
+        let found = host_problem(bad).unwrap_or_default();
+        assert!(found.contains(says), "{bad:?}: {found}");
+    }
+}
+
+#[test]
 fn every_problem_is_reported_at_once() {
-    let err = into_result(run(&config(vec![model("a", 80), model("a", 80)]))).expect_err("invalid");
+    let err = into_result(run(&config(vec![model("a", 80), model("a", 80)])), "fix it")
+        .expect_err("invalid");
     let failure = err.downcast_ref::<Failure>().expect("Failure");
     assert_eq!(failure.exit, crate::error::Exit::Usage);
     assert!(failure.more.len() >= 2, "{failure:?}");
