@@ -438,6 +438,41 @@ fn gpus_without_a_driver_is_not_an_error() {
 }
 
 #[test]
+fn gpus_saved_on_a_machine_without_a_driver_come_with_a_note() {
+    let env = Env::new();
+    env.ok(&["init"]);
+    let add = [
+        "--json",
+        "add-model",
+        "m",
+        "--engine",
+        "mock",
+        "--gpus",
+        "0",
+    ];
+    let run = env.run(&add);
+    if run.code != 0 {
+        // A machine with an NVIDIA driver checks the id instead.
+        assert!(run.stderr.contains("GPU 0"), "{}", run.stderr);
+        return;
+    }
+    assert!(
+        run.stderr.contains("note: GPUs 0 were not checked")
+            && run.stderr.contains("VLLM_MUX_FAKE_GPUS"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.json()["model"]["gpu_ids"], serde_json::json!([0]));
+    // Only when GPUs are given, and not with --quiet.
+    let run = env.run(&["edit-model", "m", "--alias", "mm"]);
+    assert!(!run.stderr.contains("note:"), "{}", run.stderr);
+    let run = env.run(&["-q", "edit-model", "m", "--gpus", "1"]);
+    assert!(!run.stderr.contains("note:"), "{}", run.stderr);
+    let run = env.run(&["edit-model", "m", "--gpus", "0"]);
+    assert!(run.stderr.contains("note: GPUs 0"), "{}", run.stderr);
+}
+
+#[test]
 fn gpus_shows_the_fake_inventory_and_claims() {
     let env = Env::with_gpus(4);
     env.ok(&["init"]);

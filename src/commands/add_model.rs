@@ -2,7 +2,7 @@
 
 use anyhow::Result;
 
-use super::model_args::{apply, assign_port, summary, ModelOutput};
+use super::model_args::{apply, assign_port, note_unchecked_gpus, summary, ModelOutput};
 use super::Ctx;
 use crate::cli::ModelArgs;
 use crate::config::names::check_name;
@@ -48,6 +48,7 @@ pub fn run(ctx: &Ctx, name: &str, args: ModelArgs) -> Result<Exit> {
     let added = config
         .model(name)
         .ok_or_else(|| Failure::runtime("the model vanished while saving"))?;
+    note_unchecked_gpus(ctx, added);
     if ctx.json {
         print_json(&ModelOutput {
             config: config_name,

@@ -2,7 +2,9 @@
 
 use anyhow::Result;
 
-use super::model_args::{apply, assign_port, clear, summary, unknown_model, ModelOutput};
+use super::model_args::{
+    apply, assign_port, clear, note_unchecked_gpus, summary, unknown_model, ModelOutput,
+};
 use super::Ctx;
 use crate::cli::{EditArgs, ModelArgs};
 use crate::config::validate::check;
@@ -11,6 +13,7 @@ use crate::output::print_json;
 
 pub fn run(ctx: &Ctx, name: &str, args: ModelArgs, edit: EditArgs) -> Result<Exit> {
     let config_name = ctx.config_name()?;
+    let gpus_given = args.gpus.is_some();
     let config = ctx.store.update(config_name, |config| {
         let Some(model) = config.model_mut(name) else {
             return Err(unknown_model(config_name, config, name).into());
@@ -26,6 +29,9 @@ pub fn run(ctx: &Ctx, name: &str, args: ModelArgs, edit: EditArgs) -> Result<Exi
     let model = config
         .model(name)
         .ok_or_else(|| Failure::runtime("the model vanished while saving"))?;
+    if gpus_given {
+        note_unchecked_gpus(ctx, model);
+    }
     if ctx.json {
         print_json(&ModelOutput {
             config: config_name,

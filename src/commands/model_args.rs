@@ -150,6 +150,20 @@ pub fn summary(model: &ModelConfig) -> String {
     format!("{} ({})", model.name, parts.join(", "))
 }
 
+/// Say on stderr (so `--json` output stays clean) when `model`'s GPUs were
+/// saved without a check because this machine has no NVIDIA driver.
+pub fn note_unchecked_gpus(ctx: &Ctx, model: &ModelConfig) {
+    if model.gpu_ids.is_empty() || ctx.quiet {
+        return;
+    }
+    if let Ok(crate::gpu::Inventory::Unavailable(why)) = crate::gpu::Inventory::detect() {
+        eprintln!(
+            "note: GPUs {} were not checked: {why}; VLLM_MUX_FAKE_GPUS=FILE checks them against the GPU box's list",
+            join_or_dash(&model.gpu_ids)
+        );
+    }
+}
+
 /// The name must be a model in `config`; else a usage error listing them.
 pub fn unknown_model(config_name: &str, config: &Config, name: &str) -> Failure {
     let names = config.model_names();
