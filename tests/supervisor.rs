@@ -502,7 +502,10 @@ fn stop_one_model_then_start_it_again() {
     env.add_mock("c", "a", &[]);
     env.add_mock("c", "b", &[]);
     let started = env.start("c", port);
-    env.ok(&["--config", "c", "stop", "a"]);
+    let out = env.ok(&["--config", "c", "stop", "a"]);
+    assert!(out.contains("stopped model 'a'"), "{out}");
+    let out = env.ok(&["--config", "c", "stop", "a"]);
+    assert!(out.contains("model 'a' was already stopped"), "{out}");
     let status = started.status();
     assert_eq!(Started::model(&status, "a")["state"], "stopped");
     assert_eq!(Started::model(&status, "b")["state"], "ready");

@@ -16,6 +16,7 @@ use crate::error::Failure;
 use crate::supervisor::registry::Registry;
 use crate::supervisor::runner::Command;
 use crate::supervisor::serve::{Launcher, DEFAULT_STOP_TIMEOUT};
+use crate::supervisor::state::ModelState;
 
 #[derive(Clone)]
 pub struct ControlState {
@@ -98,6 +99,10 @@ async fn stop_model(
     let ids = state.reg.ids_of(&name);
     if ids.is_empty() {
         return unknown(&state, &name);
+    }
+    let stopped = |id: &String| state.reg.state(id) == Some(ModelState::Stopped);
+    if ids.iter().all(stopped) {
+        return reply(format!("model '{name}' was already stopped"));
     }
     let mut waits = Vec::new();
     for id in &ids {
