@@ -1048,6 +1048,12 @@ fn status_watch_refreshes_and_logs_follow_new_lines() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .expect("json watch");
+    let follow_all = env
+        .command(&["--config", "c", "logs", "all", "-f", "-n", "0"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("follow all");
+    let mut follow_all = crate::helper::Child(follow_all);
     let (mut watch, mut follow) = (crate::helper::Child(watch), crate::helper::Child(follow));
     let mut json_watch = crate::helper::Child(json_watch);
     std::thread::sleep(Duration::from_millis(500));
@@ -1076,6 +1082,34 @@ fn status_watch_refreshes_and_logs_follow_new_lines() {
     assert!(
         followed.contains("POST /v1/chat/completions") && followed.contains("stopped"),
         "{followed}"
+    );
+    assert_eq!(follow_all.wait_timeout(Duration::from_secs(5)), Some(0));
+    let mut all = String::new();
+    follow_all
+        .0
+        .stdout
+        .take()
+        .expect("stdout")
+        .read_to_string(&mut all)
+        .expect("read");
+    // Both files, each line under its name, in time order across them.
+    assert!(
+        all.contains("proxy | ") && all.contains("supervisor stopped"),
+        "{all}"
+    );
+    assert!(
+        all.contains("a | ") && all.contains("mock-engine: stopped"),
+        "{all}"
+    );
+    let stamps: Vec<&str> = all
+        .lines()
+        .filter_map(|l| l.split_once(" | "))
+        .filter_map(|(_, rest)| rest.split(' ').next())
+        .collect();
+    assert!(stamps.len() >= 6, "{all}");
+    assert!(
+        stamps.windows(2).all(|w| w[0] <= w[1]),
+        "in time order:\n{all}"
     );
     let mut watched = String::new();
     watch

@@ -26,13 +26,22 @@ pub fn run(ctx: &Ctx, args: LogsArgs) -> Result<Exit> {
         return Err(Client::new(ctx.paths(), name)?.not_running().into());
     }
     let prefix = sources.len() > 1;
-    let mut lines: Vec<(String, String)> = Vec::new();
-    for (label, path) in &sources {
-        let text = std::fs::read_to_string(path).unwrap_or_default();
-        lines.extend(text.lines().map(|l| (label.clone(), l.to_string())));
+    // Every file is read from its start by the follower that then follows
+    // it, so no line falls between what is shown and what is followed.
+    let mut followers: Vec<Follower> = sources
+        .into_iter()
+        .map(|(label, path)| Follower::new(label, path))
+        .collect();
+    let mut lines = poll_all(&mut followers);
+    if !args.follow {
+        // A last line without its newline yet is shown too.
+        for f in &mut followers {
+            if let Some(line) = f.take_partial() {
+                lines.push((f.label.clone(), line));
+            }
+        }
+        sort_by_time(&mut lines);
     }
-    // Stable sort by the leading timestamp keeps each file's own order.
-    lines.sort_by(|a, b| stamp_of(&a.1).cmp(stamp_of(&b.1)));
     if lines.is_empty() && !args.follow {
         ctx.say(format!("no log lines yet in {}", dir.display()));
     }
@@ -43,25 +52,33 @@ pub fn run(ctx: &Ctx, args: LogsArgs) -> Result<Exit> {
     if !args.follow {
         return Ok(Exit::Success);
     }
-    let mut followers: Vec<Follower> = sources
-        .into_iter()
-        .map(|(label, path)| Follower::new(label, path))
-        .collect();
     while running_pid(&run_dir).is_some() {
-        for f in &mut followers {
-            for line in f.poll() {
-                print_line(prefix, &f.label, &line);
-            }
-        }
         std::thread::sleep(Duration::from_millis(200));
-    }
-    for f in &mut followers {
-        for line in f.poll() {
-            print_line(prefix, &f.label, &line);
+        for (label, line) in poll_all(&mut followers) {
+            print_line(prefix, &label, &line);
         }
+    }
+    for (label, line) in poll_all(&mut followers) {
+        print_line(prefix, &label, &line);
     }
     ctx.say(format!("(config '{name}' stopped)"));
     Ok(Exit::Success)
+}
+
+/// New whole lines of every file, labelled, in time order.
+fn poll_all(followers: &mut [Follower]) -> Vec<(String, String)> {
+    let mut lines = Vec::new();
+    for f in followers {
+        let new = f.poll();
+        lines.extend(new.into_iter().map(|line| (f.label.clone(), line)));
+    }
+    sort_by_time(&mut lines);
+    lines
+}
+
+/// Stable sort by the leading timestamp: each file keeps its own order.
+fn sort_by_time(lines: &mut [(String, String)]) {
+    lines.sort_by(|a, b| stamp_of(&a.1).cmp(stamp_of(&b.1)));
 }
 
 fn print_line(prefix: bool, label: &str, line: &str) {
@@ -120,52 +137,75 @@ fn sources(ctx: &Ctx, name: &str, dir: &Path, target: &str) -> Result<Vec<(Strin
     }
 }
 
-/// Reads what was appended to a file since the last poll; follows rotation.
+/// Reads a log file from its start, then what is appended to it, holding
+/// the file open: when the path is rotated away (renamed) or recreated, it
+/// drains the old file before it moves on to the new one, so no line is
+/// lost. A file truncated in place is read again from its start.
 struct Follower {
     label: String,
     path: PathBuf,
-    offset: u64,
-    inode: Option<u64>,
-    partial: String,
+    file: Option<File>,
+    /// Bytes after the last newline (a line still being written).
+    partial: Vec<u8>,
 }
 
 impl Follower {
     fn new(label: String, path: PathBuf) -> Self {
-        let meta = std::fs::metadata(&path).ok();
         Follower {
             label,
-            offset: meta.as_ref().map_or(0, |m| m.len()),
-            inode: meta.map(|m| m.ino()),
+            file: File::open(&path).ok(),
             path,
-            partial: String::new(),
+            partial: Vec::new(),
         }
     }
 
+    /// The whole lines appended since the last poll.
     fn poll(&mut self) -> Vec<String> {
-        let Ok(meta) = std::fs::metadata(&self.path) else {
+        self.drain();
+        let ours = self
+            .file
+            .as_ref()
+            .and_then(|f| f.metadata().ok())
+            .map(|m| (m.dev(), m.ino()));
+        let now = std::fs::metadata(&self.path)
+            .ok()
+            .map(|m| (m.dev(), m.ino()));
+        if now.is_some() && now != ours {
+            // Rotated or created: what the old file got meanwhile, then the new one.
+            self.drain();
+            self.file = File::open(&self.path).ok();
+            self.drain();
+        }
+        let Some(end) = self.partial.iter().rposition(|b| *b == b'\n') else {
             return Vec::new();
         };
-        if Some(meta.ino()) != self.inode || meta.len() < self.offset {
-            // Rotated: the new file starts from its beginning.
-            self.inode = Some(meta.ino());
-            self.offset = 0;
-        }
-        if meta.len() == self.offset {
-            return Vec::new();
-        }
-        let mut text = String::new();
-        let read = File::open(&self.path).and_then(|mut f| {
-            f.seek(SeekFrom::Start(self.offset))?;
-            f.read_to_string(&mut text)
-        });
-        let Ok(n) = read else {
-            return Vec::new();
+        let rest = self.partial.split_off(end + 1);
+        let whole = std::mem::replace(&mut self.partial, rest);
+        whole[..end]
+            .split(|b| *b == b'\n')
+            .map(|line| String::from_utf8_lossy(line).into_owned())
+            .collect()
+    }
+
+    /// Read what the open file has now, from where the last read ended.
+    fn drain(&mut self) {
+        let Some(file) = &mut self.file else {
+            return;
         };
-        self.offset += n as u64;
-        self.partial.push_str(&text);
-        let mut lines: Vec<String> = self.partial.split('\n').map(str::to_string).collect();
-        self.partial = lines.pop().unwrap_or_default();
-        lines
+        let truncated = match (file.stream_position(), file.metadata()) {
+            (Ok(at), Ok(meta)) => meta.len() < at,
+            _ => false,
+        };
+        if truncated {
+            let _ = file.seek(SeekFrom::Start(0));
+        }
+        let _ = file.read_to_end(&mut self.partial);
+    }
+
+    /// The unfinished last line, if any.
+    fn take_partial(&mut self) -> Option<String> {
+        (!self.partial.is_empty())
+            .then(|| String::from_utf8_lossy(&std::mem::take(&mut self.partial)).into_owned())
     }
 }
 
@@ -183,16 +223,68 @@ mod tests {
     }
 
     #[test]
-    fn follower_reads_appends_and_survives_rotation() {
+    fn follower_reads_from_the_start_and_then_appends() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("m.log");
         std::fs::write(&path, "old\n").expect("write");
         let mut f = Follower::new("m".into(), path.clone());
-        assert!(f.poll().is_empty(), "starts at the end");
-        std::fs::write(&path, "old\nnew 1\nhalf").expect("append");
-        assert_eq!(f.poll(), ["new 1"]);
+        assert_eq!(f.poll(), ["old"]);
+        assert!(f.poll().is_empty(), "nothing new");
+        append(&path, b"new 1\nhal");
+        assert_eq!(f.poll(), ["new 1"], "a line still being written waits");
+        append(&path, b"f\n");
+        assert_eq!(f.poll(), ["half"]);
+    }
+
+    #[test]
+    fn follower_loses_nothing_across_a_rotation() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("m.log");
+        std::fs::write(&path, "1\n").expect("write");
+        let mut f = Follower::new("m".into(), path.clone());
+        assert_eq!(f.poll(), ["1"]);
+        // Written to the old file just before it is renamed away.
+        append(&path, b"2\n");
         std::fs::rename(&path, dir.path().join("m.log.1")).expect("rotate");
-        std::fs::write(&path, "fresh\n").expect("new file");
-        assert_eq!(f.poll(), ["halffresh"]);
+        std::fs::write(&path, "3\n").expect("new file");
+        assert_eq!(f.poll(), ["2", "3"]);
+        append(&path, b"4\n");
+        assert_eq!(f.poll(), ["4"]);
+    }
+
+    #[test]
+    fn follower_rereads_a_truncated_file_and_waits_for_a_missing_one() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("m.log");
+        let mut f = Follower::new("m".into(), path.clone());
+        assert!(f.poll().is_empty(), "no file yet");
+        std::fs::write(&path, "first line\n").expect("create");
+        assert_eq!(f.poll(), ["first line"]);
+        std::fs::write(&path, "a\n").expect("truncate and write");
+        assert_eq!(f.poll(), ["a"]);
+    }
+
+    #[test]
+    fn follower_survives_bytes_that_are_not_utf8() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("m.log");
+        std::fs::write(&path, b"ok \xff\xfe bytes\n\xe2\x9c").expect("write");
+        let mut f = Follower::new("m".into(), path.clone());
+        assert_eq!(f.poll(), ["ok \u{fffd}\u{fffd} bytes"]);
+        append(&path, b"\x93 done\n");
+        assert_eq!(
+            f.poll(),
+            ["\u{2713} done"],
+            "a character split across reads"
+        );
+    }
+
+    fn append(path: &Path, bytes: &[u8]) {
+        use std::io::Write;
+        let mut file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(path)
+            .expect("open");
+        file.write_all(bytes).expect("append");
     }
 }
