@@ -1,7 +1,8 @@
 //! The built-in OpenAI-compatible stand-in for vLLM (DESIGN.md section 5).
 //!
 //! It serves `/health`, `/v1/models`, chat and text completions (streaming,
-//! with `usage` when `stream_options.include_usage`), embeddings, and
+//! with `usage` when `stream_options.include_usage`), embeddings, the
+//! tokenizer API (`/tokenize`, `/detokenize`: a token per byte), and
 //! `/sleep`, `/wake_up`, `/is_sleeping`. Its output is deterministic, and
 //! its knobs (startup delay, per-token delay, token count, failing health,
 //! crash after N requests, ignoring SIGTERM) let tests make it misbehave on
@@ -136,6 +137,9 @@ impl Signals {
     }
 }
 
+/// The context length the mock reports, as vLLM reports its model's.
+const MAX_MODEL_LEN: usize = 4096;
+
 /// The router, apart from serving, so tests can drive it in-process.
 pub fn app(mock: Arc<Mock>) -> Router {
     Router::new()
@@ -144,6 +148,8 @@ pub fn app(mock: Arc<Mock>) -> Router {
         .route("/v1/chat/completions", post(chat_completions))
         .route("/v1/completions", post(completions))
         .route("/v1/embeddings", post(embeddings))
+        .route("/tokenize", post(tokenize))
+        .route("/detokenize", post(detokenize))
         .route("/sleep", post(sleep))
         .route("/wake_up", post(wake_up))
         .route("/is_sleeping", get(is_sleeping))
@@ -269,7 +275,7 @@ fn usage(prompt: usize, completion: u32) -> Value {
 async fn models(State(mock): State<Arc<Mock>>) -> Json<Value> {
     let data: Vec<Value> = mock
         .names()
-        .map(|id| json!({"id": id, "object": "model", "created": 0, "owned_by": "vllm-mux-mock", "root": id}))
+        .map(|id| json!({"id": id, "object": "model", "created": 0, "owned_by": "vllm-mux-mock", "root": id, "max_model_len": MAX_MODEL_LEN}))
         .collect();
     Json(json!({"object": "list", "data": data}))
 }
@@ -461,6 +467,69 @@ async fn embeddings(State(mock): State<Arc<Mock>>, body: Bytes) -> Response {
     let tokens: usize = inputs.iter().map(|t| t.split_whitespace().count()).sum();
     Json(json!({"object": "list", "model": model, "data": data, "usage": {"prompt_tokens": tokens, "total_tokens": tokens}}))
         .into_response()
+}
+
+/// vLLM's tokenizer API with bytes for tokens: each byte of `prompt` (or
+/// of the messages' contents, a line each) is one token, its value the id.
+async fn tokenize(State(mock): State<Arc<Mock>>, body: Bytes) -> Response {
+    let request = match mock.request(&body, "/tokenize") {
+        Ok(request) => request,
+        Err(err) => return err.into_response(),
+    };
+    let text = match (request.get("prompt"), request.get("messages")) {
+        (Some(Value::String(prompt)), _) => prompt.clone(),
+        (None, Some(Value::Array(messages))) => messages
+            .iter()
+            .filter_map(|m| m.get("content").and_then(Value::as_str))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        _ => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "`prompt` (a string) or `messages` is required",
+                "BadRequestError",
+            )
+            .into_response()
+        }
+    };
+    let tokens = text.into_bytes();
+    println!(
+        "mock-engine: POST /tokenize model={} tokens={} status=200",
+        request["model"].as_str().unwrap_or_default(),
+        tokens.len()
+    );
+    Json(json!({"count": tokens.len(), "max_model_len": MAX_MODEL_LEN, "tokens": tokens, "token_strs": null}))
+        .into_response()
+}
+
+/// The inverse of [`tokenize`]: ids (bytes) back to text.
+async fn detokenize(State(mock): State<Arc<Mock>>, body: Bytes) -> Response {
+    let request = match mock.request(&body, "/detokenize") {
+        Ok(request) => request,
+        Err(err) => return err.into_response(),
+    };
+    let bytes: Option<Vec<u8>> = request
+        .get("tokens")
+        .and_then(Value::as_array)
+        .and_then(|ids| {
+            ids.iter()
+                .map(|id| id.as_u64().and_then(|id| u8::try_from(id).ok()))
+                .collect()
+        });
+    let Some(bytes) = bytes else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "`tokens` must be a list of token ids (0 to 255 here)",
+            "BadRequestError",
+        )
+        .into_response();
+    };
+    println!(
+        "mock-engine: POST /detokenize model={} tokens={} status=200",
+        request["model"].as_str().unwrap_or_default(),
+        bytes.len()
+    );
+    Json(json!({"prompt": String::from_utf8_lossy(&bytes)})).into_response()
 }
 
 /// A deterministic 8-dimensional unit vector from the text (FNV-1a seeded).

@@ -126,6 +126,40 @@ fn embeddings_are_deterministic() {
 }
 
 #[test]
+fn tokenize_and_detokenize_round_trip_in_bytes() {
+    let mock = start(&[]);
+    let tokens: Value = mock
+        .post("/tokenize", json!({"model": "m", "prompt": "hé"}))
+        .json()
+        .expect("json");
+    assert_eq!(tokens["count"], 3, "{tokens}");
+    assert_eq!(tokens["tokens"], json!([104, 195, 169]));
+    assert_eq!(tokens["max_model_len"], 4096);
+    let chat: Value = mock
+        .post(
+            "/tokenize",
+            json!({"model": "m", "messages": [{"role": "user", "content": "ab"}]}),
+        )
+        .json()
+        .expect("json");
+    assert_eq!(chat["tokens"], json!([97, 98]));
+    let text: Value = mock
+        .post(
+            "/detokenize",
+            json!({"model": "m", "tokens": tokens["tokens"]}),
+        )
+        .json()
+        .expect("json");
+    assert_eq!(text["prompt"], "hé");
+    let bad = mock.post("/detokenize", json!({"model": "m", "tokens": [999]}));
+    assert_eq!(bad.status(), 400);
+    let bad = mock.post("/tokenize", json!({"model": "m"}));
+    assert_eq!(bad.status(), 400);
+    let unknown = mock.post("/tokenize", json!({"model": "x", "prompt": "a"}));
+    assert_eq!(unknown.status(), 404);
+}
+
+#[test]
 fn client_mistakes_get_openai_errors() {
     let mock = start(&[]);
     let unknown = mock.post(

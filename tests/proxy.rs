@@ -112,6 +112,52 @@ fn client_mistakes_get_openai_errors_and_never_a_500() {
 }
 
 #[test]
+fn vllm_apis_outside_v1_are_routed_by_model_too() {
+    let (env, port) = one_model(&["--alias", "alias"]);
+    let started = env.start("c", port);
+    let call = |path: &str, body: Value| {
+        http()
+            .post(started.url(path))
+            .json(&body)
+            .send()
+            .expect("request")
+    };
+    // By alias: rewritten to the served name, as on /v1/*.
+    let tokens: Value = call("/tokenize", json!({"model": "alias", "prompt": "hi"}))
+        .json()
+        .expect("json");
+    assert_eq!(tokens["tokens"], json!([104, 105]), "{tokens}");
+    let text: Value = call("/detokenize", json!({"model": "m", "tokens": [104, 105]}))
+        .json()
+        .expect("json");
+    assert_eq!(text["prompt"], "hi");
+    // The model's own answer passes through (the mock has no /score).
+    let answer = call(
+        "/score",
+        json!({"model": "m", "text_1": "a", "text_2": "b"}),
+    );
+    assert_eq!(answer.status(), 404);
+    assert_eq!(
+        answer.text().unwrap_or_default(),
+        "",
+        "the backend's bare 404, not the proxy's error"
+    );
+    // The proxy's own rules hold there too.
+    let (status, error) = openai_error(call("/tokenize", json!({"prompt": "hi"})));
+    assert_eq!(
+        (status, error["code"].as_str()),
+        (400, Some("missing_model"))
+    );
+    let (status, error) = openai_error(call("/rerank", json!({"model": "nope"})));
+    assert_eq!(
+        (status, error["code"].as_str()),
+        (404, Some("model_not_found"))
+    );
+    let log = env.ok(&["--config", "c", "logs", "m"]);
+    assert!(log.contains("POST /tokenize model=m"), "{log}");
+}
+
+#[test]
 fn a_body_over_the_limit_is_413_without_reading_it() {
     let (env, port) = one_model(&[]);
     let _started = env.start("c", port);

@@ -34,11 +34,26 @@ struct Peek<'a> {
     stream: Option<bool>,
 }
 
-/// Whether a request is forwarded to a model (every `POST /v1/*` but the
-/// model list, whose method is wrong).
+/// vLLM's own `POST` APIs outside `/v1/` whose body names the model: the
+/// tokenizer, pooling, classification, scoring and reranking APIs, and
+/// Cohere's v2 rerank and embed.
+pub const VLLM_APIS: &[&str] = &[
+    "/tokenize",
+    "/detokenize",
+    "/pooling",
+    "/classify",
+    "/score",
+    "/rerank",
+    "/v2/rerank",
+    "/v2/embed",
+];
+
+/// Whether a request is forwarded to a model: every `POST /v1/*` but the
+/// model list (whose method is wrong), and vLLM's APIs in [`VLLM_APIS`].
 pub fn takes(head: &RequestHead) -> bool {
     let path = head.path();
-    head.method == Method::POST && path.starts_with("/v1/") && path != "/v1/models"
+    head.method == Method::POST
+        && ((path.starts_with("/v1/") && path != "/v1/models") || VLLM_APIS.contains(&path))
 }
 
 /// Why a request got no model.
@@ -337,6 +352,47 @@ fn rewrite_model(bytes: &Bytes, served: &str) -> Result<Bytes, ProxyError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn post_v1_and_vllms_own_apis_go_to_a_model() {
+        let takes_it = |request: &str| {
+            let mut buf = bytes::BytesMut::from(request);
+            let head = RequestHead::parse(&mut buf)
+                .ok()
+                .flatten()
+                .expect("a request head");
+            takes(&head)
+        };
+        for path in [
+            "/v1/chat/completions",
+            "/v1/anything/new",
+            "/v1/rerank",
+            "/tokenize",
+            "/detokenize",
+            "/pooling",
+            "/classify",
+            "/score",
+            "/rerank",
+            "/v2/rerank",
+            "/v2/embed",
+            "/tokenize?x=1",
+        ] {
+            assert!(
+                takes_it(&format!("POST {path} HTTP/1.1\r\nhost: x\r\n\r\n")),
+                "{path}"
+            );
+        }
+        for request in [
+            "POST /v1/models HTTP/1.1\r\nhost: x\r\n\r\n",
+            "GET /v1/chat/completions HTTP/1.1\r\nhost: x\r\n\r\n",
+            "GET /tokenize HTTP/1.1\r\nhost: x\r\n\r\n",
+            "POST /health HTTP/1.1\r\nhost: x\r\n\r\n",
+            "POST /v2/other HTTP/1.1\r\nhost: x\r\n\r\n",
+            "POST /tokenizer HTTP/1.1\r\nhost: x\r\n\r\n",
+        ] {
+            assert!(!takes_it(request), "{request}");
+        }
+    }
 
     #[test]
     fn rewrite_changes_only_the_model() {
