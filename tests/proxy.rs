@@ -138,9 +138,12 @@ fn vllm_apis_outside_v1_are_routed_by_model_too() {
     );
     assert_eq!(answer.status(), 404);
     assert_eq!(
-        answer.text().unwrap_or_default(),
-        "",
-        "the backend's bare 404, not the proxy's error"
+        answer
+            .headers()
+            .get("content-length")
+            .and_then(|v| v.to_str().ok()),
+        Some("0"),
+        "the backend's bare 404, not the proxy's error, and said to be empty"
     );
     // The proxy's own rules hold there too.
     let (status, error) = openai_error(call("/tokenize", json!({"prompt": "hi"})));
@@ -229,7 +232,7 @@ fn api_keys_are_required_when_configured() {
     assert!(!refused.contains("HTTP/1.1 200"), "{refused}");
     assert_eq!(send(Some("k1")).status(), 200);
     assert_eq!(send(Some("k2")).status(), 200);
-    for path in ["/v1/models", "/v1/models/m"] {
+    for path in ["/v1/models", "/v1/models/m", "/upstream/m/health"] {
         assert_eq!(
             http()
                 .get(started.url(path))
@@ -240,6 +243,74 @@ fn api_keys_are_required_when_configured() {
             "{path}"
         );
     }
+    let with_key = http()
+        .get(started.url("/upstream/m/health"))
+        .bearer_auth("k2")
+        .send()
+        .expect("upstream");
+    assert_eq!(with_key.status(), 200);
+}
+
+#[test]
+fn a_models_own_server_is_reached_through_upstream() {
+    let replica = crate::helper::free_port().to_string();
+    let (env, port) = one_model(&["--alias", "al", "--replica", &format!(":{replica}")]);
+    let started = env.start("c", port);
+    let get = |path: &str| http().get(started.url(path)).send().expect("request");
+    let post = |path: &str, body: Value| {
+        http()
+            .post(started.url(path))
+            .json(&body)
+            .send()
+            .expect("request")
+    };
+    // An empty answer says so, so the client does not wait for a close.
+    let health = get("/upstream/m/health");
+    assert_eq!(health.status(), 200);
+    assert_eq!(
+        health
+            .headers()
+            .get("content-length")
+            .and_then(|v| v.to_str().ok()),
+        Some("0")
+    );
+    // The engine's own model list (the proxy's says owned_by vllm-mux).
+    let models: Value = get("/upstream/al/v1/models").json().expect("json");
+    assert_eq!(models["data"][0]["id"], "m", "{models}");
+    assert_eq!(models["data"][0]["owned_by"], "vllm-mux-mock", "{models}");
+    // One copy by its id; the body passes untouched.
+    let tokens: Value = post(
+        "/upstream/m@1/tokenize",
+        json!({"model": "m", "prompt": "a"}),
+    )
+    .json()
+    .expect("json");
+    assert_eq!(tokens["tokens"], json!([97]));
+    let log = env.ok(&["--config", "c", "logs", "m@1"]);
+    assert!(log.contains("POST /tokenize model=m"), "{log}");
+    assert_eq!(post("/upstream/m@1/sleep", json!({})).status(), 200);
+    let sleeping: Value = get("/upstream/m@1/is_sleeping").json().expect("json");
+    assert_eq!(sleeping["is_sleeping"], true);
+    assert_eq!(post("/upstream/m@1/wake_up", json!({})).status(), 200);
+    // Not model requests: the model's counters stay at zero.
+    let status = started.status();
+    for model in status["models"].as_array().expect("models") {
+        assert_eq!(model["requests"], 0, "{model}");
+    }
+    let (status, error) = openai_error(get("/upstream/nope/metrics"));
+    assert_eq!(
+        (status, error["code"].as_str()),
+        (404, Some("model_not_found"))
+    );
+    let (status, error) = openai_error(get("/upstream/"));
+    assert_eq!((status, error["code"].as_str()), (404, Some("unknown_url")));
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("/upstream/MODEL/PATH"),
+        "{error}"
+    );
 }
 
 #[test]

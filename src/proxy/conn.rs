@@ -16,7 +16,7 @@ use tokio::time::Instant;
 
 use super::deadline::Deadline;
 use super::wire::{ChunkedDecoder, Framing, HeadError, RequestHead};
-use super::{forward, local, ProxyError, Shared};
+use super::{forward, local, passthrough, ProxyError, Shared};
 
 /// How much of a client's request is read at a time.
 const READ_CHUNK: usize = 4 * 1024;
@@ -214,6 +214,8 @@ pub async fn serve(shared: std::sync::Arc<Shared>, stream: TcpStream) {
         };
         let after = if forward::takes(&head) {
             forward::forward(&shared, &mut client, &head, &mut answer_deadline).await
+        } else if passthrough::takes(&head) {
+            passthrough::forward(&shared, &mut client, &head, &mut answer_deadline).await
         } else {
             local::answer(&shared, &mut client, &head).await
         };

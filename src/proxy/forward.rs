@@ -20,7 +20,7 @@ use super::relay::{relay, Relayed};
 use super::upstream::split_base;
 use super::wire::{is_hop_by_hop, Framing, RequestHead, ResponseHead};
 use super::{ProxyError, ProxyState, Shared};
-use crate::supervisor::registry::Route;
+use crate::supervisor::registry::{Registry, Route};
 use crate::supervisor::state::ModelState;
 
 /// Bodies up to this size go out in the same write as the head.
@@ -57,11 +57,25 @@ pub fn takes(head: &RequestHead) -> bool {
 }
 
 /// Why a request got no model.
-enum Refusal {
+pub(super) enum Refusal {
     Error(ProxyError),
     /// Refused before its body was read.
     Unread(ProxyError),
     Body(BodyError),
+}
+
+/// What goes to a backend once a request is admitted.
+pub(super) struct Outgoing {
+    pub route: Route,
+    pub body: Bytes,
+    /// The client asked for a stream (for the request log).
+    pub stream: bool,
+    /// The request target on the backend, after its base URL's path;
+    /// `None`: the client's own.
+    pub target: Option<String>,
+    /// Counted in the model's requests, latency and errors (a model's own
+    /// endpoints reached through `/upstream/` are not).
+    pub counted: bool,
 }
 
 /// Forward a request; `deadline` bounds the wait for the backend's answer.
@@ -71,11 +85,21 @@ pub async fn forward(
     head: &RequestHead,
     deadline: &mut Deadline,
 ) -> After {
+    let admitted = admit(shared, client, head).await;
+    dispatch(shared, client, head, admitted, deadline).await
+}
+
+/// Send an admitted request, or answer why it was not.
+pub(super) async fn dispatch(
+    shared: &Shared,
+    client: &mut Client,
+    head: &RequestHead,
+    admitted: Result<Outgoing, Refusal>,
+    deadline: &mut Deadline,
+) -> After {
     let state = &shared.state;
-    match admit(shared, client, head).await {
-        Ok((route, body, stream)) => {
-            send(shared, client, head, route, body, stream, deadline).await
-        }
+    match admitted {
+        Ok(outgoing) => send(shared, client, head, outgoing, deadline).await,
         Err(refusal) => {
             let (err, after) = match refusal {
                 Refusal::Error(err) => (err, None),
@@ -112,7 +136,7 @@ async fn admit(
     shared: &Shared,
     client: &mut Client,
     head: &RequestHead,
-) -> Result<(Route, Bytes, bool), Refusal> {
+) -> Result<Outgoing, Refusal> {
     let state = &shared.state;
     if !state.authorized(head.fields.get("authorization")) {
         return Err(Refusal::Unread(ProxyError::Unauthorized));
@@ -124,14 +148,20 @@ async fn admit(
     let peek = peek(&bytes).map_err(Refusal::Error)?;
     let requested = peek.model.ok_or(Refusal::Error(ProxyError::MissingModel))?;
     let stream = peek.stream.unwrap_or(false);
-    let route = ready_route(state, &requested)
+    let route = ready_route(state, &requested, Registry::route)
         .await
         .map_err(Refusal::Error)?;
     let body = match &route.rewrite_to {
         None => bytes,
         Some(served) => rewrite_model(&bytes, served).map_err(Refusal::Error)?,
     };
-    Ok((route, body, stream))
+    Ok(Outgoing {
+        route,
+        body,
+        stream,
+        target: None,
+        counted: true,
+    })
 }
 
 /// `model` and `stream` of a body that must be a JSON object. (serde would
@@ -165,16 +195,21 @@ async fn send(
     shared: &Shared,
     client: &mut Client,
     head: &RequestHead,
-    mut route: Route,
-    body: Bytes,
-    stream: bool,
+    outgoing: Outgoing,
     deadline: &mut Deadline,
 ) -> After {
+    let Outgoing {
+        mut route,
+        body,
+        stream,
+        target,
+        counted,
+    } = outgoing;
     let state = &shared.state;
     let log = state.log_requests.then(|| Arc::clone(&state.reg));
     // ready_route only returns copies that take traffic, which carry a claim.
     let claim = route.claim.take().unwrap_or_else(|| route.stats.claim());
-    let mut record = RequestRecord::begin(claim, log, head.path(), body.len(), stream);
+    let mut record = RequestRecord::begin(claim, log, head.path(), body.len(), stream, counted);
     let Some((authority, prefix)) = split_base(&route.base_url) else {
         record.status(502);
         let detail = format!("bad backend URL {}", route.base_url);
@@ -185,7 +220,8 @@ async fn send(
         return write_error(shared, client, err, Some(head)).await;
     };
     let mut request = std::mem::take(&mut client.out);
-    request_head(&mut request, head, authority, prefix, body.len());
+    let target = target.as_deref().unwrap_or_else(|| head.target());
+    request_head(&mut request, head, authority, prefix, target, body.len());
     let inline = body.len() <= INLINE_BODY;
     if inline {
         request.extend_from_slice(&body);
@@ -252,11 +288,18 @@ async fn send(
 
 /// The request line and headers for the backend: the client's end-to-end
 /// headers, the backend's host, and the body's length.
-fn request_head(out: &mut Vec<u8>, head: &RequestHead, authority: &str, prefix: &str, len: usize) {
+fn request_head(
+    out: &mut Vec<u8>,
+    head: &RequestHead,
+    authority: &str,
+    prefix: &str,
+    target: &str,
+    len: usize,
+) {
     out.extend_from_slice(head.method.as_str().as_bytes());
     out.push(b' ');
     out.extend_from_slice(prefix.as_bytes());
-    out.extend_from_slice(head.target().as_bytes());
+    out.extend_from_slice(target.as_bytes());
     out.extend_from_slice(b" HTTP/1.1\r\nhost: ");
     out.extend_from_slice(authority.as_bytes());
     out.extend_from_slice(b"\r\n");
@@ -305,16 +348,28 @@ fn answer_head(
     match to {
         Framing::Length(len) => push_number(out, "content-length", len),
         Framing::Chunked => push_header(out, "transfer-encoding", b"chunked"),
+        // A status that may have a body must say it has none, or the
+        // client reads until the connection closes.
+        Framing::Empty if may_have_body(answer.status) => push_number(out, "content-length", 0),
         Framing::Empty | Framing::Close => {}
     }
     event_stream
 }
 
-/// The route for `requested`, waiting up to the queue timeout for a model
-/// that is still starting.
-async fn ready_route(state: &ProxyState, requested: &str) -> Result<Route, ProxyError> {
+/// Every status but 1xx, 204 and 304 may carry a body (RFC 9110 6.4.1).
+fn may_have_body(status: u16) -> bool {
+    !(100..200).contains(&status) && status != 204 && status != 304
+}
+
+/// The route `find` gives for `requested`, waiting up to the queue timeout
+/// for a model that is still starting.
+pub(super) async fn ready_route(
+    state: &ProxyState,
+    requested: &str,
+    find: fn(&Registry, &str) -> Option<Route>,
+) -> Result<Route, ProxyError> {
     let unknown = || state.unknown_model(requested);
-    let route = state.reg.route(requested).ok_or_else(unknown)?;
+    let route = find(&state.reg, requested).ok_or_else(unknown)?;
     if route.state.takes_traffic() {
         return Ok(route);
     }
@@ -326,7 +381,7 @@ async fn ready_route(state: &ProxyState, requested: &str) -> Result<Route, Proxy
                 tokio::time::timeout(state.queue_timeout, watcher.wait_for(|s| s.takes_traffic()))
                     .await;
             if matches!(ready, Ok(Ok(_))) {
-                return state.reg.route(requested).ok_or_else(unknown);
+                return find(&state.reg, requested).ok_or_else(unknown);
             }
         }
     }
@@ -392,6 +447,28 @@ mod tests {
         ] {
             assert!(!takes_it(request), "{request}");
         }
+    }
+
+    #[test]
+    fn an_answer_without_a_body_says_so_when_its_status_may_have_one() {
+        let head_for = |raw: &str| {
+            let mut buf = bytes::BytesMut::from(raw);
+            let answer = ResponseHead::parse(&mut buf)
+                .ok()
+                .flatten()
+                .expect("a response head");
+            let mut out = Vec::new();
+            answer_head(&mut out, &answer, answer.framing, &[]);
+            String::from_utf8(out).unwrap_or_default()
+        };
+        let empty_200 = head_for("HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n");
+        assert!(empty_200.contains("content-length: 0\r\n"), "{empty_200}");
+        let empty_404 = head_for("HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n");
+        assert!(empty_404.contains("content-length: 0\r\n"), "{empty_404}");
+        let no_content = head_for("HTTP/1.1 204 No Content\r\n\r\n");
+        assert!(!no_content.contains("content-length"), "{no_content}");
+        let sized = head_for("HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\n");
+        assert!(sized.contains("content-length: 5\r\n"), "{sized}");
     }
 
     #[test]

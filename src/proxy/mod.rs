@@ -12,6 +12,7 @@ mod deadline;
 mod error;
 mod forward;
 mod local;
+mod passthrough;
 mod record;
 mod relay;
 pub mod serve;

@@ -24,19 +24,25 @@ pub struct RequestRecord {
     bytes_out: usize,
     first_byte: Option<Duration>,
     broken: bool,
+    /// Counted in the model's requests, latency, errors and metrics.
+    counted: bool,
 }
 
 impl RequestRecord {
     /// Start the record of a routed request; `claim` is its in-flight slot.
+    /// One not `counted` is only logged (with `log_requests`).
     pub fn begin(
         claim: Claim,
         log: Option<Arc<Registry>>,
         path: &str,
         bytes_in: usize,
         stream: bool,
+        counted: bool,
     ) -> Self {
         let stats = Arc::clone(&claim.stats);
-        stats.requests.inc();
+        if counted {
+            stats.requests.inc();
+        }
         RequestRecord {
             _claim: claim,
             path: log.as_ref().map(|_| path.to_string()),
@@ -49,6 +55,7 @@ impl RequestRecord {
             bytes_out: 0,
             first_byte: None,
             broken: false,
+            counted,
         }
     }
 
@@ -64,7 +71,9 @@ impl RequestRecord {
         if self.first_byte.is_none() {
             let elapsed = self.started.elapsed();
             self.first_byte = Some(elapsed);
-            self.stats.ttfb.observe(elapsed.as_secs_f64());
+            if self.counted {
+                self.stats.ttfb.observe(elapsed.as_secs_f64());
+            }
         }
         self.bytes_out += len;
     }
@@ -75,9 +84,9 @@ impl RequestRecord {
     }
 }
 
-impl Drop for RequestRecord {
-    fn drop(&mut self) {
-        let elapsed = self.started.elapsed();
+impl RequestRecord {
+    /// Into the model's requests by status, latency, errors and metrics.
+    fn count(&self, elapsed: Duration) {
         let stats = &self.stats;
         stats.duration.observe(elapsed.as_secs_f64());
         stats.record_latency(elapsed.as_secs_f64() * 1000.0);
@@ -91,6 +100,16 @@ impl Drop for RequestRecord {
                 .stream_errors
                 .get_or_create(&Metrics::label(&stats.model))
                 .inc();
+        }
+    }
+}
+
+impl Drop for RequestRecord {
+    fn drop(&mut self) {
+        let elapsed = self.started.elapsed();
+        let stats = &self.stats;
+        if self.counted {
+            self.count(elapsed);
         }
         if let Some(reg) = &self.log {
             reg.log(&format!(

@@ -36,6 +36,20 @@ pub struct Entry {
     pub base_url: Arc<str>,
 }
 
+impl Entry {
+    /// A route to this copy, with its in-flight slot when it takes traffic.
+    fn route(&self, rewrite_to: Option<String>) -> Route {
+        let state = *self.state.borrow();
+        Route {
+            rewrite_to,
+            base_url: Arc::clone(&self.base_url),
+            state,
+            stats: Arc::clone(&self.stats),
+            claim: state.takes_traffic().then(|| self.stats.claim()),
+        }
+    }
+}
+
 pub struct Registry {
     pub config_name: String,
     pub paths: Paths,
@@ -335,14 +349,18 @@ impl Registry {
         best.map(|e| {
             let c = &e.config;
             let alias = c.name != requested && c.aliases.iter().any(|a| a == requested);
-            Route {
-                rewrite_to: alias.then(|| c.name.clone()),
-                base_url: Arc::clone(&e.base_url),
-                state: *e.state.borrow(),
-                stats: Arc::clone(&e.stats),
-                claim: e.state.borrow().takes_traffic().then(|| e.stats.claim()),
-            }
+            e.route(alias.then(|| c.name.clone()))
         })
+    }
+
+    /// The copy `/upstream/{requested}/…` reaches: a replica by its id
+    /// (`qwen@1`), else the copy [`Registry::route`] picks for a name,
+    /// alias or adapter.
+    pub fn route_copy(&self, requested: &str) -> Option<Route> {
+        if requested.contains(REPLICA_SEP) {
+            return lock(&self.models).get(requested).map(|e| e.route(None));
+        }
+        self.route(requested)
     }
 
     /// Every name clients may send, with the model behind it.

@@ -1,0 +1,110 @@
+//! `/upstream/{model}/{path}`: a model's own server, reached through the
+//! proxy (backends listen on 127.0.0.1 only). For what is not a model
+//! request: vLLM's `/metrics` for Prometheus, `/version`, `/is_sleeping`,
+//! `/v1/models` as the engine sees it. `{model}` is a name, alias or
+//! adapter (the copy routing would pick) or one copy's id (`qwen@1`). The
+//! body passes untouched; the API key is required as everywhere; the
+//! model's request counters, latency and errors do not count these.
+
+use axum::http::Method;
+
+use super::conn::{After, Client};
+use super::deadline::Deadline;
+use super::forward::{dispatch, ready_route, Outgoing, Refusal};
+use super::wire::RequestHead;
+use super::{ProxyError, Shared};
+use crate::supervisor::registry::Registry;
+
+/// Where the passthrough routes start.
+pub const PREFIX: &str = "/upstream/";
+
+/// Whether a request is for a model's own server. HEAD is left out: its
+/// answer's framing would say a body that never comes.
+pub fn takes(head: &RequestHead) -> bool {
+    head.path().starts_with(PREFIX)
+        && matches!(
+            head.method,
+            Method::GET | Method::POST | Method::PUT | Method::PATCH | Method::DELETE
+        )
+}
+
+/// `/upstream/qwen/metrics?x=1` → (`qwen`, `/metrics?x=1`); `/upstream/qwen`
+/// → (`qwen`, `/`). `None` when no model is named.
+pub fn split(target: &str) -> Option<(&str, String)> {
+    let rest = target.strip_prefix(PREFIX)?;
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (model, path) = rest.split_at(end);
+    if model.is_empty() {
+        return None;
+    }
+    let path = match path.strip_prefix('?') {
+        Some(query) => format!("/?{query}"),
+        None if path.is_empty() => "/".to_string(),
+        None => path.to_string(),
+    };
+    Some((model, path))
+}
+
+/// Forward a request to the named model's server.
+pub async fn forward(
+    shared: &Shared,
+    client: &mut Client,
+    head: &RequestHead,
+    deadline: &mut Deadline,
+) -> After {
+    let admitted = admit(shared, client, head).await;
+    dispatch(shared, client, head, admitted, deadline).await
+}
+
+async fn admit(
+    shared: &Shared,
+    client: &mut Client,
+    head: &RequestHead,
+) -> Result<Outgoing, Refusal> {
+    let state = &shared.state;
+    if !state.authorized(head.fields.get("authorization")) {
+        return Err(Refusal::Unread(ProxyError::Unauthorized));
+    }
+    let Some((model, target)) = split(head.target()) else {
+        return Err(Refusal::Unread(ProxyError::UnknownPath(format!(
+            "{} (name a model: {PREFIX}MODEL/PATH)",
+            head.path()
+        ))));
+    };
+    let route = ready_route(state, model, Registry::route_copy)
+        .await
+        .map_err(Refusal::Unread)?;
+    let body = client
+        .read_body(head, state.max_body, shared.header_timeout)
+        .await
+        .map_err(Refusal::Body)?;
+    Ok(Outgoing {
+        route,
+        body,
+        stream: false,
+        target: Some(target),
+        counted: false,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_model_and_the_rest_of_the_path_are_split() {
+        assert_eq!(
+            split("/upstream/qwen/metrics"),
+            Some(("qwen", "/metrics".into()))
+        );
+        assert_eq!(
+            split("/upstream/qwen@1/v1/models?a=1"),
+            Some(("qwen@1", "/v1/models?a=1".into()))
+        );
+        assert_eq!(split("/upstream/qwen"), Some(("qwen", "/".into())));
+        assert_eq!(split("/upstream/qwen?x"), Some(("qwen", "/?x".into())));
+        assert_eq!(split("/upstream/"), None);
+        assert_eq!(split("/upstream//metrics"), None);
+        assert_eq!(split("/v1/models"), None);
+    }
+}
