@@ -16,7 +16,7 @@ use tokio::time::Instant;
 
 use super::deadline::Deadline;
 use super::wire::{ChunkedDecoder, Framing, HeadError, RequestHead};
-use super::{forward, local, passthrough, ProxyError, Shared};
+use super::{forward, local, ProxyError, Shared};
 
 /// How much of a client's request is read at a time.
 const READ_CHUNK: usize = 4 * 1024;
@@ -212,12 +212,11 @@ pub async fn serve(shared: std::sync::Arc<Shared>, stream: TcpStream) {
                 break;
             }
         };
-        let after = if forward::takes(&head) {
-            forward::forward(&shared, &mut client, &head, &mut answer_deadline).await
-        } else if passthrough::takes(&head) {
-            passthrough::forward(&shared, &mut client, &head, &mut answer_deadline).await
-        } else {
-            local::answer(&shared, &mut client, &head).await
+        let after = match forward::takes(&head) {
+            Some(kind) => {
+                forward::forward(&shared, &mut client, &head, kind, &mut answer_deadline).await
+            }
+            None => local::answer(&shared, &mut client, &head).await,
         };
         match after {
             After::KeepAlive if head.keep_alive => {}

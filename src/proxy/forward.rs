@@ -19,7 +19,7 @@ use super::record::{unrouted, RequestRecord};
 use super::relay::{relay, Relayed};
 use super::upstream::split_base;
 use super::wire::{is_hop_by_hop, Framing, RequestHead, ResponseHead};
-use super::{ProxyError, ProxyState, Shared};
+use super::{passthrough, ProxyError, ProxyState, Shared};
 use crate::supervisor::registry::{Registry, Route};
 use crate::supervisor::state::ModelState;
 
@@ -48,12 +48,27 @@ pub const VLLM_APIS: &[&str] = &[
     "/v2/embed",
 ];
 
+/// What a forwarded request is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Forwarded {
+    /// A model request, routed by the `model` in its body.
+    ByModel,
+    /// For a model's own server, named in the path (`/upstream/…`).
+    Upstream,
+}
+
 /// Whether a request is forwarded to a model: every `POST /v1/*` but the
-/// model list (whose method is wrong), and vLLM's APIs in [`VLLM_APIS`].
-pub fn takes(head: &RequestHead) -> bool {
+/// model list (whose method is wrong), vLLM's APIs in [`VLLM_APIS`], and
+/// what [`passthrough::takes`]. `None`: the proxy answers it itself.
+pub fn takes(head: &RequestHead) -> Option<Forwarded> {
     let path = head.path();
-    head.method == Method::POST
-        && ((path.starts_with("/v1/") && path != "/v1/models") || VLLM_APIS.contains(&path))
+    let by_model = head.method == Method::POST
+        && ((path.starts_with("/v1/") && path != "/v1/models") || VLLM_APIS.contains(&path));
+    if by_model {
+        Some(Forwarded::ByModel)
+    } else {
+        passthrough::takes(head).then_some(Forwarded::Upstream)
+    }
 }
 
 /// Why a request got no model.
@@ -78,26 +93,20 @@ pub(super) struct Outgoing {
     pub counted: bool,
 }
 
-/// Forward a request; `deadline` bounds the wait for the backend's answer.
+/// Forward a request `takes` took; `deadline` bounds the wait for the
+/// backend's answer.
 pub async fn forward(
     shared: &Shared,
     client: &mut Client,
     head: &RequestHead,
-    deadline: &mut Deadline,
-) -> After {
-    let admitted = admit(shared, client, head).await;
-    dispatch(shared, client, head, admitted, deadline).await
-}
-
-/// Send an admitted request, or answer why it was not.
-pub(super) async fn dispatch(
-    shared: &Shared,
-    client: &mut Client,
-    head: &RequestHead,
-    admitted: Result<Outgoing, Refusal>,
+    kind: Forwarded,
     deadline: &mut Deadline,
 ) -> After {
     let state = &shared.state;
+    let admitted = match kind {
+        Forwarded::ByModel => admit(shared, client, head).await,
+        Forwarded::Upstream => passthrough::admit(shared, client, head).await,
+    };
     match admitted {
         Ok(outgoing) => send(shared, client, head, outgoing, deadline).await,
         Err(refusal) => {
@@ -418,23 +427,21 @@ mod tests {
                 .expect("a request head");
             takes(&head)
         };
-        for path in [
-            "/v1/chat/completions",
-            "/v1/anything/new",
-            "/v1/rerank",
-            "/tokenize",
-            "/detokenize",
-            "/pooling",
-            "/classify",
-            "/score",
-            "/rerank",
-            "/v2/rerank",
-            "/v2/embed",
-            "/tokenize?x=1",
-        ] {
-            assert!(
+        let by_model = ["/v1/chat/completions", "/v1/anything/new", "/tokenize?x=1"];
+        for path in VLLM_APIS.iter().chain(&by_model) {
+            assert_eq!(
                 takes_it(&format!("POST {path} HTTP/1.1\r\nhost: x\r\n\r\n")),
+                Some(Forwarded::ByModel),
                 "{path}"
+            );
+        }
+        for method in ["GET", "POST", "DELETE"] {
+            assert_eq!(
+                takes_it(&format!(
+                    "{method} /upstream/m/metrics HTTP/1.1\r\nhost: x\r\n\r\n"
+                )),
+                Some(Forwarded::Upstream),
+                "{method}"
             );
         }
         for request in [
@@ -444,8 +451,10 @@ mod tests {
             "POST /health HTTP/1.1\r\nhost: x\r\n\r\n",
             "POST /v2/other HTTP/1.1\r\nhost: x\r\n\r\n",
             "POST /tokenizer HTTP/1.1\r\nhost: x\r\n\r\n",
+            "HEAD /upstream/m/health HTTP/1.1\r\nhost: x\r\n\r\n",
+            "OPTIONS /upstream/m/health HTTP/1.1\r\nhost: x\r\n\r\n",
         ] {
-            assert!(!takes_it(request), "{request}");
+            assert_eq!(takes_it(request), None, "{request}");
         }
     }
 

@@ -8,9 +8,8 @@
 
 use axum::http::Method;
 
-use super::conn::{After, Client};
-use super::deadline::Deadline;
-use super::forward::{dispatch, ready_route, Outgoing, Refusal};
+use super::conn::Client;
+use super::forward::{ready_route, Outgoing, Refusal};
 use super::wire::RequestHead;
 use super::{ProxyError, Shared};
 use crate::supervisor::registry::Registry;
@@ -45,18 +44,8 @@ pub fn split(target: &str) -> Option<(&str, String)> {
     Some((model, path))
 }
 
-/// Forward a request to the named model's server.
-pub async fn forward(
-    shared: &Shared,
-    client: &mut Client,
-    head: &RequestHead,
-    deadline: &mut Deadline,
-) -> After {
-    let admitted = admit(shared, client, head).await;
-    dispatch(shared, client, head, admitted, deadline).await
-}
-
-async fn admit(
+/// The named model's route, and the request for its server.
+pub(super) async fn admit(
     shared: &Shared,
     client: &mut Client,
     head: &RequestHead,
