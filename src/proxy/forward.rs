@@ -317,7 +317,7 @@ fn request_head(
             push_header(out, name, value);
         }
     }
-    push_number(out, "content-length", len);
+    push_number(out, "content-length", len as u64);
     out.extend_from_slice(b"\r\n");
 }
 
@@ -330,9 +330,11 @@ fn answer_head(
     to: Framing,
     cors: &[(axum::http::HeaderName, axum::http::HeaderValue)],
 ) -> bool {
-    use std::io::Write;
-    // Writing to a Vec cannot fail.
-    let _ = write!(out, "HTTP/1.1 {} {}\r\n", answer.status, answer.reason());
+    out.extend_from_slice(b"HTTP/1.1 ");
+    out.extend_from_slice(itoa::Buffer::new().format(answer.status).as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(answer.reason().as_bytes());
+    out.extend_from_slice(b"\r\n");
     let mut event_stream = false;
     // Which CORS headers the backend set itself (the layer sets a few).
     let mut cors_set = [false; 8];

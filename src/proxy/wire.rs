@@ -421,11 +421,27 @@ pub fn encode_chunk(out: &mut Vec<u8>, data: &[u8]) {
     if data.is_empty() {
         return;
     }
-    use std::io::Write;
-    // Writing to a Vec cannot fail.
-    let _ = write!(out, "{:x}\r\n", data.len());
+    push_hex(out, data.len());
+    out.extend_from_slice(b"\r\n");
     out.extend_from_slice(data);
     out.extend_from_slice(b"\r\n");
+}
+
+/// `n` in lower-case hex, as a chunk size (by hand: `write!` is a lot of
+/// code to run for every event of a stream).
+fn push_hex(out: &mut Vec<u8>, mut n: usize) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut digits = [0u8; 16];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = DIGITS[n & 15];
+        n >>= 4;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[start..]);
 }
 
 /// The chunk that ends a chunked body.
@@ -433,6 +449,15 @@ pub const LAST_CHUNK: &[u8] = b"0\r\n\r\n";
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn chunk_sizes_are_lower_case_hex() {
+        for n in [0usize, 9, 10, 15, 16, 255, 4096, 0xdead_beef, usize::MAX] {
+            let mut out = Vec::new();
+            super::push_hex(&mut out, n);
+            assert_eq!(String::from_utf8(out).unwrap_or_default(), format!("{n:x}"));
+        }
+    }
+
     use super::*;
 
     fn request(text: &str) -> Result<Option<RequestHead>, HeadError> {
