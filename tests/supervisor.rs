@@ -1319,3 +1319,49 @@ fn replicas_share_the_load_and_stop_one_at_a_time() {
         "{status:#}"
     );
 }
+
+#[test]
+fn engine_output_that_is_not_utf8_or_redrawn_is_logged_and_never_blocks_the_engine() {
+    let env = Env::new();
+    let port = env.init_fast("c");
+    // A byte that is not UTF-8, a progress bar redrawn with \r, then more
+    // output than a pipe holds: an engine whose output stopped being read
+    // would block in it and never serve.
+    let script = env.home().join("noisy.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "printf 'bad \\377 byte\\n'\n\
+             printf '\\rLoading 50%%\\rLoading 100%%\\n'\n\
+             i=0; while [ $i -lt 4000 ]; do echo \"filler line $i, long enough to fill a pipe\"; i=$((i+1)); done\n\
+             exec '{}' mock-engine --port \"$1\" --served-model-name \"$2\"\n",
+            crate::helper::BIN
+        ),
+    )
+    .expect("script");
+    let command = format!("sh {} {{port}} {{name}}", script.display());
+    let model_port = free_port().to_string();
+    env.ok(&[
+        "--config",
+        "c",
+        "add-model",
+        "noisy",
+        "--engine",
+        "command",
+        "--model",
+        "x",
+        "--port",
+        &model_port,
+        "--command",
+        &command,
+    ]);
+    let started = env.start("c", port);
+    assert_eq!(Started::model(&started.status(), "noisy")["state"], "ready");
+    let log = env.ok(&["--config", "c", "logs", "noisy", "-n", "5000"]);
+    assert!(log.contains("bad \u{fffd} byte"), "{log}");
+    assert!(
+        log.contains(" Loading 50%\n") && log.contains(" Loading 100%\n"),
+        "each redraw its own line"
+    );
+    assert!(log.contains("filler line 3999,"), "nothing lost");
+}

@@ -88,6 +88,59 @@ impl LogFile {
     }
 }
 
+/// Longest line kept whole; a longer one is cut into pieces this long.
+pub const MAX_LINE: usize = 16 * 1024;
+
+/// Cuts a child's output into log lines: at `\n`, `\r\n`, or a lone `\r`
+/// (progress bars redraw with it, so each redraw becomes a line instead of
+/// all of them piling up in one), and every [`MAX_LINE`] bytes. Bytes that
+/// are not UTF-8 are replaced, never a reason to stop reading.
+#[derive(Default)]
+pub struct Lines {
+    pending: Vec<u8>,
+    /// The last byte was `\r`: a `\n` right after it ends nothing new.
+    after_cr: bool,
+}
+
+impl Lines {
+    /// Take in `bytes`; returns the lines they complete.
+    pub fn feed(&mut self, bytes: &[u8]) -> Vec<String> {
+        let mut lines = Vec::new();
+        for &byte in bytes {
+            let after_cr = std::mem::take(&mut self.after_cr);
+            match byte {
+                b'\n' if after_cr => {}
+                b'\n' => lines.push(self.take()),
+                b'\r' => {
+                    // A redraw that starts with `\r` leaves no empty line.
+                    if !self.pending.is_empty() {
+                        lines.push(self.take());
+                    }
+                    self.after_cr = true;
+                }
+                _ => {
+                    self.pending.push(byte);
+                    if self.pending.len() >= MAX_LINE {
+                        lines.push(self.take());
+                    }
+                }
+            }
+        }
+        lines
+    }
+
+    /// The unfinished last line, at the end of the output.
+    pub fn finish(&mut self) -> Option<String> {
+        (!self.pending.is_empty()).then(|| self.take())
+    }
+
+    fn take(&mut self) -> String {
+        let line = String::from_utf8_lossy(&self.pending).into_owned();
+        self.pending.clear();
+        line
+    }
+}
+
 /// `proxy.log` → `proxy.log.N`.
 pub fn rotated(path: &Path, n: usize) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
@@ -98,6 +151,31 @@ pub fn rotated(path: &Path, n: usize) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn output_is_cut_at_newlines_and_carriage_returns() {
+        let mut lines = Lines::default();
+        assert_eq!(lines.feed(b"one\ntwo\r\nthr"), ["one", "two"]);
+        assert_eq!(lines.feed(b"ee\r"), ["three"]);
+        assert!(lines.feed(b"\n").is_empty(), "\\r\\n split across reads");
+        assert_eq!(
+            lines.feed(b"\rLoading 10%\rLoading 60%\rLoading 100%\n\nafter"),
+            ["Loading 10%", "Loading 60%", "Loading 100%", ""]
+        );
+        assert_eq!(lines.finish().as_deref(), Some("after"));
+        assert_eq!(lines.finish(), None);
+    }
+
+    #[test]
+    fn bytes_that_are_not_utf8_are_replaced_and_long_lines_cut() {
+        let mut lines = Lines::default();
+        assert_eq!(lines.feed(b"bad \xff byte\n"), ["bad \u{fffd} byte"]);
+        let long = vec![b'x'; MAX_LINE * 2 + 5];
+        let cut = lines.feed(&long);
+        assert_eq!(cut.len(), 2);
+        assert!(cut.iter().all(|l| l.len() == MAX_LINE));
+        assert_eq!(lines.finish().map(|l| l.len()), Some(5));
+    }
 
     fn read(path: &Path) -> String {
         std::fs::read_to_string(path).unwrap_or_default()

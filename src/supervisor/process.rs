@@ -5,10 +5,10 @@ use std::process::{ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::process::{Child, ChildStdin};
 
-use super::logfile::LogFile;
+use super::logfile::{Lines, LogFile};
 use super::registry::stamp;
 use crate::engine::ProcessSpec;
 
@@ -67,12 +67,24 @@ pub fn spawn(
     })
 }
 
-async fn copy_lines(stream: impl AsyncRead + Unpin, log: Arc<Mutex<LogFile>>) {
-    let mut lines = BufReader::new(stream).lines();
-    while let Ok(Some(line)) = lines.next_line().await {
+/// Copy a child's output into its log until the child closes it. Nothing
+/// in the output stops the copy: a pipe left unread would block the child.
+async fn copy_lines(mut stream: impl AsyncRead + Unpin, log: Arc<Mutex<LogFile>>) {
+    let mut lines = Lines::default();
+    let mut buf = vec![0u8; 8 * 1024];
+    let write = |lines: Vec<String>| {
         let mut log = log.lock().unwrap_or_else(|p| p.into_inner());
-        let _ = log.write_line(&format!("{} {line}", stamp()));
+        for line in lines {
+            let _ = log.write_line(&format!("{} {line}", stamp()));
+        }
+    };
+    loop {
+        match stream.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => write(lines.feed(&buf[..n])),
+        }
     }
+    write(lines.finish().into_iter().collect());
 }
 
 /// SIGTERM to the group, up to `timeout` to exit, then SIGKILL.
