@@ -36,6 +36,27 @@ pub fn print_json_line<T: Serialize>(value: &T) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// How long, at a glance, in its two largest units: `42s`, `13m5s`,
+/// `3h2m`, `2d4h`.
+pub fn short_duration(secs: u64) -> String {
+    let (days, hours, minutes, seconds) =
+        (secs / 86_400, secs / 3_600 % 24, secs / 60 % 60, secs % 60);
+    let (major, major_unit, minor, minor_unit) = if days > 0 {
+        (days, "d", hours, "h")
+    } else if hours > 0 {
+        (hours, "h", minutes, "m")
+    } else if minutes > 0 {
+        (minutes, "m", seconds, "s")
+    } else {
+        return format!("{seconds}s");
+    };
+    if minor == 0 {
+        format!("{major}{major_unit}")
+    } else {
+        format!("{major}{major_unit}{minor}{minor_unit}")
+    }
+}
+
 /// `[0, 1]` → `0,1`; empty → `-`.
 pub fn join_or_dash<T: ToString>(items: &[T]) -> String {
     if items.is_empty() {
@@ -69,6 +90,22 @@ pub fn on_off(flag: bool) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_read_at_a_glance() {
+        for (secs, text) in [
+            (0, "0s"),
+            (42, "42s"),
+            (60, "1m"),
+            (785, "13m5s"),
+            (3_600, "1h"),
+            (11_000, "3h3m"),
+            (86_400, "1d"),
+            (187_200, "2d4h"),
+        ] {
+            assert_eq!(short_duration(secs), text, "{secs}");
+        }
+    }
 
     #[test]
     fn join_or_dash_shows_a_dash_for_nothing() {

@@ -506,8 +506,24 @@ fn stop_one_model_then_start_it_again() {
     assert!(out.contains("stopped model 'a'"), "{out}");
     let out = env.ok(&["--config", "c", "stop", "a"]);
     assert!(out.contains("model 'a' was already stopped"), "{out}");
+    std::thread::sleep(Duration::from_millis(1100));
     let status = started.status();
     assert_eq!(Started::model(&status, "a")["state"], "stopped");
+    // How long each has been in its state, for the table and for scripts.
+    let stopped_for = Started::model(&status, "a")["state_for_s"].as_u64();
+    let ready_for = Started::model(&status, "b")["state_for_s"].as_u64();
+    assert!(matches!(stopped_for, Some(s) if s >= 1), "{status}");
+    assert!(ready_for >= stopped_for, "{status}");
+    let table = env.ok(&["--config", "c", "status"]);
+    let since = table
+        .split("stopped ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_default();
+    assert!(
+        since.ends_with('s') && since[..since.len() - 1].parse::<u64>().is_ok(),
+        "the state with how long, e.g. 'stopped 1s': {table}"
+    );
     assert_eq!(Started::model(&status, "b")["state"], "ready");
     let refused = chat(&started, "a");
     assert_eq!(refused.status(), 503);

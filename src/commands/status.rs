@@ -9,7 +9,7 @@ use super::Ctx;
 use crate::control::api::StatusReport;
 use crate::control::client::{block_on, Client};
 use crate::error::Exit;
-use crate::output::{join_or_dash, print_json, print_json_line, table};
+use crate::output::{join_or_dash, print_json, print_json_line, short_duration, table};
 
 pub fn run(ctx: &Ctx, watch: bool) -> Result<Exit> {
     let name = ctx.config_name()?;
@@ -59,7 +59,7 @@ pub fn print_report(report: &StatusReport) {
     for m in &report.models {
         t.add_row([
             m.name.clone(),
-            m.state.to_string(),
+            format!("{} {}", m.state, short_duration(m.state_for_s)),
             m.port.map_or("-".into(), |p| p.to_string()),
             join_or_dash(&m.gpu_ids),
             m.pid.map_or("-".into(), |p| p.to_string()),

@@ -41,6 +41,9 @@ pub struct ProxyStatus {
 pub struct ModelStatus {
     pub name: String,
     pub state: ModelState,
+    /// Seconds in `state` (0 from a supervisor older than this field).
+    #[serde(default)]
+    pub state_for_s: u64,
     pub port: Option<u16>,
     pub pid: Option<u32>,
     pub gpu_ids: Vec<u32>,
@@ -87,6 +90,7 @@ mod tests {
             models: vec![ModelStatus {
                 name: "qwen-7b".into(),
                 state: ModelState::Ready,
+                state_for_s: 0,
                 port: Some(8001),
                 pid: Some(4250),
                 gpu_ids: vec![0],
@@ -116,9 +120,16 @@ mod tests {
                         "in_flight": 1, "p50_ms": 41.5, "last_error": null, "log_tail": []}],
             "gpus": [{"index": 0, "name": "...", "memory_used_mib": 70000,
                       "memory_total_mib": 81920, "utilization_percent": 93}]});
-        assert_eq!(serde_json::to_value(&report).expect("serializes"), expected);
-        let back: StatusReport = serde_json::from_value(expected).expect("deserializes");
+        // DESIGN.md's example reads back as it is (fields added since default).
+        let back: StatusReport = serde_json::from_value(expected.clone()).expect("deserializes");
         assert_eq!(back, report);
+        // What is written is that example, plus the fields added since.
+        let mut written = serde_json::to_value(&report).expect("serializes");
+        let added = written["models"][0]
+            .as_object_mut()
+            .and_then(|m| m.remove("state_for_s"));
+        assert_eq!(added, Some(json!(0)));
+        assert_eq!(written, expected);
     }
 
     #[test]

@@ -34,6 +34,8 @@ pub struct Entry {
     pub commands: mpsc::UnboundedSender<Command>,
     /// `launch`'s base URL, shared with each request routed here.
     pub base_url: Arc<str>,
+    /// When the copy entered its current state.
+    pub since: std::time::Instant,
 }
 
 impl Entry {
@@ -297,6 +299,7 @@ impl Registry {
                 return Some(Err(current));
             }
             e.state.send_replace(next);
+            e.since = std::time::Instant::now();
             Some(Ok(current))
         });
         let suffix = if detail.is_empty() {
@@ -396,6 +399,7 @@ impl Registry {
                 ModelStatus {
                     name: id.clone(),
                     state,
+                    state_for_s: e.since.elapsed().as_secs(),
                     port: e.config.port,
                     pid: e.pid,
                     gpu_ids: e.config.gpu_ids.clone(),

@@ -122,6 +122,7 @@ impl Launcher {
                 stats: Arc::new(ModelStats::new(id, Arc::clone(&reg.metrics))),
                 commands,
                 base_url: Arc::from(launch.base_url()),
+                since: std::time::Instant::now(),
             },
         );
         let runner = Runner {
