@@ -527,12 +527,15 @@ fn stop_one_model_then_start_it_again() {
     assert_eq!(Started::model(&status, "b")["state"], "ready");
     let refused = chat(&started, "a");
     assert_eq!(refused.status(), 503);
-    assert_eq!(
-        refused
-            .headers()
-            .get("retry-after")
-            .and_then(|v| v.to_str().ok()),
-        Some("5")
+    // Stopped stays stopped until someone starts it: no Retry-After.
+    assert_eq!(refused.headers().get("retry-after"), None);
+    let body: Value = refused.json().expect("json");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("is stopped: it takes no requests until it is started again"),
+        "{body}"
     );
     env.ok(&["--config", "c", "start-model", "a"]);
     assert_eq!(Started::model(&started.status(), "a")["state"], "ready");

@@ -7,6 +7,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 
+use crate::supervisor::state::ModelState;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ProxyError {
     InvalidJson(String),
@@ -24,7 +26,7 @@ pub enum ProxyError {
     },
     NotReady {
         model: String,
-        state: String,
+        state: ModelState,
     },
     Unauthorized,
     TooLarge {
@@ -92,6 +94,15 @@ impl ProxyError {
         }
     }
 
+    /// A model in `state` takes requests again without anyone acting:
+    /// it is on its way up, or its health checks may pass again.
+    fn comes_back(state: ModelState) -> bool {
+        matches!(
+            state,
+            ModelState::Pending | ModelState::Starting | ModelState::Unhealthy
+        )
+    }
+
     pub fn message(&self) -> String {
         match self {
             ProxyError::InvalidJson(detail) => {
@@ -110,9 +121,12 @@ impl ProxyError {
             }
             ProxyError::UnknownPath(path) => format!("no route for {path}"),
             ProxyError::WrongMethod { method, path } => format!("{path} does not take {method}"),
-            ProxyError::NotReady { model, state } => {
+            ProxyError::NotReady { model, state } if Self::comes_back(*state) => {
                 format!("model '{model}' is {state}; retry later")
             }
+            ProxyError::NotReady { model, state } => format!(
+                "model '{model}' is {state}: it takes no requests until it is started again"
+            ),
             ProxyError::Unauthorized => {
                 "missing or wrong API key: send 'Authorization: Bearer KEY'".into()
             }
@@ -134,10 +148,13 @@ impl IntoResponse for ProxyError {
         let (kind, code) = self.kind_and_code();
         let body = json!({"error": {"message": self.message(), "type": kind, "code": code}});
         let mut response = (self.status(), Json(body)).into_response();
-        if let ProxyError::NotReady { .. } = self {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        if let ProxyError::NotReady { state, .. } = self {
+            // Only where it will take requests again by itself.
+            if Self::comes_back(state) {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            }
         }
         if let ProxyError::Unauthorized = self {
             response
@@ -145,5 +162,49 @@ impl IntoResponse for ProxyError {
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_only_for_a_model_that_comes_back_by_itself() {
+        let retry_after = |state: ModelState| {
+            let err = ProxyError::NotReady {
+                model: "m".into(),
+                state,
+            };
+            let message = err.message();
+            let response = err.into_response();
+            assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+            (
+                response.headers().contains_key(header::RETRY_AFTER),
+                message,
+            )
+        };
+        for state in [
+            ModelState::Pending,
+            ModelState::Starting,
+            ModelState::Unhealthy,
+        ] {
+            let (retry, message) = retry_after(state);
+            assert!(
+                retry && message.ends_with("retry later"),
+                "{state}: {message}"
+            );
+        }
+        for state in [
+            ModelState::Stopping,
+            ModelState::Stopped,
+            ModelState::Failed,
+        ] {
+            let (retry, message) = retry_after(state);
+            assert!(
+                !retry && message.contains("until it is started again"),
+                "{state}: {message}"
+            );
+        }
     }
 }

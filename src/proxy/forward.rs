@@ -399,7 +399,7 @@ pub(super) async fn ready_route(
     let current = state.reg.state(route.model()).unwrap_or(route.state);
     Err(ProxyError::NotReady {
         model: route.model().to_string(),
-        state: current.to_string(),
+        state: current,
     })
 }
 
