@@ -315,12 +315,18 @@ fn a_models_own_server_is_reached_through_upstream() {
 
 #[test]
 fn models_are_listed_and_retrieved_by_id_as_openai_does() {
-    let (env, port) = one_model(&["--alias", "alias-of-m"]);
+    let (env, port) = one_model(&["--alias", "alias-of-m", "--alias", "Org/Model-7B"]);
     let started = env.start("c", port);
     let get = |path: &str| http().get(started.url(path)).send().expect("request");
-    for (id, root) in [("m", "m"), ("alias-of-m", "m")] {
-        let response = get(&format!("/v1/models/{id}"));
-        assert_eq!(response.status(), 200, "{id}");
+    for (path_id, id, root) in [
+        ("m", "m", "m"),
+        ("alias-of-m", "alias-of-m", "m"),
+        ("Org/Model-7B", "Org/Model-7B", "m"),
+        // Clients that encode the id.
+        ("Org%2FModel-7B", "Org/Model-7B", "m"),
+    ] {
+        let response = get(&format!("/v1/models/{path_id}"));
+        assert_eq!(response.status(), 200, "{path_id}");
         let model: Value = response.json().expect("json");
         assert_eq!(model["id"], id);
         assert_eq!(model["object"], "model");
@@ -334,6 +340,8 @@ fn models_are_listed_and_retrieved_by_id_as_openai_does() {
     );
     let message = error["message"].as_str().unwrap_or("");
     assert!(message.contains("m, alias-of-m"), "{message}");
+    let (status, _) = openai_error(get("/v1/models/%ZZ"));
+    assert_eq!(status, 404, "a bad escape is just an unknown id");
 }
 
 #[test]

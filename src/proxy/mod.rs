@@ -252,11 +252,13 @@ async fn model(State(state): State<ProxyState>, headers: HeaderMap, uri: Uri) ->
     if !state.authorized_by(&headers) {
         return ProxyError::Unauthorized.into_response();
     }
-    let id = uri.path().strip_prefix("/v1/models/").unwrap_or_default();
+    let raw = uri.path().strip_prefix("/v1/models/").unwrap_or_default();
+    // `Qwen%2FQwen2.5-7B` is `Qwen/Qwen2.5-7B`, as clients that encode the id send it.
+    let id = percent_encoding::percent_decode_str(raw).decode_utf8_lossy();
     let names = state.reg.served_names();
-    match names.iter().find(|(name, _)| name == id) {
+    match names.iter().find(|(name, _)| *name == id) {
         Some((id, root)) => Json(model_object(id, root)).into_response(),
-        None => state.unknown_model(id).into_response(),
+        None => state.unknown_model(&id).into_response(),
     }
 }
 
