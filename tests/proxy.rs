@@ -254,7 +254,14 @@ fn api_keys_are_required_when_configured() {
 #[test]
 fn a_models_own_server_is_reached_through_upstream() {
     let replica = crate::helper::free_port().to_string();
-    let (env, port) = one_model(&["--alias", "al", "--replica", &format!(":{replica}")]);
+    let (env, port) = one_model(&[
+        "--alias",
+        "al",
+        "--alias",
+        "Org/M",
+        "--replica",
+        &format!(":{replica}"),
+    ]);
     let started = env.start("c", port);
     let get = |path: &str| http().get(started.url(path)).send().expect("request");
     let post = |path: &str, body: Value| {
@@ -277,6 +284,11 @@ fn a_models_own_server_is_reached_through_upstream() {
     // The engine's own model list (the proxy's says owned_by vllm-mux).
     let models: Value = get("/upstream/al/v1/models").json().expect("json");
     assert_eq!(models["data"][0]["id"], "m", "{models}");
+    assert_eq!(
+        get("/upstream/Org%2FM/health").status(),
+        200,
+        "an alias with a slash, encoded"
+    );
     assert_eq!(models["data"][0]["owned_by"], "vllm-mux-mock", "{models}");
     // One copy by its id; the body passes untouched.
     let tokens: Value = post(

@@ -2,7 +2,8 @@
 //! proxy (backends listen on 127.0.0.1 only). For what is not a model
 //! request: vLLM's `/metrics` for Prometheus, `/version`, `/is_sleeping`,
 //! `/v1/models` as the engine sees it. `{model}` is a name, alias or
-//! adapter (the copy routing would pick) or one copy's id (`qwen@1`). The
+//! adapter (the copy routing would pick; `%2F` for a `/` in it) or one
+//! copy's id (`qwen@1`). The
 //! body passes untouched; the API key is required as everywhere; the
 //! model's request counters, latency and errors do not count these.
 
@@ -60,7 +61,9 @@ pub(super) async fn admit(
             head.path()
         ))));
     };
-    let route = ready_route(state, model, Registry::route_copy)
+    // An alias with a slash in it comes encoded: `Org%2FModel`.
+    let model = percent_encoding::percent_decode_str(model).decode_utf8_lossy();
+    let route = ready_route(state, &model, Registry::route_copy)
         .await
         .map_err(Refusal::Unread)?;
     let body = client
