@@ -243,6 +243,11 @@ fn api_keys_are_required_when_configured() {
             "{path}"
         );
     }
+    // Scrapes and load balancers' checks need no key.
+    for path in ["/metrics", "/health"] {
+        let open = http().get(started.url(path)).send().expect("request");
+        assert_eq!(open.status(), 200, "{path}");
+    }
     let with_key = http()
         .get(started.url("/upstream/m/health"))
         .bearer_auth("k2")
