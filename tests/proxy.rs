@@ -269,13 +269,6 @@ fn a_models_own_server_is_reached_through_upstream() {
     ]);
     let started = env.start("c", port);
     let get = |path: &str| http().get(started.url(path)).send().expect("request");
-    let post = |path: &str, body: Value| {
-        http()
-            .post(started.url(path))
-            .json(&body)
-            .send()
-            .expect("request")
-    };
     // An empty answer says so, so the client does not wait for a close.
     let health = get("/upstream/m/health");
     assert_eq!(health.status(), 200);
@@ -295,20 +288,38 @@ fn a_models_own_server_is_reached_through_upstream() {
         "an alias with a slash, encoded"
     );
     assert_eq!(models["data"][0]["owned_by"], "vllm-mux-mock", "{models}");
-    // One copy by its id; the body passes untouched.
-    let tokens: Value = post(
-        "/upstream/m@1/tokenize",
-        json!({"model": "m", "prompt": "a"}),
-    )
-    .json()
-    .expect("json");
-    assert_eq!(tokens["tokens"], json!([97]));
-    let log = env.ok(&["--config", "c", "logs", "m@1"]);
-    assert!(log.contains("POST /tokenize model=m"), "{log}");
-    assert_eq!(post("/upstream/m@1/sleep", json!({})).status(), 200);
-    let sleeping: Value = get("/upstream/m@1/is_sleeping").json().expect("json");
-    assert_eq!(sleeping["is_sleeping"], true);
-    assert_eq!(post("/upstream/m@1/wake_up", json!({})).status(), 200);
+    // One copy by its id: put the replica to sleep behind the proxy's back.
+    let direct = http()
+        .post(format!("http://127.0.0.1:{replica}/sleep"))
+        .send()
+        .expect("sleep");
+    assert_eq!(direct.status(), 200);
+    let sleeping = |id: &str| {
+        let answer: Value = get(&format!("/upstream/{id}/is_sleeping"))
+            .json()
+            .expect("json");
+        answer["is_sleeping"].as_bool()
+    };
+    assert_eq!(sleeping("m@1"), Some(true), "the replica");
+    assert_eq!(sleeping("m"), Some(false), "the first copy, by its id");
+    // Read only: what changes an engine for every client stays behind 127.0.0.1.
+    for (method, path) in [
+        (reqwest::Method::POST, "/upstream/m@1/wake_up"),
+        (reqwest::Method::DELETE, "/upstream/m/x"),
+    ] {
+        let answer = http()
+            .request(method, started.url(path))
+            .json(&json!({}))
+            .send()
+            .expect("request");
+        let (status, error) = openai_error(answer);
+        assert_eq!(
+            (status, error["code"].as_str()),
+            (405, Some("method_not_allowed")),
+            "{path}"
+        );
+    }
+    assert_eq!(sleeping("m@1"), Some(true), "not woken through the proxy");
     // Not model requests: the model's counters stay at zero.
     let status = started.status();
     for model in status["models"].as_array().expect("models") {

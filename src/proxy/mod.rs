@@ -283,6 +283,10 @@ async fn unknown_path(method: Method, uri: Uri) -> ProxyError {
     if uri.path().starts_with("/v1/") && method != Method::POST {
         return wrong_method(method, uri).await;
     }
+    // GET went to the model's server; nothing else passes there.
+    if uri.path().starts_with(passthrough::PREFIX) {
+        return wrong_method(method, uri).await;
+    }
     ProxyError::UnknownPath(uri.path().to_string())
 }
 

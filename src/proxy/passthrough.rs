@@ -1,11 +1,12 @@
-//! `/upstream/{model}/{path}`: a model's own server, reached through the
-//! proxy (backends listen on 127.0.0.1 only). For what is not a model
-//! request: vLLM's `/metrics` for Prometheus, `/version`, `/is_sleeping`,
-//! `/v1/models` as the engine sees it. `{model}` is a name, alias or
-//! adapter (the copy routing would pick; `%2F` for a `/` in it) or one
-//! copy's id (`qwen@1`). The
-//! body passes untouched; the API key is required as everywhere; the
-//! model's request counters, latency and errors do not count these.
+//! `GET /upstream/{model}/{path}`: a model's own server, read through the
+//! proxy (backends listen on 127.0.0.1 only): vLLM's `/metrics` for
+//! Prometheus, `/version`, `/is_sleeping`, `/v1/models` as the engine sees
+//! it. `{model}` is one copy's id (`qwen`, `qwen@1`), else a name, alias
+//! or adapter as routing picks (`%2F` for a `/` in it). Only GET passes:
+//! an engine's other endpoints (`/sleep`, `/pause`, `/abort_requests`,
+//! `/reset_prefix_cache`) change what every client gets, and vLLM guards
+//! them with no key, so they stay behind 127.0.0.1. The API key applies;
+//! the model's request counters, latency and errors do not count these.
 
 use axum::http::Method;
 
@@ -18,14 +19,11 @@ use crate::supervisor::registry::Registry;
 /// Where the passthrough routes start.
 pub const PREFIX: &str = "/upstream/";
 
-/// Whether a request is for a model's own server. HEAD is left out: its
-/// answer's framing would say a body that never comes.
+/// Whether a request reads a model's own server: GET only (HEAD neither:
+/// its answer's framing would announce a body that never comes). Other
+/// methods on `/upstream/` get 405 from the proxy's own routes.
 pub fn takes(head: &RequestHead) -> bool {
-    head.path().starts_with(PREFIX)
-        && matches!(
-            head.method,
-            Method::GET | Method::POST | Method::PUT | Method::PATCH | Method::DELETE
-        )
+    head.method == Method::GET && head.path().starts_with(PREFIX)
 }
 
 /// `/upstream/qwen/metrics?x=1` → (`qwen`, `/metrics?x=1`); `/upstream/qwen`

@@ -356,12 +356,12 @@ impl Registry {
         })
     }
 
-    /// The copy `/upstream/{requested}/…` reaches: a replica by its id
-    /// (`qwen@1`), else the copy [`Registry::route`] picks for a name,
-    /// alias or adapter.
+    /// The copy `/upstream/{requested}/…` reaches: one copy by its id
+    /// (`qwen` is the first, `qwen@1` the next), so each can be scraped;
+    /// else the copy [`Registry::route`] picks for an alias or adapter.
     pub fn route_copy(&self, requested: &str) -> Option<Route> {
-        if requested.contains(REPLICA_SEP) {
-            return lock(&self.models).get(requested).map(|e| e.route(None));
+        if let Some(e) = lock(&self.models).get(requested) {
+            return Some(e.route(None));
         }
         self.route(requested)
     }
