@@ -209,7 +209,7 @@ _vllm__mux() {
             return 0
             ;;
         vllm__subcmd__mux__subcmd__add__subcmd__model)
-            opts="-y -q -v -h -V --model --alias --gpus --port --profile --shortcut --lora --priority --engine --command --health-path --url --set --gpu-memory-utilization --disabled --replica --config --json --yes --no-input --quiet --verbose --help --version"
+            opts="-y -q -v -h -V --model --alias --gpus --port --profile --shortcut --lora --priority --engine --command --health-path --url --backend-api-key-env --set --gpu-memory-utilization --disabled --replica --config --json --yes --no-input --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -260,6 +260,10 @@ _vllm__mux() {
                     return 0
                     ;;
                 --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --backend-api-key-env)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -305,7 +309,7 @@ _vllm__mux() {
             return 0
             ;;
         vllm__subcmd__mux__subcmd__edit__subcmd__model)
-            opts="-y -q -v -h -V --model --alias --gpus --port --profile --shortcut --lora --priority --engine --command --health-path --url --set --gpu-memory-utilization --disabled --replica --enabled --unset --clear --config --json --yes --no-input --quiet --verbose --help --version"
+            opts="-y -q -v -h -V --model --alias --gpus --port --profile --shortcut --lora --priority --engine --command --health-path --url --backend-api-key-env --set --gpu-memory-utilization --disabled --replica --enabled --unset --clear --config --json --yes --no-input --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -359,6 +363,10 @@ _vllm__mux() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --backend-api-key-env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --set)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -376,7 +384,7 @@ _vllm__mux() {
                     return 0
                     ;;
                 --clear)
-                    COMPREPLY=($(compgen -W "aliases gpus port profile loras priority overrides health-path replicas" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "aliases gpus port profile loras priority overrides health-path replicas backend-api-key-env" -- "${cur}"))
                     return 0
                     ;;
                 --config)
@@ -961,7 +969,7 @@ _vllm__mux() {
             return 0
             ;;
         vllm__subcmd__mux__subcmd__mock__subcmd__engine)
-            opts="-y -q -v -h -V --port --served-model-name --startup-delay-ms --token-delay-ms --tokens --fail-health --crash-after --ignore-sigterm --lora --config --json --yes --no-input --quiet --verbose --help --version"
+            opts="-y -q -v -h -V --port --served-model-name --startup-delay-ms --token-delay-ms --tokens --fail-health --crash-after --ignore-sigterm --lora --api-key --config --json --yes --no-input --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -992,6 +1000,10 @@ _vllm__mux() {
                     return 0
                     ;;
                 --lora)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-key)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -86,6 +86,7 @@ url\t'A model already served elsewhere: nothing is launched'"
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand add-model" -l command -d 'Command engine: template with {port}, {host}, {name}, {model}' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand add-model" -l health-path -d 'Command and url engines: health check path (default /health)' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand add-model" -l url -d 'Url engine: where the model is already served' -r
+complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand add-model" -l backend-api-key-env -d 'Environment variable holding the key the model\'s server wants; the proxy sends it to the server (vllm and mock get it as VLLM_API_KEY)' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand add-model" -l set -d 'An engine flag: max_model_len=8192 becomes --max-model-len 8192 (repeat for more)' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand add-model" -l gpu-memory-utilization -d 'Fraction of GPU memory for this model; lets models share a GPU' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand add-model" -l replica -d 'Another copy on these GPUs, e.g. 1 or 2,3:8011 (repeat for more; edit-model replaces the list). Requests go to the least busy copy' -r
@@ -113,6 +114,7 @@ url\t'A model already served elsewhere: nothing is launched'"
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-model" -l command -d 'Command engine: template with {port}, {host}, {name}, {model}' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-model" -l health-path -d 'Command and url engines: health check path (default /health)' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-model" -l url -d 'Url engine: where the model is already served' -r
+complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-model" -l backend-api-key-env -d 'Environment variable holding the key the model\'s server wants; the proxy sends it to the server (vllm and mock get it as VLLM_API_KEY)' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-model" -l set -d 'An engine flag: max_model_len=8192 becomes --max-model-len 8192 (repeat for more)' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-model" -l gpu-memory-utilization -d 'Fraction of GPU memory for this model; lets models share a GPU' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-model" -l replica -d 'Another copy on these GPUs, e.g. 1 or 2,3:8011 (repeat for more; edit-model replaces the list). Requests go to the least busy copy' -r
@@ -125,7 +127,8 @@ loras\t''
 priority\t''
 overrides\t''
 health-path\t''
-replicas\t''"
+replicas\t''
+backend-api-key-env\t''"
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-model" -l config -d 'Which saved config to use' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-model" -l disabled -d 'Keep the model in the config but do not start it'
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-model" -l enabled -d 'Start the model again with the others (undoes --disabled)'
@@ -331,6 +334,7 @@ complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand mock-engine" -l token-
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand mock-engine" -l tokens -d 'Tokens in each completion' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand mock-engine" -l crash-after -d 'Exit after this many requests' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand mock-engine" -l lora -d 'A LoRA adapter name it also answers to (repeat for more)' -r
+complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand mock-engine" -l api-key -d 'Require `Authorization: Bearer KEY` on /v1/*, as vLLM does' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand mock-engine" -l config -d 'Which saved config to use' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand mock-engine" -l fail-health -d 'Answer /health with 503'
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand mock-engine" -l ignore-sigterm -d 'Ignore SIGTERM (to test the SIGKILL fallback)'

@@ -271,6 +271,10 @@ pub struct ModelArgs {
     /// Url engine: where the model is already served.
     #[arg(long, value_name = "URL")]
     pub url: Option<String>,
+    /// Environment variable holding the key the model's server wants; the
+    /// proxy sends it to the server (vllm and mock get it as VLLM_API_KEY).
+    #[arg(long, value_name = "VAR")]
+    pub backend_api_key_env: Option<String>,
     /// An engine flag: max_model_len=8192 becomes --max-model-len 8192 (repeat for more).
     #[arg(long = "set", value_name = "KEY=VALUE", value_parser = parse_set)]
     pub set: Vec<(String, Value)>,
@@ -298,6 +302,7 @@ pub enum ClearField {
     Overrides,
     HealthPath,
     Replicas,
+    BackendApiKeyEnv,
 }
 
 #[derive(Debug, Args, Default)]
@@ -404,6 +409,9 @@ pub struct MockEngineArgs {
     /// A LoRA adapter name it also answers to (repeat for more).
     #[arg(long = "lora", value_name = "NAME")]
     pub loras: Vec<String>,
+    /// Require `Authorization: Bearer KEY` on /v1/*, as vLLM does.
+    #[arg(long, value_name = "KEY", env = "VLLM_API_KEY", hide_env_values = true)]
+    pub api_key: Option<String>,
     /// vLLM flags from profiles and overrides: logged and ignored.
     #[arg(last = true, value_name = "VLLM_FLAGS")]
     pub engine_flags: Vec<String>,

@@ -153,7 +153,41 @@ pub fn app(mock: Arc<Mock>) -> Router {
         .route("/sleep", post(sleep))
         .route("/wake_up", post(wake_up))
         .route("/is_sleeping", get(is_sleeping))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&mock),
+            require_key,
+        ))
         .with_state(mock)
+}
+
+/// With a key (`--api-key` or `VLLM_API_KEY`), `/v1/*` wants it as vLLM
+/// does: 401 `{"error": "Unauthorized"}` without it. vLLM's other paths
+/// take no key, and neither do the mock's.
+async fn require_key(
+    State(mock): State<Arc<Mock>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if let Some(key) = &mock.args.api_key {
+        let given = request
+            .headers()
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        if request.uri().path().starts_with("/v1") && given != Some(key.as_str()) {
+            println!(
+                "mock-engine: {} {} status=401 (no key or a wrong one)",
+                request.method(),
+                request.uri().path()
+            );
+            return (
+                StatusCode::UNAUTHORIZED,
+                Json(json!({"error": "Unauthorized"})),
+            )
+                .into_response();
+        }
+    }
+    next.run(request).await
 }
 
 async fn health(State(mock): State<Arc<Mock>>) -> StatusCode {

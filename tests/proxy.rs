@@ -809,3 +809,79 @@ fn a_thousand_concurrent_streams_over_three_models_all_complete() {
     println!("supervisor RSS: idle {idle} KiB, peak with 1000 streams {peak} KiB");
     assert!(peak < 200 * 1024, "memory stays bounded: {peak} KiB");
 }
+
+#[test]
+fn a_backend_gets_its_own_key_and_never_the_clients() {
+    // A server run elsewhere that wants a key, the same one clients use
+    // for the proxy: it must still not get the client's.
+    let far_port = crate::helper::free_port();
+    let far = std::process::Command::new(crate::helper::BIN)
+        .args(["mock-engine", "--port", &far_port.to_string()])
+        .args(["--served-model-name", "far", "--api-key", "k1"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("mock");
+    let _far = crate::helper::Child(far);
+    let (env, port) = one_model(&["--backend-api-key-env", "MUX_TEST_BACKEND_KEY"]);
+    let far_url = format!("http://127.0.0.1:{far_port}");
+    env.ok(&[
+        "--config",
+        "c",
+        "add-model",
+        "far",
+        "--engine",
+        "url",
+        "--url",
+        &far_url,
+    ]);
+    env.set_config_key("c", "api_key_env", json!("MUX_TEST_KEYS"));
+    let started = env.started("c", port);
+    let start = |backend_key: Option<&str>| {
+        let mut command = env.command(&["--config", "c", "start"]);
+        command.env("MUX_TEST_KEYS", "k1");
+        if let Some(key) = backend_key {
+            command.env("MUX_TEST_BACKEND_KEY", key);
+        }
+        crate::helper::Run::from(command.output().expect("start"))
+    };
+    let refused = start(None);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(
+        refused
+            .stderr
+            .contains("model 'm': backend_api_key_env names $MUX_TEST_BACKEND_KEY"),
+        "{}",
+        refused.stderr
+    );
+    let run = start(Some("b-secret"));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let send = |model: &str| {
+        http()
+            .post(started.url("/v1/chat/completions"))
+            .bearer_auth("k1")
+            .json(&json!({"model": model, "messages": []}))
+            .send()
+            .expect("request")
+    };
+    // The engine was started wanting the key, and the proxy sends it.
+    assert_eq!(send("m").status(), 200);
+    let model_port = Started::model(&started.status(), "m")["port"].clone();
+    let direct = http()
+        .post(format!("http://127.0.0.1:{model_port}/v1/chat/completions"))
+        .json(&json!({"model": "m", "messages": []}))
+        .send()
+        .expect("direct");
+    assert_eq!(direct.status(), 401, "the engine wants its key");
+    // The client's key went no further than the proxy: the far server,
+    // which would take it, got none and said so.
+    let answer = send("far");
+    assert_eq!(answer.status(), 401);
+    let body: Value = answer.json().expect("json");
+    assert_eq!(
+        body,
+        json!({"error": "Unauthorized"}),
+        "the backend's own answer"
+    );
+    let show = env.ok(&["--config", "c", "show"]);
+    assert!(show.contains("m from $MUX_TEST_BACKEND_KEY"), "{show}");
+}

@@ -61,6 +61,9 @@ pub fn apply(ctx: &Ctx, model: &mut ModelConfig, args: ModelArgs) -> Result<()> 
     if let Some(url) = args.url {
         model.url = Some(url);
     }
+    if let Some(var) = args.backend_api_key_env {
+        model.backend_api_key_env = Some(var);
+    }
     for (key, value) in args.set {
         model.config_overrides.insert(key, value);
     }
@@ -98,6 +101,7 @@ pub fn clear(model: &mut ModelConfig, edit: &EditArgs) -> Result<()> {
             ClearField::Overrides => model.config_overrides.clear(),
             ClearField::HealthPath => model.health_path = None,
             ClearField::Replicas => model.replicas.clear(),
+            ClearField::BackendApiKeyEnv => model.backend_api_key_env = None,
         }
     }
     for key in &edit.unset {

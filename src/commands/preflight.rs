@@ -98,16 +98,31 @@ fn check_vllm(config: &Config) -> Result<()> {
 }
 
 fn check_api_key(config: &Config) -> Result<()> {
-    let Some(var) = &config.api_key_env else {
-        return Ok(());
+    let unset = |var: &str| {
+        std::env::var(var)
+            .map(|v| v.trim().is_empty())
+            .unwrap_or(true)
     };
-    if std::env::var(var)
-        .map(|v| v.trim().is_empty())
-        .unwrap_or(true)
-    {
+    if let Some(var) = config.api_key_env.as_deref().filter(|var| unset(var)) {
         return Err(Failure::usage(format!("api_key_env names ${var}, which is not set or empty in this environment"))
             .hint(format!("export {var}=KEY (several keys: comma-separated) before 'vllm-mux start'; without it every client would be refused"))
             .into());
     }
-    Ok(())
+    let problems: Vec<String> = config
+        .models
+        .iter()
+        .filter(|m| m.enabled)
+        .filter_map(|m| Some((m, m.backend_api_key_env.as_deref()?)))
+        .filter(|(_, var)| unset(var))
+        .map(|(m, var)| {
+            format!(
+                "model '{}': backend_api_key_env names ${var}, which is not set or empty in this environment",
+                m.name
+            )
+        })
+        .collect();
+    Ok(Failure::usage_if_any(
+        problems,
+        "export the variable with the key the model's server wants before 'vllm-mux start'; nothing was started",
+    )?)
 }

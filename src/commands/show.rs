@@ -74,6 +74,22 @@ pub fn run(ctx: &Ctx) -> Result<Exit> {
         ]);
     }
     println!("{t}");
+    let keyed: Vec<String> = config
+        .models
+        .iter()
+        .filter_map(|m| {
+            let var = m.backend_api_key_env.as_deref()?;
+            let set = if std::env::var_os(var).is_some() {
+                "set"
+            } else {
+                "NOT set in this shell"
+            };
+            Some(format!("{} from ${var} ({set})", m.name))
+        })
+        .collect();
+    if !keyed.is_empty() {
+        println!("\nbackend keys  {}", keyed.join(", "));
+    }
     let with_overrides: Vec<_> = config
         .models
         .iter()

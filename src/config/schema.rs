@@ -254,6 +254,11 @@ pub struct ModelConfig {
     /// `url` engine: where the model is served.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+    /// The environment variable holding the key the model's server wants
+    /// (`Authorization: Bearer KEY`); the proxy sends it instead of the
+    /// client's. `vllm` and `mock` engines get it as `VLLM_API_KEY`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backend_api_key_env: Option<String>,
     /// Engine flags: `max_model_len: 8192` becomes `--max-model-len 8192`.
     #[serde(default)]
     pub config_overrides: Map<String, Value>,
@@ -313,6 +318,7 @@ impl ModelConfig {
             command: None,
             health_path: None,
             url: None,
+            backend_api_key_env: None,
             config_overrides: Map::new(),
             lora_adapters: Vec::new(),
             loading_priority: None,

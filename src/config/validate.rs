@@ -312,18 +312,21 @@ fn check_proxy(config: &Config, found: &mut Found) {
         );
     }
     if let Some(var) = &config.api_key_env {
-        let valid = var
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-            && var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if !valid {
+        if !is_env_name(var) {
             found.proxy(
                 "api_key_env",
                 format!("'{var}' is not an environment variable name"),
             );
         }
     }
+}
+
+/// Letters, digits and `_`, not starting with a digit.
+fn is_env_name(var: &str) -> bool {
+    var.chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 fn check_model_name<'a>(model: &'a ModelConfig, names: &mut BTreeSet<&'a str>, found: &mut Found) {
@@ -448,6 +451,15 @@ fn check_port(
 }
 
 fn check_engine(model: &ModelConfig, found: &mut Found) {
+    if let Some(var) = &model.backend_api_key_env {
+        if !is_env_name(var) {
+            found.model(
+                model,
+                "backend_api_key_env",
+                format!("'{var}' is not an environment variable name"),
+            );
+        }
+    }
     let engine = model.engine;
     if engine == Engine::Vllm && model.model_path.trim().is_empty() {
         found.model_hint(

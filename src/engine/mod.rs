@@ -25,6 +25,9 @@ pub const DEFAULT_HEALTH_PATH: &str = "/health";
 /// Environment variable naming the vllm executable (else `vllm` from PATH).
 pub const VLLM_ENV: &str = "VLLM_MUX_VLLM";
 
+/// Where vLLM (and the mock engine) read the key clients must send.
+pub const VLLM_API_KEY: &str = "VLLM_API_KEY";
+
 /// A process to start for a model.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProcessSpec {

@@ -230,7 +230,21 @@ async fn send(
     };
     let mut request = std::mem::take(&mut client.out);
     let target = target.as_deref().unwrap_or_else(|| head.target());
-    request_head(&mut request, head, authority, prefix, target, body.len());
+    // The client's key is the proxy's to check, not the backend's to see;
+    // a backend with a key of its own gets that instead.
+    let auth = Auth {
+        drop_client_key: state.checks_keys() || route.backend_auth.is_some(),
+        backend: route.backend_auth.as_deref(),
+    };
+    request_head(
+        &mut request,
+        head,
+        authority,
+        prefix,
+        target,
+        auth,
+        body.len(),
+    );
     let inline = body.len() <= INLINE_BODY;
     if inline {
         request.extend_from_slice(&body);
@@ -295,14 +309,25 @@ async fn send(
     }
 }
 
+/// What the backend gets for `Authorization`.
+#[derive(Clone, Copy)]
+struct Auth<'a> {
+    /// Leave out the client's.
+    drop_client_key: bool,
+    /// The backend's own (`Bearer KEY`).
+    backend: Option<&'a str>,
+}
+
 /// The request line and headers for the backend: the client's end-to-end
-/// headers, the backend's host, and the body's length.
+/// headers (its key as `auth` says), the backend's host and key, and the
+/// body's length.
 fn request_head(
     out: &mut Vec<u8>,
     head: &RequestHead,
     authority: &str,
     prefix: &str,
     target: &str,
+    auth: Auth<'_>,
     len: usize,
 ) {
     out.extend_from_slice(head.method.as_str().as_bytes());
@@ -313,9 +338,14 @@ fn request_head(
     out.extend_from_slice(authority.as_bytes());
     out.extend_from_slice(b"\r\n");
     for (name, value) in head.fields.iter() {
-        if !is_hop_by_hop(name) && !name.eq_ignore_ascii_case(b"host") {
+        let dropped = name.eq_ignore_ascii_case(b"host")
+            || (auth.drop_client_key && name.eq_ignore_ascii_case(b"authorization"));
+        if !is_hop_by_hop(name) && !dropped {
             push_header(out, name, value);
         }
+    }
+    if let Some(key) = auth.backend {
+        push_header(out, "authorization", key.as_bytes());
     }
     push_number(out, "content-length", len as u64);
     out.extend_from_slice(b"\r\n");
@@ -477,6 +507,60 @@ mod tests {
         assert!(!no_content.contains("content-length"), "{no_content}");
         let sized = head_for("HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\n");
         assert!(sized.contains("content-length: 5\r\n"), "{sized}");
+    }
+
+    #[test]
+    fn the_backend_gets_its_own_key_or_none_in_place_of_the_clients() {
+        let mut buf = bytes::BytesMut::from(
+            "POST /v1/chat/completions HTTP/1.1\r\nHost: proxy\r\nAuthorization: Bearer client\r\nX-Other: 1\r\n\r\n",
+        );
+        let head = RequestHead::parse(&mut buf)
+            .ok()
+            .flatten()
+            .expect("a request head");
+        let written = |auth: Auth<'_>| {
+            let mut out = Vec::new();
+            request_head(
+                &mut out,
+                &head,
+                "127.0.0.1:8001",
+                "",
+                head.target(),
+                auth,
+                2,
+            );
+            String::from_utf8(out)
+                .unwrap_or_default()
+                .to_ascii_lowercase()
+        };
+        let passed = written(Auth {
+            drop_client_key: false,
+            backend: None,
+        });
+        assert!(
+            passed.contains("authorization: bearer client\r\n"),
+            "{passed}"
+        );
+        let dropped = written(Auth {
+            drop_client_key: true,
+            backend: None,
+        });
+        assert!(!dropped.contains("authorization"), "{dropped}");
+        let replaced = written(Auth {
+            drop_client_key: true,
+            backend: Some("Bearer backend"),
+        });
+        assert!(
+            replaced.contains("authorization: bearer backend\r\n"),
+            "{replaced}"
+        );
+        assert!(!replaced.contains("bearer client"), "{replaced}");
+        for text in [&passed, &dropped, &replaced] {
+            assert!(
+                text.contains("host: 127.0.0.1:8001\r\n") && text.contains("x-other: 1\r\n"),
+                "{text}"
+            );
+        }
     }
 
     #[test]

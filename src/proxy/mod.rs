@@ -174,6 +174,11 @@ impl ProxyState {
         )
     }
 
+    /// Whether clients must send one of the proxy's keys.
+    fn checks_keys(&self) -> bool {
+        self.keys.is_some()
+    }
+
     /// Constant-time check of `Authorization: Bearer KEY`.
     fn authorized(&self, authorization: Option<&[u8]>) -> bool {
         let Some(keys) = &self.keys else {

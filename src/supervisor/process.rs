@@ -10,7 +10,7 @@ use tokio::process::{Child, ChildStdin};
 
 use super::logfile::{Lines, LogFile};
 use super::registry::stamp;
-use crate::engine::ProcessSpec;
+use crate::engine::{ProcessSpec, VLLM_API_KEY};
 
 /// A running engine: the guard process (leader of the engine's group).
 pub struct Running {
@@ -48,6 +48,12 @@ pub fn spawn(
     }
     for var in super::notify::ENV {
         command.env_remove(var);
+    }
+    // Only a key the config names reaches an engine: one the supervisor
+    // happened to inherit would make vLLM refuse the proxy, which does
+    // not know it.
+    if !spec.env.contains_key(VLLM_API_KEY) {
+        command.env_remove(VLLM_API_KEY);
     }
     let mut child = command.spawn()?;
     let pid = child

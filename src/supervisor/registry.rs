@@ -36,6 +36,8 @@ pub struct Entry {
     pub base_url: Arc<str>,
     /// When the copy entered its current state.
     pub since: std::time::Instant,
+    /// `Bearer KEY` for the copy's server, when its config names a key.
+    pub backend_auth: Option<Arc<str>>,
 }
 
 impl Entry {
@@ -45,6 +47,7 @@ impl Entry {
         Route {
             rewrite_to,
             base_url: Arc::clone(&self.base_url),
+            backend_auth: self.backend_auth.clone(),
             state,
             stats: Arc::clone(&self.stats),
             claim: state.takes_traffic().then(|| self.stats.claim()),
@@ -74,6 +77,8 @@ pub struct Route {
     /// The `model` value the backend expects, when it differs from the request's.
     pub rewrite_to: Option<String>,
     pub base_url: Arc<str>,
+    /// `Bearer KEY` to send the backend instead of the client's key.
+    pub backend_auth: Option<Arc<str>>,
     pub state: ModelState,
     pub stats: Arc<ModelStats>,
     /// The request's in-flight slot, taken under the registry lock when the

@@ -38,6 +38,8 @@ pub struct Runner {
     pub reg: Arc<Registry>,
     pub name: String,
     pub launch: Launch,
+    /// `Bearer KEY` for servers that want a key for their health path too.
+    pub backend_auth: Option<Arc<str>>,
     pub vllm_mux: PathBuf,
     pub http: reqwest::Client,
 }
@@ -190,10 +192,13 @@ impl Runner {
 
     /// The health check, and why it failed.
     async fn health(&self) -> Result<(), String> {
-        let request = self
+        let mut request = self
             .http
             .get(self.launch.health_url())
             .timeout(HEALTH_TIMEOUT);
+        if let Some(auth) = &self.backend_auth {
+            request = request.header(reqwest::header::AUTHORIZATION, &**auth);
+        }
         match request.send().await {
             Ok(response) if response.status().is_success() => Ok(()),
             Ok(response) => Err(format!("status {}", response.status())),

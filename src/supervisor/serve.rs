@@ -16,9 +16,9 @@ use super::state::ModelState;
 use super::stats::ModelStats;
 use crate::config::profiles::Profiles;
 use crate::config::validate::check_saved;
-use crate::config::{ModelConfig, Paths, Store};
+use crate::config::{Engine, ModelConfig, Paths, Store};
 use crate::control::server::ControlState;
-use crate::engine::{plan, Executables};
+use crate::engine::{plan, Executables, Launch, VLLM_API_KEY};
 use crate::error::{Exit, Failure};
 use crate::gpu::Inventory;
 
@@ -99,7 +99,15 @@ impl Launcher {
     }
 
     fn add_instance(&self, reg: &Arc<Registry>, id: &str, model: &ModelConfig) -> Result<()> {
-        let launch = plan(model, &self.profiles, &self.exes)?;
+        let mut launch = plan(model, &self.profiles, &self.exes)?;
+        let key = backend_key(model)?;
+        if let (Some(key), Launch::Process(spec)) = (&key, &mut launch) {
+            // vLLM (and the mock, its stand-in) require it of every client.
+            if matches!(model.engine, Engine::Vllm | Engine::Mock) {
+                spec.env.insert(VLLM_API_KEY.into(), key.clone());
+            }
+        }
+        let backend_auth: Option<Arc<str>> = key.map(|key| Arc::from(format!("Bearer {key}")));
         let log = reg.open_model_log(id).map_err(|err| {
             Failure::runtime(format!("cannot open the log of model '{id}': {err}"))
         })?;
@@ -123,17 +131,37 @@ impl Launcher {
                 commands,
                 base_url: Arc::from(launch.base_url()),
                 since: std::time::Instant::now(),
+                backend_auth: backend_auth.clone(),
             },
         );
         let runner = Runner {
             reg: Arc::clone(reg),
             name: id.to_string(),
             launch,
+            backend_auth,
             vllm_mux: self.exes.vllm_mux.clone(),
             http: self.http.clone(),
         };
         tokio::spawn(runner.run(receiver));
         Ok(())
+    }
+}
+
+/// The key `model`'s server wants, from the variable it names. This
+/// process's environment is the one `start` had: a variable exported
+/// since is not here, which `reload` reports.
+fn backend_key(model: &ModelConfig) -> Result<Option<String>> {
+    let Some(var) = &model.backend_api_key_env else {
+        return Ok(None);
+    };
+    match std::env::var(var).map(|v| v.trim().to_string()) {
+        Ok(key) if !key.is_empty() => Ok(Some(key)),
+        _ => Err(Failure::usage(format!(
+            "model '{}': backend_api_key_env names ${var}, which the supervisor's environment does not have",
+            model.name
+        ))
+        .hint("the supervisor keeps the environment 'vllm-mux start' had: stop it, export the variable, and start again")
+        .into()),
     }
 }
 

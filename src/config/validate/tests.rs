@@ -497,6 +497,20 @@ fn a_host_is_an_ip_address_or_a_host_name() {
 }
 
 #[test]
+fn a_backend_key_is_named_by_an_environment_variable() {
+    let mut m = model("a", 8001);
+    m.backend_api_key_env = Some("A_KEY".into());
+    assert!(run(&config(vec![m.clone()])).is_empty());
+    m.backend_api_key_env = Some("sk-123".into());
+    only(
+        &config(vec![m]),
+        "a",
+        "backend_api_key_env",
+        "is not an environment variable name",
+    );
+}
+
+#[test]
 fn every_problem_is_reported_at_once() {
     let err = into_result(run(&config(vec![model("a", 80), model("a", 80)])), "fix it")
         .expect_err("invalid");
