@@ -884,4 +884,24 @@ fn a_backend_gets_its_own_key_and_never_the_clients() {
     );
     let show = env.ok(&["--config", "c", "show"]);
     assert!(show.contains("m from $MUX_TEST_BACKEND_KEY"), "{show}");
+    // The key is no change: a reload leaves the model running.
+    let summary = env.run(&["--config", "c", "--json", "reload"]).json();
+    assert_eq!(summary["unchanged"], json!(["m", "far"]), "{summary}");
+    // A key the supervisor's environment lacks is refused before anything changes.
+    env.ok(&[
+        "--config",
+        "c",
+        "edit-model",
+        "far",
+        "--backend-api-key-env",
+        "MUX_TEST_NOT_THERE",
+    ]);
+    let refused = env.run(&["--config", "c", "reload"]);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("$MUX_TEST_NOT_THERE"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(send("m").status(), 200, "the rest kept serving");
 }

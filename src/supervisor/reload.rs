@@ -38,6 +38,10 @@ pub async fn apply(
         &reg.config_name,
         &new,
     )?;
+    // Every key a model names must be here before anything changes.
+    for model in new.models.iter().filter(|m| m.enabled) {
+        crate::supervisor::serve::backend_key(model)?;
+    }
     let old = reg.config();
     let mut summary = ReloadSummary::default();
     for (field, changed) in [

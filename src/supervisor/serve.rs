@@ -99,7 +99,10 @@ impl Launcher {
     }
 
     fn add_instance(&self, reg: &Arc<Registry>, id: &str, model: &ModelConfig) -> Result<()> {
-        let mut launch = plan(model, &self.profiles, &self.exes)?;
+        // The registry keeps the plan as configured (reload compares it);
+        // the runner's copy gets the key.
+        let planned = plan(model, &self.profiles, &self.exes)?;
+        let mut launch = planned.clone();
         let key = backend_key(model)?;
         if let (Some(key), Launch::Process(spec)) = (&key, &mut launch) {
             // vLLM (and the mock, its stand-in) require it of every client.
@@ -121,7 +124,7 @@ impl Launcher {
             id,
             Entry {
                 config: model.clone(),
-                launch: launch.clone(),
+                launch: planned,
                 state,
                 pid: None,
                 restarts: 0,
@@ -150,7 +153,7 @@ impl Launcher {
 /// The key `model`'s server wants, from the variable it names. This
 /// process's environment is the one `start` had: a variable exported
 /// since is not here, which `reload` reports.
-fn backend_key(model: &ModelConfig) -> Result<Option<String>> {
+pub fn backend_key(model: &ModelConfig) -> Result<Option<String>> {
     let Some(var) = &model.backend_api_key_env else {
         return Ok(None);
     };
