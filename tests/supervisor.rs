@@ -1384,3 +1384,36 @@ fn engine_output_that_is_not_utf8_or_redrawn_is_logged_and_never_blocks_the_engi
     );
     assert!(log.contains("filler line 3999,"), "nothing lost");
 }
+
+#[test]
+fn a_supervisor_that_does_not_answer_is_still_stopped_and_leaves_nothing() {
+    let env = Env::new();
+    let port = env.init_fast("c");
+    env.add_mock("c", "a", &[]);
+    let started = env.start("c", port);
+    let pids = all_pids(&started.status());
+    let supervisor = env.supervisor_pid("c").expect("running");
+    // Frozen: it takes connections (the kernel does) but answers nothing.
+    kill("-STOP", supervisor);
+    let status = env.run(&["--config", "c", "status"]);
+    assert_eq!(status.code, 1, "{}", status.stderr);
+    assert!(
+        status.stderr.contains("did not answer within 10 s")
+            && status.stderr.contains("stop' stops it anyway"),
+        "{}",
+        status.stderr
+    );
+    let stop = env.run(&["--config", "c", "stop", "--timeout", "1"]);
+    assert_eq!(stop.code, 0, "{}", stop.stderr);
+    assert!(
+        stop.stderr.contains("sending it SIGTERM, then SIGKILL"),
+        "{}",
+        stop.stderr
+    );
+    assert!(
+        wait_for(Duration::from_secs(5), || !alive(supervisor)
+            && pids.iter().all(|p| !alive(*p))),
+        "the supervisor and every engine process are gone"
+    );
+    env.fails(&["--config", "c", "status"], 3);
+}

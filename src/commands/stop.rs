@@ -1,12 +1,13 @@
 //! `stop [MODEL]`: stop everything, or one model.
 
 use std::io::IsTerminal;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
 
 use super::Ctx;
-use crate::control::client::{block_on, Client};
+use crate::control::client::{block_on, Client, NoAnswer, ANSWER_TIMEOUT};
 use crate::error::{Exit, Failure};
 use crate::supervisor::pidfile::running_pid;
 
@@ -34,7 +35,12 @@ pub fn run(ctx: &Ctx, model: Option<&str>, timeout: u64) -> Result<Exit> {
         ctx.say(reply.message);
         return Ok(Exit::Success);
     }
-    block_on(client.shutdown(timeout))??;
+    if let Err(err) = block_on(client.shutdown(timeout))? {
+        if err.downcast_ref::<NoAnswer>().is_none() {
+            return Err(err);
+        }
+        return kill_unanswering(ctx, name, &run_dir, timeout);
+    }
     // Every model gets `timeout`, then SIGKILL; allow a little more for that.
     let deadline = Instant::now() + timeout + Duration::from_secs(10);
     while running_pid(&run_dir).is_some() {
@@ -47,6 +53,52 @@ pub fn run(ctx: &Ctx, model: Option<&str>, timeout: u64) -> Result<Exit> {
             .into());
         }
         std::thread::sleep(Duration::from_millis(50));
+    }
+    ctx.say(format!("stopped config '{name}'"));
+    Ok(Exit::Success)
+}
+
+/// A supervisor that does not answer is stopped by signals: SIGTERM (a
+/// live one stops its models as on `stop`), then SIGKILL after `timeout`.
+/// Its guards stop the engines once it is gone, so nothing is left behind.
+fn kill_unanswering(ctx: &Ctx, name: &str, run_dir: &Path, timeout: Duration) -> Result<Exit> {
+    use rustix::process::{kill_process, Pid, Signal};
+    let Some(pid) = running_pid(run_dir) else {
+        ctx.say(format!("stopped config '{name}'"));
+        return Ok(Exit::Success);
+    };
+    let target = i32::try_from(pid).ok().and_then(Pid::from_raw);
+    let Some(target) = target else {
+        return Err(Failure::runtime(format!(
+            "the pidfile of '{name}' holds no valid pid ({pid})"
+        ))
+        .into());
+    };
+    eprintln!(
+        "warning: the supervisor of '{name}' (pid {pid}) did not answer within {} s: sending it SIGTERM, then SIGKILL after {} s; its engines stop with it",
+        ANSWER_TIMEOUT.as_secs(),
+        timeout.as_secs()
+    );
+    let gone = |within: Duration| {
+        let deadline = Instant::now() + within;
+        while running_pid(run_dir).is_some() {
+            if Instant::now() > deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        true
+    };
+    let _ = kill_process(target, Signal::TERM);
+    if !gone(timeout) {
+        let _ = kill_process(target, Signal::KILL);
+        if !gone(Duration::from_secs(5)) {
+            return Err(Failure::runtime(format!(
+                "the supervisor of '{name}' (pid {pid}) is still there after SIGKILL"
+            ))
+            .hint("see 'ps -o pid,stat,cmd -p PID'; a process stuck in the kernel (state D) cannot be killed")
+            .into());
+        }
     }
     ctx.say(format!("stopped config '{name}'"));
     Ok(Exit::Success)

@@ -12,6 +12,21 @@ use crate::error::Failure;
 use crate::supervisor::reload::ReloadSummary;
 use crate::supervisor::serve::SOCKET;
 
+/// How long the CLI waits for the supervisor to answer a request that
+/// does not wait for models.
+pub const ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Marks an error as the supervisor not answering in time: it may be hung.
+/// The error itself is a [`Failure`] under this context.
+#[derive(Debug)]
+pub struct NoAnswer;
+
+impl std::fmt::Display for NoAnswer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the supervisor did not answer")
+    }
+}
+
 pub struct Client {
     http: reqwest::Client,
     config: String,
@@ -44,16 +59,30 @@ impl Client {
     }
 
     async fn send<T: DeserializeOwned>(&self, request: reqwest::RequestBuilder) -> Result<T> {
-        let response = request.send().await.map_err(|err| {
-            if err.is_connect() {
-                self.not_running()
-            } else {
-                Failure::runtime(format!(
+        let response = match request.send().await {
+            Ok(response) => response,
+            Err(err) if err.is_connect() => return Err(self.not_running().into()),
+            Err(err) if err.is_timeout() => {
+                let failure = Failure::runtime(format!(
+                    "the supervisor of '{}' did not answer within {} s on {}",
+                    self.config,
+                    ANSWER_TIMEOUT.as_secs(),
+                    self.socket.display()
+                ))
+                .hint(format!(
+                    "it may be hung; 'vllm-mux --config {} stop' stops it anyway (SIGTERM, then SIGKILL; its engines stop with it)",
+                    self.config
+                ));
+                return Err(anyhow::Error::from(failure).context(NoAnswer));
+            }
+            Err(err) => {
+                return Err(Failure::runtime(format!(
                     "the supervisor did not answer on {}: {err}",
                     self.socket.display()
                 ))
+                .into())
             }
-        })?;
+        };
         let status = response.status();
         if status.is_success() {
             return response.json::<T>().await.map_err(|err| {
@@ -85,14 +114,15 @@ impl Client {
         self.send(
             self.http
                 .get(Self::url(api::STATUS))
-                .timeout(Duration::from_secs(10)),
+                .timeout(ANSWER_TIMEOUT),
         )
         .await
     }
 
     pub async fn shutdown(&self, timeout: Duration) -> Result<ActionReply> {
         let url = format!("{}?timeout={}", Self::url(api::SHUTDOWN), timeout.as_secs());
-        self.send(self.http.post(url)).await
+        // It answers first, then shuts down: no answer means it is stuck.
+        self.send(self.http.post(url).timeout(ANSWER_TIMEOUT)).await
     }
 
     pub async fn stop_model(&self, name: &str, timeout: Duration) -> Result<ActionReply> {
@@ -101,13 +131,16 @@ impl Client {
             Self::url(&api::model_path(api::MODEL_STOP, name)),
             timeout.as_secs()
         );
-        self.send(self.http.post(url)).await
+        // It answers once the model is stopped: SIGKILL comes at `timeout`.
+        self.send(self.http.post(url).timeout(timeout + ANSWER_TIMEOUT))
+            .await
     }
 
     pub async fn start_model(&self, name: &str) -> Result<ActionReply> {
         self.send(
             self.http
-                .post(Self::url(&api::model_path(api::MODEL_START, name))),
+                .post(Self::url(&api::model_path(api::MODEL_START, name)))
+                .timeout(ANSWER_TIMEOUT),
         )
         .await
     }
