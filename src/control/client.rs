@@ -16,6 +16,9 @@ use crate::supervisor::serve::SOCKET;
 /// does not wait for models.
 pub const ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How long `reload` waits for the supervisor to apply the changes.
+const RELOAD_TIMEOUT: Duration = Duration::from_secs(600);
+
 /// Marks an error as the supervisor not answering in time: it may be hung.
 /// The error itself is a [`Failure`] under this context.
 #[derive(Debug)]
@@ -64,9 +67,8 @@ impl Client {
             Err(err) if err.is_connect() => return Err(self.not_running().into()),
             Err(err) if err.is_timeout() => {
                 let failure = Failure::runtime(format!(
-                    "the supervisor of '{}' did not answer within {} s on {}",
+                    "the supervisor of '{}' did not answer in time on {}",
                     self.config,
-                    ANSWER_TIMEOUT.as_secs(),
                     self.socket.display()
                 ))
                 .hint(format!(
@@ -146,7 +148,14 @@ impl Client {
     }
 
     pub async fn reload(&self) -> Result<ReloadSummary> {
-        self.send(self.http.post(Self::url(api::RELOAD))).await
+        // It stops the models it removes or changes before it answers,
+        // each up to its stop timeout: a long bound, but a bound.
+        self.send(
+            self.http
+                .post(Self::url(api::RELOAD))
+                .timeout(RELOAD_TIMEOUT),
+        )
+        .await
     }
 }
 
