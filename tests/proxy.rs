@@ -905,3 +905,47 @@ fn a_backend_gets_its_own_key_and_never_the_clients() {
     );
     assert_eq!(send("m").status(), 200, "the rest kept serving");
 }
+
+#[test]
+fn upstream_reads_an_unhealthy_copy_that_takes_no_requests() {
+    let far_port = crate::helper::free_port();
+    let far = std::process::Command::new(crate::helper::BIN)
+        .args(["mock-engine", "--port", &far_port.to_string()])
+        .args(["--served-model-name", "far"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("mock");
+    let _far = crate::helper::Child(far);
+    let env = Env::new();
+    let port = env.init_fast("c");
+    let far_url = format!("http://127.0.0.1:{far_port}");
+    // Its health path answers 404: up, but unhealthy.
+    env.ok(&[
+        "--config",
+        "c",
+        "add-model",
+        "far",
+        "--engine",
+        "url",
+        "--url",
+        &far_url,
+        "--health-path",
+        "/nope",
+    ]);
+    let started = env.started("c", port);
+    env.run(&["--config", "c", "start"]);
+    assert!(
+        crate::helper::wait_for(Duration::from_secs(5), || {
+            Started::model(&started.status(), "far")["state"] == "unhealthy"
+        }),
+        "{}",
+        started.status()
+    );
+    let (status, _) = openai_error(post(&started, r#"{"model": "far", "messages": []}"#));
+    assert_eq!(status, 503, "no requests for an unhealthy copy");
+    let models = http()
+        .get(started.url("/upstream/far/v1/models"))
+        .send()
+        .expect("upstream");
+    assert_eq!(models.status(), 200, "but its own endpoints can be read");
+}

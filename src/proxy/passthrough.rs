@@ -5,7 +5,8 @@
 //! or adapter as routing picks (`%2F` for a `/` in it). Only GET passes:
 //! an engine's other endpoints (`/sleep`, `/pause`, `/abort_requests`,
 //! `/reset_prefix_cache`) change what every client gets, and vLLM guards
-//! them with no key, so they stay behind 127.0.0.1. The API key applies;
+//! them with no key, so they stay behind 127.0.0.1. An unhealthy copy is
+//! reached too. The API key applies;
 //! the model's request counters, latency and errors do not count these.
 
 use axum::http::Method;
@@ -15,6 +16,7 @@ use super::forward::{ready_route, Outgoing, Refusal};
 use super::wire::RequestHead;
 use super::{ProxyError, Shared};
 use crate::supervisor::registry::Registry;
+use crate::supervisor::state::ModelState;
 
 /// Where the passthrough routes start.
 pub const PREFIX: &str = "/upstream/";
@@ -61,9 +63,15 @@ pub(super) async fn admit(
     };
     // An alias with a slash in it comes encoded: `Org%2FModel`.
     let model = percent_encoding::percent_decode_str(model).decode_utf8_lossy();
-    let route = ready_route(state, &model, Registry::route_copy)
-        .await
-        .map_err(Refusal::Unread)?;
+    // An unhealthy copy still answers, and that is when its metrics matter.
+    let up = |s: ModelState| matches!(s, ModelState::Ready | ModelState::Unhealthy);
+    let route = match state.reg.route_copy(&model) {
+        Some(route) if up(route.state) => route,
+        // Unknown, or not up (yet): told as a model request would be.
+        _ => ready_route(state, &model, Registry::route_copy)
+            .await
+            .map_err(Refusal::Unread)?,
+    };
     let body = client
         .read_body(head, state.max_body, shared.header_timeout)
         .await
