@@ -370,6 +370,24 @@ fn models_are_listed_and_retrieved_by_id_as_openai_does() {
     assert!(message.contains("m, alias-of-m"), "{message}");
     let (status, _) = openai_error(get("/v1/models/%ZZ"));
     assert_eq!(status, 404, "a bad escape is just an unknown id");
+    // The context length the engine reports (vLLM's list has it), asked
+    // for in the background once the model is ready.
+    let lens = || -> Vec<Value> {
+        let list: Value = get("/v1/models").json().expect("json");
+        list["data"]
+            .as_array()
+            .map(|models| models.iter().map(|m| m["max_model_len"].clone()).collect())
+            .unwrap_or_default()
+    };
+    assert!(
+        crate::helper::wait_for(Duration::from_secs(5), || lens()
+            .iter()
+            .all(|len| *len == json!(4096))),
+        "{:?}",
+        lens()
+    );
+    let one: Value = get("/v1/models/Org%2FModel-7B").json().expect("json");
+    assert_eq!(one["max_model_len"], 4096);
 }
 
 #[test]

@@ -247,7 +247,7 @@ async fn models(State(state): State<ProxyState>, headers: HeaderMap) -> Response
         .reg
         .served_names()
         .into_iter()
-        .map(|(id, root)| model_object(&id, &root))
+        .map(|(id, root)| model_object(&state, &id, &root))
         .collect();
     Json(json!({"object": "list", "data": data})).into_response()
 }
@@ -262,13 +262,20 @@ async fn model(State(state): State<ProxyState>, headers: HeaderMap, uri: Uri) ->
     let id = percent_encoding::percent_decode_str(raw).decode_utf8_lossy();
     let names = state.reg.served_names();
     match names.iter().find(|(name, _)| *name == id) {
-        Some((id, root)) => Json(model_object(id, root)).into_response(),
+        Some((id, root)) => Json(model_object(&state, id, root)).into_response(),
         None => state.unknown_model(&id).into_response(),
     }
 }
 
-fn model_object(id: &str, root: &str) -> Value {
-    json!({"id": id, "object": "model", "created": 0, "owned_by": "vllm-mux", "root": root})
+/// One entry of the model list; with the context length its server
+/// reports, as vLLM's own list has it.
+fn model_object(state: &ProxyState, id: &str, root: &str) -> Value {
+    let mut model =
+        json!({"id": id, "object": "model", "created": 0, "owned_by": "vllm-mux", "root": root});
+    if let Some(len) = state.reg.max_model_len(root) {
+        model["max_model_len"] = json!(len);
+    }
+    model
 }
 
 async fn metrics(State(state): State<ProxyState>) -> Response {

@@ -38,6 +38,8 @@ pub struct Entry {
     pub since: std::time::Instant,
     /// `Bearer KEY` for the copy's server, when its config names a key.
     pub backend_auth: Option<Arc<str>>,
+    /// The context length its server reports in `/v1/models` (vLLM does).
+    pub max_model_len: Option<u64>,
 }
 
 impl Entry {
@@ -369,6 +371,14 @@ impl Registry {
             return Some(e.route(None));
         }
         self.route(requested)
+    }
+
+    /// The context length a model's servers report, once one has.
+    pub fn max_model_len(&self, model: &str) -> Option<u64> {
+        lock(&self.models)
+            .values()
+            .filter(|e| e.config.name == model)
+            .find_map(|e| e.max_model_len)
     }
 
     /// Every name clients may send, with the model behind it.

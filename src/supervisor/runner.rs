@@ -98,6 +98,7 @@ impl Runner {
                     tracker.on_ready();
                     let took = format!("{:.1} s", started.elapsed().as_secs_f64());
                     self.reg.set_state(&self.name, ModelState::Ready, &took);
+                    self.learn_max_model_len();
                     match self.watch(running.as_mut(), commands, false).await {
                         Outcome::Stop(timeout, done) => {
                             return self.stop(running, timeout, done).await
@@ -171,6 +172,7 @@ impl Runner {
             Ok(()) => {
                 self.reg
                     .set_state(&self.name, ModelState::Ready, "health check passed");
+                self.learn_max_model_len();
                 false
             }
             Err(why) => {
@@ -184,6 +186,36 @@ impl Runner {
         if let Outcome::Stop(timeout, done) = self.watch(None, commands, unhealthy).await {
             self.stop(None, timeout, done).await;
         }
+    }
+
+    /// Ask the server for the context length it serves (vLLM's
+    /// `/v1/models` has `max_model_len`), for the proxy's model list. In
+    /// the background: a server that does not say is no failure.
+    fn learn_max_model_len(&self) {
+        let url = format!("{}/v1/models", self.launch.base_url());
+        let mut request = self.http.get(url).timeout(HEALTH_TIMEOUT);
+        if let Some(auth) = &self.backend_auth {
+            request = request.header(reqwest::header::AUTHORIZATION, &**auth);
+        }
+        let (reg, id) = (Arc::clone(&self.reg), self.name.clone());
+        tokio::spawn(async move {
+            let Ok(response) = request.send().await else {
+                return;
+            };
+            let Ok(list) = response.json::<serde_json::Value>().await else {
+                return;
+            };
+            let served = reg.with(&id, |e| e.config.name.clone());
+            let len = list["data"].as_array().and_then(|models| {
+                models
+                    .iter()
+                    .find(|m| m["id"].as_str() == served.as_deref())
+                    .and_then(|m| m["max_model_len"].as_u64())
+            });
+            if len.is_some() {
+                reg.with(&id, |e| e.max_model_len = len);
+            }
+        });
     }
 
     async fn healthy(&self) -> bool {
@@ -254,6 +286,7 @@ impl Runner {
                     if self.healthy().await {
                         if failures >= config.unhealthy_after {
                             self.reg.set_state(&self.name, ModelState::Ready, "health check answers again");
+                            self.learn_max_model_len();
                         }
                         failures = 0;
                     } else {

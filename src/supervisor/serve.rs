@@ -135,6 +135,7 @@ impl Launcher {
                 base_url: Arc::from(launch.base_url()),
                 since: std::time::Instant::now(),
                 backend_auth: backend_auth.clone(),
+                max_model_len: None,
             },
         );
         let runner = Runner {
