@@ -21,7 +21,7 @@ use crate::gpu::assign::{conflicts, Claim};
 use crate::gpu::Inventory;
 
 /// Override keys vllm-mux sets itself.
-const RESERVED_OVERRIDES: [(&str, &str); 4] = [
+const RESERVED_OVERRIDES: [(&str, &str); 5] = [
     ("port", "--port"),
     ("host", "nothing: backends always bind 127.0.0.1"),
     (
@@ -29,6 +29,12 @@ const RESERVED_OVERRIDES: [(&str, &str); 4] = [
         "the model's name (and --alias for more names)",
     ),
     ("model", "--model"),
+    // The proxy must know the key to send it, and a key in the config
+    // file (and in `ps`) is a key anyone who reads them has.
+    (
+        "api_key",
+        "--backend-api-key-env VAR (the proxy sends it; vllm and mock engines get it as VLLM_API_KEY)",
+    ),
 ];
 
 const PORT_HINT: &str = "pick another --port, or leave it out to take the next free one from 8001";

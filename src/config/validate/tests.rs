@@ -497,6 +497,18 @@ fn a_host_is_an_ip_address_or_a_host_name() {
 }
 
 #[test]
+fn an_engine_key_in_the_overrides_points_to_backend_api_key_env() {
+    let mut m = model("a", 8001);
+    m.config_overrides.insert("api-key".into(), json!("sk-1"));
+    only(
+        &config(vec![m]),
+        "a",
+        "config_overrides",
+        "use --backend-api-key-env VAR",
+    );
+}
+
+#[test]
 fn a_backend_key_is_named_by_an_environment_variable() {
     let mut m = model("a", 8001);
     m.backend_api_key_env = Some("A_KEY".into());
