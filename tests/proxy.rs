@@ -325,6 +325,16 @@ fn a_models_own_server_is_reached_through_upstream() {
     for model in status["models"].as_array().expect("models") {
         assert_eq!(model["requests"], 0, "{model}");
     }
+    // Status pages only: a server may show more than clients should see.
+    let (status, error) = openai_error(get("/upstream/m/slots"));
+    assert_eq!((status, error["code"].as_str()), (404, Some("unknown_url")));
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("only these are read: /metrics, /health"),
+        "{error}"
+    );
     let (status, error) = openai_error(get("/upstream/nope/metrics"));
     assert_eq!(
         (status, error["code"].as_str()),

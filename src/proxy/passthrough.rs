@@ -1,7 +1,7 @@
 //! `GET /upstream/{model}/{path}`: a model's own server, read through the
 //! proxy (backends listen on 127.0.0.1 only): vLLM's `/metrics` for
 //! Prometheus, `/version`, `/is_sleeping`, `/v1/models` as the engine sees
-//! it. `{model}` is one copy's id (`qwen`, `qwen@1`), else a name, alias
+//! it; only the status pages in [`READABLE`]. `{model}` is one copy's id (`qwen`, `qwen@1`), else a name, alias
 //! or adapter as routing picks (`%2F` for a `/` in it). Only GET passes:
 //! an engine's other endpoints (`/sleep`, `/pause`, `/abort_requests`,
 //! `/reset_prefix_cache`) change what every client gets, and vLLM guards
@@ -20,6 +20,26 @@ use crate::supervisor::state::ModelState;
 
 /// Where the passthrough routes start.
 pub const PREFIX: &str = "/upstream/";
+
+/// The pages of a server that may be read through the proxy: status and
+/// metrics, as vLLM and llama.cpp serve them. Others are not, since a
+/// server may show more than a client of the proxy should see (llama.cpp's
+/// `/slots` holds other clients' prompts).
+pub const READABLE: &[&str] = &[
+    "/metrics",
+    "/health",
+    "/ping",
+    "/version",
+    "/load",
+    "/is_sleeping",
+    "/props",
+    "/v1/models",
+];
+
+/// Whether `path` (no query) is one of [`READABLE`], or a model of the list.
+fn readable(path: &str) -> bool {
+    READABLE.contains(&path) || path.starts_with("/v1/models/")
+}
 
 /// Whether a request reads a model's own server: GET only (HEAD neither:
 /// its answer's framing would announce a body that never comes). Other
@@ -61,6 +81,14 @@ pub(super) async fn admit(
             head.path()
         ))));
     };
+    let path = target.split('?').next().unwrap_or_default();
+    if !readable(path) {
+        return Err(Refusal::Unread(ProxyError::UnknownPath(format!(
+            "{} (through {PREFIX}MODEL/ only these are read: {})",
+            head.path(),
+            READABLE.join(", ")
+        ))));
+    }
     // An alias with a slash in it comes encoded: `Org%2FModel`.
     let model = percent_encoding::percent_decode_str(model).decode_utf8_lossy();
     // An unhealthy copy still answers, and that is when its metrics matter.
@@ -88,6 +116,22 @@ pub(super) async fn admit(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_status_pages_are_readable() {
+        for path in [
+            "/metrics",
+            "/health",
+            "/v1/models",
+            "/v1/models/m",
+            "/version",
+        ] {
+            assert!(readable(path), "{path}");
+        }
+        for path in ["/slots", "/", "/v1/chat/completions", "/metricsx", "/docs"] {
+            assert!(!readable(path), "{path}");
+        }
+    }
 
     #[test]
     fn the_model_and_the_rest_of_the_path_are_split() {
