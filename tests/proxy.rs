@@ -843,25 +843,9 @@ fn a_backend_gets_its_own_key_and_never_the_clients() {
     // A server run elsewhere that wants a key, the same one clients use
     // for the proxy: it must still not get the client's.
     let far_port = crate::helper::free_port();
-    let far = std::process::Command::new(crate::helper::BIN)
-        .args(["mock-engine", "--port", &far_port.to_string()])
-        .args(["--served-model-name", "far", "--api-key", "k1"])
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("mock");
-    let _far = crate::helper::Child(far);
+    let _far = crate::helper::remote_mock(far_port, "far", &["--api-key", "k1"]);
     let (env, port) = one_model(&["--backend-api-key-env", "MUX_TEST_BACKEND_KEY"]);
-    let far_url = format!("http://127.0.0.1:{far_port}");
-    env.ok(&[
-        "--config",
-        "c",
-        "add-model",
-        "far",
-        "--engine",
-        "url",
-        "--url",
-        &far_url,
-    ]);
+    env.add_remote("c", "far", far_port, &[]);
     env.set_config_key("c", "api_key_env", json!("MUX_TEST_KEYS"));
     let started = env.started("c", port);
     let start = |backend_key: Option<&str>| {
@@ -937,29 +921,11 @@ fn a_backend_gets_its_own_key_and_never_the_clients() {
 #[test]
 fn upstream_reads_an_unhealthy_copy_that_takes_no_requests() {
     let far_port = crate::helper::free_port();
-    let far = std::process::Command::new(crate::helper::BIN)
-        .args(["mock-engine", "--port", &far_port.to_string()])
-        .args(["--served-model-name", "far"])
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("mock");
-    let _far = crate::helper::Child(far);
+    let _far = crate::helper::remote_mock(far_port, "far", &[]);
     let env = Env::new();
     let port = env.init_fast("c");
-    let far_url = format!("http://127.0.0.1:{far_port}");
     // Its health path answers 404: up, but unhealthy.
-    env.ok(&[
-        "--config",
-        "c",
-        "add-model",
-        "far",
-        "--engine",
-        "url",
-        "--url",
-        &far_url,
-        "--health-path",
-        "/nope",
-    ]);
+    env.add_remote("c", "far", far_port, &["--health-path", "/nope"]);
     let started = env.started("c", port);
     env.run(&["--config", "c", "start"]);
     assert!(

@@ -569,30 +569,8 @@ fn an_unreachable_remote_becomes_unhealthy_and_recovers() {
     let env = Env::new();
     let port = env.init_fast("c");
     let remote_port = free_port();
-    let spawn_remote = || {
-        crate::helper::Child(
-            env.command(&[
-                "mock-engine",
-                "--port",
-                &remote_port.to_string(),
-                "--served-model-name",
-                "far",
-            ])
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .expect("spawn remote"),
-        )
-    };
-    env.ok(&[
-        "--config",
-        "c",
-        "add-model",
-        "far",
-        "--engine",
-        "url",
-        "--url",
-        &format!("http://127.0.0.1:{remote_port}"),
-    ]);
+    let spawn_remote = || crate::helper::remote_mock(remote_port, "far", &[]);
+    env.add_remote("c", "far", remote_port, &[]);
     // Down at start: `start` does not wait out startup_timeout_s for a
     // server it does not run; the model is unhealthy, with why, at once.
     env.set_config_key("c", "startup_timeout_s", json!(600));

@@ -189,6 +189,32 @@ impl Child {
     }
 }
 
+/// The mock engine run by hand on `port`, serving `name`: a server
+/// "elsewhere" for the url engine. Killed when dropped.
+pub fn remote_mock(port: u16, name: &str, extra: &[&str]) -> Child {
+    let child = Command::new(BIN)
+        .args(["mock-engine", "--port", &port.to_string()])
+        .args(["--served-model-name", name])
+        .args(extra)
+        // A key in the test's environment would make it want one.
+        .env_remove("VLLM_API_KEY")
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("spawn the remote mock");
+    Child(child)
+}
+
+impl Env {
+    /// Add a url model for the server on 127.0.0.1:`port`.
+    pub fn add_remote(&self, config: &str, name: &str, port: u16, extra: &[&str]) {
+        let url = format!("http://127.0.0.1:{port}");
+        let mut args = vec!["--config", config, "add-model", name, "--engine", "url"];
+        args.extend_from_slice(&["--url", &url]);
+        args.extend_from_slice(extra);
+        self.ok(&args);
+    }
+}
+
 impl Drop for Child {
     fn drop(&mut self) {
         let _ = self.0.kill();
