@@ -174,7 +174,15 @@ fn no_input_and_yes_never_prompt_even_on_a_terminal() {
 /// init up to "What now?" with one mock model and the proxy on a free port.
 fn init_with_one_mock(s: &mut Session) -> u16 {
     let port = crate::helper::free_port();
-    answer(s, "Host the proxy listens on", &format!("127.0.0.1{ENTER}"));
+    // A host with its port is asked again, with the reason, as saving would refuse it.
+    answer(
+        s,
+        "Host the proxy listens on",
+        &format!("0.0.0.0:8000{ENTER}"),
+    );
+    wait_for(s, "is not an IP address or a host name");
+    s.send(format!("{}127.0.0.1{ENTER}", "\x08".repeat(12)))
+        .expect("type");
     answer(s, "Proxy port", &format!("{port}{ENTER}"));
     answer(s, "CORS", "y");
     answer(s, "metrics", "y");

@@ -235,7 +235,7 @@ fn check_replicas(model: &ModelConfig, found: &mut Found) {
 /// Why `host` cannot be listened on, by its form alone: it must be an IP
 /// address (IPv6 with or without brackets) or a host name (RFC 1123).
 /// Whether a name resolves, and to this machine, is for `start` to tell.
-fn host_problem(host: &str) -> Option<String> {
+pub fn host_problem(host: &str) -> Option<String> {
     use std::net::IpAddr;
     if host.trim().is_empty() {
         return Some("is empty".into());

@@ -30,12 +30,12 @@ pub fn ask(paths: &Paths, other_ports: &BTreeSet<u16>) -> Result<(Config, Then)>
         "Host the proxy listens on",
         Some(&defaults.host),
         false,
-        |v| {
-            if v.contains(char::is_whitespace) {
-                Err("a host has no spaces".into())
-            } else {
-                Ok(())
-            }
+        // The rule saving applies, so no answer is lost to it at the end.
+        |v| match crate::config::validate::host_problem(v) {
+            Some(why) => Err(format!(
+                "{why}; 0.0.0.0 is every interface, 127.0.0.1 this machine only"
+            )),
+            None => Ok(()),
         },
     )?;
     let port = number("Proxy port", Some(defaults.port), |p: &u16| {
