@@ -103,9 +103,13 @@ pub async fn forward(
     deadline: &mut Deadline,
 ) -> After {
     let state = &shared.state;
-    let admitted = match kind {
-        Forwarded::ByModel => admit(shared, client, head).await,
-        Forwarded::Upstream => passthrough::admit(shared, client, head).await,
+    let admitted = if !state.authorized(head.fields.get("authorization")) {
+        Err(Refusal::Unread(ProxyError::Unauthorized))
+    } else {
+        match kind {
+            Forwarded::ByModel => admit(shared, client, head).await,
+            Forwarded::Upstream => passthrough::admit(shared, client, head).await,
+        }
     };
     match admitted {
         Ok(outgoing) => send(shared, client, head, outgoing, deadline).await,
@@ -139,17 +143,14 @@ pub async fn forward(
     }
 }
 
-/// Everything before a model takes the request: key, body, `model`, a
-/// ready copy. Returns the route, the body to send and whether it streams.
+/// Everything before a model takes an authorized request: body, `model`,
+/// a ready copy. Returns the route, the body to send and whether it streams.
 async fn admit(
     shared: &Shared,
     client: &mut Client,
     head: &RequestHead,
 ) -> Result<Outgoing, Refusal> {
     let state = &shared.state;
-    if !state.authorized(head.fields.get("authorization")) {
-        return Err(Refusal::Unread(ProxyError::Unauthorized));
-    }
     let bytes = client
         .read_body(head, state.max_body, shared.header_timeout)
         .await

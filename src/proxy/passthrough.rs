@@ -65,16 +65,14 @@ pub fn split(target: &str) -> Option<(&str, String)> {
     Some((model, path))
 }
 
-/// The named model's route, and the request for its server.
+/// The named model's route, and the request for its server (the key was
+/// checked before).
 pub(super) async fn admit(
     shared: &Shared,
     client: &mut Client,
     head: &RequestHead,
 ) -> Result<Outgoing, Refusal> {
     let state = &shared.state;
-    if !state.authorized(head.fields.get("authorization")) {
-        return Err(Refusal::Unread(ProxyError::Unauthorized));
-    }
     let Some((model, target)) = split(head.target()) else {
         return Err(Refusal::Unread(ProxyError::UnknownPath(format!(
             "{} (name a model: {PREFIX}MODEL/PATH)",
