@@ -192,11 +192,7 @@ impl Runner {
     /// `/v1/models` has `max_model_len`), for the proxy's model list. In
     /// the background: a server that does not say is no failure.
     fn learn_max_model_len(&self) {
-        let url = format!("{}/v1/models", self.launch.base_url());
-        let mut request = self.http.get(url).timeout(HEALTH_TIMEOUT);
-        if let Some(auth) = &self.backend_auth {
-            request = request.header(reqwest::header::AUTHORIZATION, &**auth);
-        }
+        let request = self.get(&format!("{}/v1/models", self.launch.base_url()));
         let (reg, id) = (Arc::clone(&self.reg), self.name.clone());
         tokio::spawn(async move {
             let Ok(response) = request.send().await else {
@@ -218,20 +214,23 @@ impl Runner {
         });
     }
 
+    /// A GET to the model's server, with its key when it has one, bounded
+    /// by the health check's timeout.
+    fn get(&self, url: &str) -> reqwest::RequestBuilder {
+        let request = self.http.get(url).timeout(HEALTH_TIMEOUT);
+        match &self.backend_auth {
+            Some(auth) => request.header(reqwest::header::AUTHORIZATION, &**auth),
+            None => request,
+        }
+    }
+
     async fn healthy(&self) -> bool {
         self.health().await.is_ok()
     }
 
     /// The health check, and why it failed.
     async fn health(&self) -> Result<(), String> {
-        let mut request = self
-            .http
-            .get(self.launch.health_url())
-            .timeout(HEALTH_TIMEOUT);
-        if let Some(auth) = &self.backend_auth {
-            request = request.header(reqwest::header::AUTHORIZATION, &**auth);
-        }
-        match request.send().await {
+        match self.get(self.launch.health_url()).send().await {
             Ok(response) if response.status().is_success() => Ok(()),
             Ok(response) => Err(format!("status {}", response.status())),
             Err(err) if err.is_timeout() => {
