@@ -42,20 +42,29 @@ pub fn run(ctx: &Ctx, model: Option<&str>, timeout: u64) -> Result<Exit> {
         return kill_unanswering(ctx, name, &run_dir, timeout);
     }
     // Every model gets `timeout`, then SIGKILL; allow a little more for that.
-    let deadline = Instant::now() + timeout + Duration::from_secs(10);
-    while running_pid(&run_dir).is_some() {
-        if Instant::now() > deadline {
-            return Err(Failure::runtime(format!(
-                "the supervisor of '{name}' is still running after {} s",
-                timeout.as_secs() + 10
-            ))
-            .hint("see 'vllm-mux logs proxy'; as a last resort kill it: its models die with it")
-            .into());
-        }
-        std::thread::sleep(Duration::from_millis(50));
+    if !gone(&run_dir, timeout + Duration::from_secs(10)) {
+        return Err(Failure::runtime(format!(
+            "the supervisor of '{name}' is still running after {} s",
+            timeout.as_secs() + 10
+        ))
+        .hint("see 'vllm-mux logs proxy'; as a last resort kill it: its models die with it")
+        .into());
     }
     ctx.say(format!("stopped config '{name}'"));
     Ok(Exit::Success)
+}
+
+/// Whether the supervisor of `run_dir` is gone (its pidfile lock released)
+/// within `within`.
+fn gone(run_dir: &Path, within: Duration) -> bool {
+    let deadline = Instant::now() + within;
+    while running_pid(run_dir).is_some() {
+        if Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    true
 }
 
 /// A supervisor that does not answer is stopped by signals: SIGTERM (a
@@ -79,20 +88,10 @@ fn kill_unanswering(ctx: &Ctx, name: &str, run_dir: &Path, timeout: Duration) ->
         ANSWER_TIMEOUT.as_secs(),
         timeout.as_secs()
     );
-    let gone = |within: Duration| {
-        let deadline = Instant::now() + within;
-        while running_pid(run_dir).is_some() {
-            if Instant::now() > deadline {
-                return false;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        true
-    };
     let _ = kill_process(target, Signal::TERM);
-    if !gone(timeout) {
+    if !gone(run_dir, timeout) {
         let _ = kill_process(target, Signal::KILL);
-        if !gone(Duration::from_secs(5)) {
+        if !gone(run_dir, Duration::from_secs(5)) {
             return Err(Failure::runtime(format!(
                 "the supervisor of '{name}' (pid {pid}) is still there after SIGKILL"
             ))
