@@ -9,7 +9,7 @@ use anyhow::Result;
 
 use super::Ctx;
 use crate::config::ports::proxy_listen_problem;
-use crate::config::{Config, Engine};
+use crate::config::{key_from_env, Config, Engine};
 use crate::engine::program::locate;
 use crate::engine::{Executables, VLLM_ENV};
 use crate::error::Failure;
@@ -98,11 +98,7 @@ fn check_vllm(config: &Config) -> Result<()> {
 }
 
 fn check_api_key(config: &Config) -> Result<()> {
-    let unset = |var: &str| {
-        std::env::var(var)
-            .map(|v| v.trim().is_empty())
-            .unwrap_or(true)
-    };
+    let unset = |var: &str| key_from_env(var).is_none();
     if let Some(var) = config.api_key_env.as_deref().filter(|var| unset(var)) {
         return Err(Failure::usage(format!("api_key_env names ${var}, which is not set or empty in this environment"))
             .hint(format!("export {var}=KEY (several keys: comma-separated) before 'vllm-mux start'; without it every client would be refused"))

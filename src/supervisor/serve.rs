@@ -158,9 +158,9 @@ pub fn backend_key(model: &ModelConfig) -> Result<Option<String>> {
     let Some(var) = &model.backend_api_key_env else {
         return Ok(None);
     };
-    match std::env::var(var).map(|v| v.trim().to_string()) {
-        Ok(key) if !key.is_empty() => Ok(Some(key)),
-        _ => Err(Failure::usage(format!(
+    match crate::config::key_from_env(var) {
+        Some(key) => Ok(Some(key)),
+        None => Err(Failure::usage(format!(
             "model '{}': backend_api_key_env names ${var}, which the supervisor's environment does not have",
             model.name
         ))
