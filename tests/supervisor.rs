@@ -645,13 +645,7 @@ fn foreground_runs_in_this_process_and_stops_cleanly_on_sigterm() {
     kill("-TERM", fg.pid());
     assert_eq!(fg.wait_timeout(Duration::from_secs(10)), Some(0));
     assert!(pids.iter().all(|p| !alive(*p)), "models stopped with it");
-    let mut out = String::new();
-    use std::io::Read;
-    fg.0.stdout
-        .take()
-        .expect("stdout")
-        .read_to_string(&mut out)
-        .expect("read");
+    let out = fg.stdout_text();
     assert!(
         out.contains("'a': starting → ready") && out.contains("supervisor stopped"),
         "{out}"
@@ -1067,28 +1061,13 @@ fn status_watch_refreshes_and_logs_follow_new_lines() {
         Some(3),
         "status --watch ends with 3 when it stops"
     );
-    use std::io::Read;
-    let mut followed = String::new();
-    follow
-        .0
-        .stdout
-        .take()
-        .expect("stdout")
-        .read_to_string(&mut followed)
-        .expect("read");
+    let followed = follow.stdout_text();
     assert!(
         followed.contains("POST /v1/chat/completions") && followed.contains("stopped"),
         "{followed}"
     );
     assert_eq!(follow_all.wait_timeout(Duration::from_secs(5)), Some(0));
-    let mut all = String::new();
-    follow_all
-        .0
-        .stdout
-        .take()
-        .expect("stdout")
-        .read_to_string(&mut all)
-        .expect("read");
+    let all = follow_all.stdout_text();
     // Both files, each line under its name, in time order across them.
     assert!(
         all.contains("proxy | ") && all.contains("supervisor stopped"),
@@ -1108,28 +1087,14 @@ fn status_watch_refreshes_and_logs_follow_new_lines() {
         stamps.windows(2).all(|w| w[0] <= w[1]),
         "in time order:\n{all}"
     );
-    let mut watched = String::new();
-    watch
-        .0
-        .stdout
-        .take()
-        .expect("stdout")
-        .read_to_string(&mut watched)
-        .expect("read");
+    let watched = watch.stdout_text();
     assert!(
         watched.matches("MODEL").count() >= 2,
         "refreshed at least once:\n{watched}"
     );
     // For scripts: one report per line (JSON Lines), no screen clearing.
     assert_eq!(json_watch.wait_timeout(Duration::from_secs(5)), Some(3));
-    let mut lines = String::new();
-    json_watch
-        .0
-        .stdout
-        .take()
-        .expect("stdout")
-        .read_to_string(&mut lines)
-        .expect("read");
+    let lines = json_watch.stdout_text();
     let reports: Vec<Value> = lines
         .lines()
         .map(|line| serde_json::from_str(line).expect("each line is one report"))

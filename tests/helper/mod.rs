@@ -175,6 +175,19 @@ impl Child {
         self.0.id()
     }
 
+    /// Everything it wrote to its piped stdout (read to the end).
+    pub fn stdout_text(&mut self) -> String {
+        use std::io::Read;
+        let mut text = String::new();
+        self.0
+            .stdout
+            .take()
+            .expect("stdout is piped")
+            .read_to_string(&mut text)
+            .expect("read stdout");
+        text
+    }
+
     /// Wait up to `timeout` for it to exit; its exit code, if it did.
     pub fn wait_timeout(&mut self, timeout: std::time::Duration) -> Option<i32> {
         let mut code = None;
