@@ -209,7 +209,7 @@ _vllm__mux() {
             return 0
             ;;
         vllm__subcmd__mux__subcmd__add__subcmd__model)
-            opts="-y -q -v -h -V --model --alias --gpus --port --profile --shortcut --lora --priority --engine --command --health-path --url --backend-api-key-env --set --gpu-memory-utilization --disabled --replica --config --json --yes --no-input --quiet --verbose --help --version"
+            opts="-y -q -v -h -V --model --alias --gpus --port --profile --shortcut --lora --priority --engine --command --health-path --url --backend-api-key-env --idle-timeout --set --gpu-memory-utilization --disabled --replica --config --json --yes --no-input --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -264,6 +264,10 @@ _vllm__mux() {
                     return 0
                     ;;
                 --backend-api-key-env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --idle-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -309,7 +313,7 @@ _vllm__mux() {
             return 0
             ;;
         vllm__subcmd__mux__subcmd__edit__subcmd__model)
-            opts="-y -q -v -h -V --model --alias --gpus --port --profile --shortcut --lora --priority --engine --command --health-path --url --backend-api-key-env --set --gpu-memory-utilization --disabled --replica --enabled --unset --clear --config --json --yes --no-input --quiet --verbose --help --version"
+            opts="-y -q -v -h -V --model --alias --gpus --port --profile --shortcut --lora --priority --engine --command --health-path --url --backend-api-key-env --idle-timeout --set --gpu-memory-utilization --disabled --replica --enabled --unset --clear --config --json --yes --no-input --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -367,6 +371,10 @@ _vllm__mux() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --idle-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --set)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -384,7 +392,7 @@ _vllm__mux() {
                     return 0
                     ;;
                 --clear)
-                    COMPREPLY=($(compgen -W "aliases gpus port profile loras priority overrides health-path replicas backend-api-key-env" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "aliases gpus port profile loras priority overrides health-path replicas backend-api-key-env idle-timeout" -- "${cur}"))
                     return 0
                     ;;
                 --config)

@@ -275,6 +275,10 @@ pub struct ModelArgs {
     /// proxy sends it to the server (vllm and mock get it as VLLM_API_KEY).
     #[arg(long, value_name = "VAR")]
     pub backend_api_key_env: Option<String>,
+    /// Stop the model's server after SECS without requests; the next
+    /// request starts it again and waits for it (frees its GPUs meanwhile).
+    #[arg(long, value_name = "SECS")]
+    pub idle_timeout: Option<u64>,
     /// An engine flag: max_model_len=8192 becomes --max-model-len 8192 (repeat for more).
     #[arg(long = "set", value_name = "KEY=VALUE", value_parser = parse_set)]
     pub set: Vec<(String, Value)>,
@@ -303,6 +307,7 @@ pub enum ClearField {
     HealthPath,
     Replicas,
     BackendApiKeyEnv,
+    IdleTimeout,
 }
 
 #[derive(Debug, Args, Default)]

@@ -64,6 +64,9 @@ pub fn apply(ctx: &Ctx, model: &mut ModelConfig, args: ModelArgs) -> Result<()> 
     if let Some(var) = args.backend_api_key_env {
         model.backend_api_key_env = Some(var);
     }
+    if let Some(secs) = args.idle_timeout {
+        model.idle_timeout_s = Some(secs);
+    }
     for (key, value) in args.set {
         model.config_overrides.insert(key, value);
     }
@@ -102,6 +105,7 @@ pub fn clear(model: &mut ModelConfig, edit: &EditArgs) -> Result<()> {
             ClearField::HealthPath => model.health_path = None,
             ClearField::Replicas => model.replicas.clear(),
             ClearField::BackendApiKeyEnv => model.backend_api_key_env = None,
+            ClearField::IdleTimeout => model.idle_timeout_s = None,
         }
     }
     for key in &edit.unset {

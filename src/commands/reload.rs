@@ -26,8 +26,13 @@ pub fn run(ctx: &Ctx, args: &WaitArgs) -> Result<Exit> {
                 names.join(", ")
             }
         };
+        let updated = if summary.updated.is_empty() {
+            String::new()
+        } else {
+            format!("; updated without a restart {}", list(&summary.updated))
+        };
         ctx.say(format!(
-            "reloaded config '{name}': added {}; removed {}; restarted {}; unchanged {}",
+            "reloaded config '{name}': added {}; removed {}; restarted {}{updated}; unchanged {}",
             list(&summary.added),
             list(&summary.removed),
             list(&summary.restarted),

@@ -6,7 +6,7 @@ use serde::Serialize;
 use super::Ctx;
 use crate::config::Config;
 use crate::error::Exit;
-use crate::output::{join_or_dash, on_off, print_json, table};
+use crate::output::{join_or_dash, on_off, print_json, short_duration, table};
 
 #[derive(Serialize)]
 struct Shown<'a> {
@@ -87,8 +87,26 @@ pub fn run(ctx: &Ctx) -> Result<Exit> {
             Some(format!("{} from ${var} ({set})", m.name))
         })
         .collect();
+    let mut notes = Vec::new();
     if !keyed.is_empty() {
-        println!("\nbackend keys  {}", keyed.join(", "));
+        notes.push(format!("backend keys  {}", keyed.join(", ")));
+    }
+    let idling: Vec<String> = config
+        .models
+        .iter()
+        .filter_map(|m| {
+            let secs = m.idle_timeout_s?;
+            Some(format!("{} after {}", m.name, short_duration(secs)))
+        })
+        .collect();
+    if !idling.is_empty() {
+        notes.push(format!(
+            "idle stop     {} without requests (the next request starts it)",
+            idling.join(", ")
+        ));
+    }
+    if !notes.is_empty() {
+        println!("\n{}", notes.join("\n"));
     }
     let with_overrides: Vec<_> = config
         .models

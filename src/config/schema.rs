@@ -259,6 +259,11 @@ pub struct ModelConfig {
     /// client's. `vllm` and `mock` engines get it as `VLLM_API_KEY`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backend_api_key_env: Option<String>,
+    /// Stop the model's server after this many seconds without a request,
+    /// and start it again when one comes (it waits for the load, up to
+    /// `startup_timeout_s`). `None`: the server runs until stopped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idle_timeout_s: Option<u64>,
     /// Engine flags: `max_model_len: 8192` becomes `--max-model-len 8192`.
     #[serde(default)]
     pub config_overrides: Map<String, Value>,
@@ -319,6 +324,7 @@ impl ModelConfig {
             health_path: None,
             url: None,
             backend_api_key_env: None,
+            idle_timeout_s: None,
             config_overrides: Map::new(),
             lora_adapters: Vec::new(),
             loading_priority: None,

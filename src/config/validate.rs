@@ -467,6 +467,24 @@ fn check_engine(model: &ModelConfig, found: &mut Found) {
         }
     }
     let engine = model.engine;
+    match model.idle_timeout_s {
+        Some(0) => found.model_hint(
+            model,
+            "idle_timeout_s",
+            "is 0; a server stopped as soon as it is idle would be started again for each request"
+                .into(),
+            Some(
+                "pass --idle-timeout SECS, or --clear idle-timeout to keep the server running"
+                    .into(),
+            ),
+        ),
+        Some(_) if !engine.launches_process() => found.model(
+            model,
+            "idle_timeout_s",
+            "is only for engines vllm-mux runs; a url server is not started or stopped here".into(),
+        ),
+        _ => {}
+    }
     if engine == Engine::Vllm && model.model_path.trim().is_empty() {
         found.model_hint(
             model,

@@ -124,6 +124,12 @@ impl ProxyError {
             ProxyError::NotReady { model, state } if Self::comes_back(*state) => {
                 format!("model '{model}' is {state}; retry later")
             }
+            ProxyError::NotReady {
+                model,
+                state: ModelState::Idle,
+            } => format!(
+                "model '{model}' is idle: its server was stopped after idle_timeout_s without requests, and a request for the model starts it again"
+            ),
             ProxyError::NotReady { model, state } => format!(
                 "model '{model}' is {state}: it takes no requests until it is started again"
             ),

@@ -6,6 +6,7 @@
 
 use std::borrow::Cow;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::http::Method;
@@ -158,7 +159,7 @@ async fn admit(
     let peek = peek(&bytes).map_err(Refusal::Error)?;
     let requested = peek.model.ok_or(Refusal::Error(ProxyError::MissingModel))?;
     let stream = peek.stream.unwrap_or(false);
-    let route = ready_route(state, &requested, Registry::route)
+    let route = ready_route(state, &requested, Registry::route, true)
         .await
         .map_err(Refusal::Error)?;
     let body = match &route.rewrite_to {
@@ -404,26 +405,48 @@ fn may_have_body(status: u16) -> bool {
 }
 
 /// The route `find` gives for `requested`, waiting up to the queue timeout
-/// for a model that is still starting.
+/// for a model that is still starting. With `demand` (a model request, not
+/// a look at a server's status page), a request for an idle model starts
+/// it, and requests for a model with an idle timeout wait for its load (up
+/// to the startup timeout), since it is started on demand.
 pub(super) async fn ready_route(
     state: &ProxyState,
     requested: &str,
     find: fn(&Registry, &str) -> Option<Route>,
+    demand: bool,
 ) -> Result<Route, ProxyError> {
     let unknown = || state.unknown_model(requested);
     let route = find(&state.reg, requested).ok_or_else(unknown)?;
     if route.state.takes_traffic() {
         return Ok(route);
     }
-    let waits = matches!(route.state, ModelState::Pending | ModelState::Starting)
-        && !state.queue_timeout.is_zero();
+    let on_demand = demand
+        && state
+            .reg
+            .with(route.model(), |e| e.config.idle_timeout_s.is_some())
+            .unwrap_or(false);
+    let wait = if on_demand {
+        Duration::from_secs(state.reg.config().startup_timeout_s).max(state.queue_timeout)
+    } else {
+        state.queue_timeout
+    };
+    let woken = on_demand && route.state == ModelState::Idle && state.reg.wake(&route);
+    let waits = (woken || matches!(route.state, ModelState::Pending | ModelState::Starting))
+        && !wait.is_zero();
     if waits {
         if let Some(mut watcher) = state.reg.subscribe(route.model()) {
-            let ready =
-                tokio::time::timeout(state.queue_timeout, watcher.wait_for(|s| s.takes_traffic()))
-                    .await;
+            // Settled and not ready (failed, stopped) ends the wait too.
+            let ready = tokio::time::timeout(
+                wait,
+                watcher
+                    .wait_for(|s| s.takes_traffic() || (s.is_settled() && *s != ModelState::Idle)),
+            )
+            .await;
             if matches!(ready, Ok(Ok(_))) {
-                return find(&state.reg, requested).ok_or_else(unknown);
+                let route = find(&state.reg, requested).ok_or_else(unknown)?;
+                if route.state.takes_traffic() {
+                    return Ok(route);
+                }
             }
         }
     }

@@ -225,7 +225,8 @@ async fn health(State(state): State<ProxyState>) -> Response {
     let mut models = serde_json::Map::new();
     for name in state.reg.names() {
         if let Some(s) = state.reg.state(&name) {
-            any_ready |= s.takes_traffic();
+            // An idle model answers too: a request starts it.
+            any_ready |= s.takes_traffic() || s == crate::supervisor::state::ModelState::Idle;
             models.insert(name, Value::String(s.to_string()));
         }
     }

@@ -90,11 +90,12 @@ pub(super) async fn admit(
     // An alias with a slash in it comes encoded: `Org%2FModel`.
     let model = percent_encoding::percent_decode_str(model).decode_utf8_lossy();
     // An unhealthy copy still answers, and that is when its metrics matter.
+    // An idle one is not woken: a scraper would keep it loaded.
     let up = |s: ModelState| matches!(s, ModelState::Ready | ModelState::Unhealthy);
     let route = match state.reg.route_copy(&model) {
         Some(route) if up(route.state) => route,
         // Unknown, or not up (yet): told as a model request would be.
-        _ => ready_route(state, &model, Registry::route_copy)
+        _ => ready_route(state, &model, Registry::route_copy, false)
             .await
             .map_err(Refusal::Unread)?,
     };

@@ -102,10 +102,11 @@ fn rank(state: ModelState) -> u8 {
         ModelState::Ready => 0,
         ModelState::Starting => 1,
         ModelState::Pending => 2,
-        ModelState::Unhealthy => 3,
-        ModelState::Stopping => 4,
-        ModelState::Stopped => 5,
-        ModelState::Failed => 6,
+        ModelState::Idle => 3,
+        ModelState::Unhealthy => 4,
+        ModelState::Stopping => 5,
+        ModelState::Stopped => 6,
+        ModelState::Failed => 7,
     }
 }
 
@@ -297,9 +298,22 @@ impl Registry {
 
     /// Change a model's state if the change is allowed; log it either way.
     pub fn set_state(&self, name: &str, next: ModelState, detail: &str) {
+        self.set_state_if(name, next, detail, |_| true);
+    }
+
+    /// [`Registry::set_state`], if `when` holds for the entry under the same
+    /// lock requests are routed (and claim their in-flight slot) under.
+    /// Whether the state changed.
+    pub fn set_state_if(
+        &self,
+        name: &str,
+        next: ModelState,
+        detail: &str,
+        when: impl FnOnce(&Entry) -> bool,
+    ) -> bool {
         let changed = self.with(name, |e| {
             let current = *e.state.borrow();
-            if current == next {
+            if current == next || !when(e) {
                 return None;
             }
             if !current.can_become(next) {
@@ -324,12 +338,37 @@ impl Registry {
                 self.log(&format!("model '{name}': {from} → {next}{suffix}"));
                 self.model_log(name, &format!("{from} → {next}{suffix}"));
                 self.changes.send_replace(());
+                true
             }
-            Some(Err(from)) => self.log(&format!(
-                "model '{name}': refused impossible change {from} → {next}{suffix}"
-            )),
-            None => {}
+            Some(Err(from)) => {
+                self.log(&format!(
+                    "model '{name}': refused impossible change {from} → {next}{suffix}"
+                ));
+                false
+            }
+            None => false,
         }
+    }
+
+    /// Start the idle copies of the model `route` picked, for a request
+    /// that wants it; whether there were any.
+    pub fn wake(&self, route: &Route) -> bool {
+        let woken: Vec<String> = {
+            let models = lock(&self.models);
+            let Some(name) = models.get(route.model()).map(|e| e.config.name.clone()) else {
+                return false;
+            };
+            models
+                .iter()
+                .filter(|(_, e)| e.config.name == name && *e.state.borrow() == ModelState::Idle)
+                .filter(|(_, e)| e.commands.send(Command::Start).is_ok())
+                .map(|(id, _)| id.clone())
+                .collect()
+        };
+        for id in &woken {
+            self.model_log(id, "a request for it came while idle: starting it");
+        }
+        !woken.is_empty()
     }
 
     /// Resolve what a client sent as `model` (a name, an alias or a LoRA

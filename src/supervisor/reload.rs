@@ -11,15 +11,20 @@ use serde::{Deserialize, Serialize};
 use super::registry::Registry;
 use super::runner::Command;
 use super::serve::Launcher;
+use super::state::ModelState;
 use crate::config::profiles::Profiles;
 use crate::config::validate::check_saved;
-use crate::config::Store;
+use crate::config::{ModelConfig, Store};
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ReloadSummary {
     pub added: Vec<String>,
     pub removed: Vec<String>,
     pub restarted: Vec<String>,
+    /// Changed only in settings the supervisor applies without a restart
+    /// of the server (`idle_timeout_s`).
+    #[serde(default)]
+    pub updated: Vec<String>,
     pub unchanged: Vec<String>,
     /// Proxy settings that changed but need a restart of the supervisor.
     pub needs_restart: Vec<String>,
@@ -75,8 +80,15 @@ pub async fn apply(
                         crate::engine::plan(&i.model, &launcher.profiles, &launcher.exes).ok()
                             == reg.with(&i.id, |e| e.launch.clone())
                     });
+                let retuned = ModelConfig {
+                    idle_timeout_s: model.idle_timeout_s,
+                    ..updated.clone()
+                } == *model;
                 if updated == model && same_launch {
                     summary.unchanged.push(model.name.clone());
+                } else if retuned && same_launch {
+                    set_idle_timeout(reg, updated);
+                    summary.updated.push(model.name.clone());
                 } else {
                     remove(reg, &model.name, stop_timeout).await;
                     launcher.add(reg, updated)?;
@@ -98,10 +110,22 @@ pub async fn apply(
     }
     reg.set_config(new);
     reg.log(&format!(
-        "reload: added {:?}, removed {:?}, restarted {:?}, unchanged {:?}",
-        summary.added, summary.removed, summary.restarted, summary.unchanged
+        "reload: added {:?}, removed {:?}, restarted {:?}, updated {:?}, unchanged {:?}",
+        summary.added, summary.removed, summary.restarted, summary.updated, summary.unchanged
     ));
     Ok(summary)
+}
+
+/// A new idle timeout for every copy of `model`, taken up by its runner's
+/// next check. An idle copy whose timeout is gone is started: nothing
+/// would start it on demand any more.
+fn set_idle_timeout(reg: &Registry, model: &ModelConfig) {
+    for id in reg.ids_of(&model.name) {
+        reg.with(&id, |e| e.config.idle_timeout_s = model.idle_timeout_s);
+        if model.idle_timeout_s.is_none() && reg.state(&id) == Some(ModelState::Idle) {
+            reg.send(&id, Command::Start);
+        }
+    }
 }
 
 /// Stop every copy of a model and forget it.

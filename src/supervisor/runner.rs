@@ -4,7 +4,9 @@
 //! An engine that exits before it was ever ready in this start is `failed`
 //! at once (a wrong path or flag will not fix itself); one that crashes
 //! after it was ready is restarted with backoff until the restart policy
-//! gives up.
+//! gives up. A model with an idle timeout is stopped when it has had no
+//! request for that long, and waits, `idle`, for a start (a request wakes
+//! it through the registry).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -33,6 +35,8 @@ const STARTUP_POLL: Duration = Duration::from_millis(100);
 const HEALTH_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long to wait for a timed-out engine to exit before SIGKILL.
 const GIVE_UP_GRACE: Duration = Duration::from_secs(5);
+/// How often a ready model with an idle timeout is checked for requests.
+const IDLE_POLL: Duration = Duration::from_secs(1);
 
 pub struct Runner {
     pub reg: Arc<Registry>,
@@ -50,6 +54,8 @@ enum Outcome {
     Exited(Option<std::process::ExitStatus>),
     TimedOut,
     Stop(Duration, Option<oneshot::Sender<()>>),
+    /// No request for its idle timeout: marked idle, its server to stop.
+    Idle,
 }
 
 impl Runner {
@@ -58,12 +64,18 @@ impl Runner {
             match command {
                 Command::Start => self.serve(&mut commands).await,
                 Command::Stop { done, .. } => {
-                    if self.reg.state(&self.name) == Some(ModelState::Pending) {
-                        self.reg.set_state(
+                    match self.reg.state(&self.name) {
+                        Some(ModelState::Pending) => self.reg.set_state(
                             &self.name,
                             ModelState::Stopped,
                             "stopped before it started",
-                        );
+                        ),
+                        Some(ModelState::Idle) => self.reg.set_state(
+                            &self.name,
+                            ModelState::Stopped,
+                            "requests no longer start it",
+                        ),
+                        _ => {}
                     }
                     reply(done);
                 }
@@ -104,10 +116,12 @@ impl Runner {
                             return self.stop(running, timeout, done).await
                         }
                         Outcome::Exited(status) => status,
+                        Outcome::Idle => return self.rest(running).await,
                         Outcome::Ready | Outcome::TimedOut => return,
                     }
                 }
                 Outcome::Stop(timeout, done) => return self.stop(running, timeout, done).await,
+                Outcome::Idle => return self.rest(running).await,
                 Outcome::TimedOut => {
                     let limit = self.reg.config().startup_timeout_s;
                     if let Some(mut r) = running.take() {
@@ -275,11 +289,19 @@ impl Runner {
         let config = self.reg.config();
         let interval = Duration::from_millis(config.health_interval_ms);
         let mut failures = if unhealthy { config.unhealthy_after } else { 0 };
+        let mut quiet = Quiet::new(self.reg.with(&self.name, |e| Arc::clone(&e.stats)));
+        let mut idle_poll = tokio::time::interval(IDLE_POLL);
+        let can_idle = running.is_some();
         loop {
             tokio::select! {
                 status = exited(running.as_deref_mut()) => return Outcome::Exited(status),
                 command = commands.recv() => if let Some(stop) = stop_requested(command) {
                     return stop;
+                },
+                _ = idle_poll.tick(), if can_idle => {
+                    if self.idled(&mut quiet) {
+                        return Outcome::Idle;
+                    }
                 },
                 _ = tokio::time::sleep(interval) => {
                     if self.healthy().await {
@@ -297,6 +319,48 @@ impl Runner {
                 }
             }
         }
+    }
+
+    /// Whether the model just went idle: ready, no request for its idle
+    /// timeout, and none in flight (checked under the routing lock, so no
+    /// request is routed to a server about to stop).
+    fn idled(&self, quiet: &mut Quiet) -> bool {
+        let Some(limit) = self
+            .reg
+            .with(&self.name, |e| e.config.idle_timeout_s)
+            .flatten()
+        else {
+            return false;
+        };
+        let Some(seen) = quiet.requests_if_quiet_for(Duration::from_secs(limit)) else {
+            return false;
+        };
+        let detail =
+            format!("no requests for {limit} s, its idle_timeout_s; the next one starts it");
+        self.reg
+            .set_state_if(&self.name, ModelState::Idle, &detail, |e| {
+                e.stats.in_flight.get() == 0 && e.stats.requests.get() == seen
+            })
+    }
+
+    /// Stop the server of a model that went idle; it stays idle until a
+    /// start (a request, start-model) or a stop comes.
+    async fn rest(&self, running: Option<Running>) {
+        if let Some(mut running) = running {
+            let grace = super::serve::DEFAULT_STOP_TIMEOUT;
+            let (status, killed) = process::stop(&mut running, grace).await;
+            let how = if killed {
+                format!(
+                    "did not exit within {} s of SIGTERM; killed",
+                    grace.as_secs()
+                )
+            } else {
+                process::describe(status)
+            };
+            self.reg
+                .model_log(&self.name, &format!("idle: its server {how}"));
+        }
+        self.reg.with(&self.name, |e| e.pid = None);
     }
 
     async fn stop(
@@ -337,6 +401,37 @@ impl Runner {
         });
         self.reg.model_log(&self.name, &why);
         self.reg.set_state(&self.name, ModelState::Failed, &why);
+    }
+}
+
+/// When a model last had requests, from its counters: no hot-path cost.
+struct Quiet {
+    stats: Option<Arc<super::stats::ModelStats>>,
+    requests: u64,
+    since: Instant,
+}
+
+impl Quiet {
+    fn new(stats: Option<Arc<super::stats::ModelStats>>) -> Self {
+        let requests = stats.as_ref().map_or(0, |s| s.requests.get());
+        Quiet {
+            stats,
+            requests,
+            since: Instant::now(),
+        }
+    }
+
+    /// The request count, if there has been no new request and none in
+    /// flight for `limit`.
+    fn requests_if_quiet_for(&mut self, limit: Duration) -> Option<u64> {
+        let stats = self.stats.as_ref()?;
+        let requests = stats.requests.get();
+        if requests != self.requests || stats.in_flight.get() > 0 {
+            self.requests = requests;
+            self.since = Instant::now();
+            return None;
+        }
+        (self.since.elapsed() >= limit).then_some(requests)
     }
 }
 

@@ -1,5 +1,7 @@
 //! A model's life: `pending → starting → ready ⇄ unhealthy → stopping →
-//! stopped`, and `failed`. The supervisor changes state only through
+//! stopped`, and `failed`; a model with an idle timeout also goes `ready →
+//! idle` when it has had no requests for that long, and a request takes it
+//! `idle → starting` again. The supervisor changes state only through
 //! [`ModelState::can_become`], so an impossible change is a bug it logs
 //! instead of a status that lies.
 
@@ -22,6 +24,9 @@ pub enum ModelState {
     Stopping,
     /// Stopped on request; `start-model` starts it again.
     Stopped,
+    /// Stopped after its idle timeout without requests; the next request
+    /// for it starts it again.
+    Idle,
     /// Gave up: did not become ready, or crashed too often.
     Failed,
 }
@@ -35,6 +40,7 @@ impl ModelState {
             ModelState::Unhealthy => "unhealthy",
             ModelState::Stopping => "stopping",
             ModelState::Stopped => "stopped",
+            ModelState::Idle => "idle",
             ModelState::Failed => "failed",
         }
     }
@@ -54,6 +60,11 @@ impl ModelState {
                 | (Unhealthy, Ready | Stopping | Starting | Failed)
                 | (Stopping, Stopped)
                 | (Stopped | Failed, Starting | Pending)
+                // Its idle timeout passed (it is marked idle first, under the
+                // lock requests are routed under, then its server is stopped);
+                // a request or start-model starts it, a stop leaves it stopped.
+                | (Ready, Idle)
+                | (Idle, Starting | Stopped)
         )
     }
 
@@ -64,7 +75,11 @@ impl ModelState {
     pub fn is_settled(self) -> bool {
         matches!(
             self,
-            ModelState::Ready | ModelState::Unhealthy | ModelState::Failed | ModelState::Stopped
+            ModelState::Ready
+                | ModelState::Unhealthy
+                | ModelState::Failed
+                | ModelState::Stopped
+                | ModelState::Idle
         )
     }
 
@@ -115,12 +130,28 @@ mod tests {
 
     #[test]
     fn start_waits_for_states_that_last() {
-        for state in [Ready, Unhealthy, Failed, Stopped] {
+        for state in [Ready, Unhealthy, Failed, Stopped, Idle] {
             assert!(state.is_settled(), "{state}");
         }
         for state in [Pending, Starting, Stopping] {
             assert!(!state.is_settled(), "{state}");
         }
+    }
+
+    #[test]
+    fn an_idle_model_comes_back_on_demand_or_is_stopped() {
+        for pair in [[Ready, Idle], [Idle, Starting], [Idle, Stopped]] {
+            assert!(pair[0].can_become(pair[1]), "{} → {}", pair[0], pair[1]);
+        }
+        assert!(
+            !Unhealthy.can_become(Idle),
+            "only a model that takes requests can be idle"
+        );
+        assert!(!Idle.can_become(Ready), "not ready without starting");
+        assert!(
+            !Idle.can_become(Stopping),
+            "its server is stopped as it goes idle"
+        );
     }
 
     #[test]
@@ -137,7 +168,9 @@ mod tests {
 
     #[test]
     fn only_ready_takes_traffic() {
-        for state in [Pending, Starting, Unhealthy, Stopping, Stopped, Failed] {
+        for state in [
+            Pending, Starting, Unhealthy, Stopping, Stopped, Failed, Idle,
+        ] {
             assert!(!state.takes_traffic(), "{state}");
         }
         assert!(Ready.takes_traffic());

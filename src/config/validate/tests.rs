@@ -523,6 +523,26 @@ fn a_backend_key_is_named_by_an_environment_variable() {
 }
 
 #[test]
+fn an_idle_timeout_is_positive_and_for_servers_vllm_mux_runs() {
+    let mut m = model("a", 8001);
+    m.idle_timeout_s = Some(300);
+    assert!(run(&config(vec![m.clone()])).is_empty());
+    m.idle_timeout_s = Some(0);
+    only(&config(vec![m]), "a", "idle_timeout_s", "is 0");
+    let mut remote = ModelConfig::new("r");
+    remote.engine = Engine::Url;
+    remote.url = Some("http://10.0.0.5:8000".into());
+    assert!(run(&config(vec![remote.clone()])).is_empty());
+    remote.idle_timeout_s = Some(60);
+    only(
+        &config(vec![remote]),
+        "r",
+        "idle_timeout_s",
+        "a url server is not started or stopped here",
+    );
+}
+
+#[test]
 fn every_problem_is_reported_at_once() {
     let err = into_result(run(&config(vec![model("a", 80), model("a", 80)])), "fix it")
         .expect_err("invalid");
