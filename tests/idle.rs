@@ -211,3 +211,24 @@ fn an_idle_timeout_is_refused_where_it_cannot_work() {
     let shown = env.ok(&["--config", "c", "show"]);
     assert!(!shown.contains("idle stop"), "nothing was saved:\n{shown}");
 }
+
+#[test]
+fn a_client_that_leaves_during_the_load_does_not_stop_it() {
+    let (env, port) = idling("1", &["--set", "startup_delay_ms=1000"]);
+    let started = env.start("c", port);
+    started.wait_state("m", "idle", Duration::from_secs(10));
+    {
+        let body = r#"{"model": "m", "messages": []}"#;
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+        let request = format!(
+            "POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        std::io::Write::write_all(&mut stream, request.as_bytes()).expect("send");
+        started.wait_state("m", "starting", Duration::from_secs(5));
+    }
+    // The client is gone; the model it woke still loads and serves.
+    started.wait_state("m", "ready", Duration::from_secs(10));
+    let answer = chat(&started, r#"{"model": "m", "messages": []}"#);
+    assert_eq!(answer.status(), 200);
+}
