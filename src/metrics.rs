@@ -11,6 +11,8 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 
+use crate::supervisor::state::ModelState;
+
 /// The model label of requests that matched no model (bad JSON, unknown name).
 pub const UNROUTED: &str = "_unrouted";
 
@@ -23,6 +25,12 @@ pub struct ModelLabel {
 pub struct StatusLabels {
     pub model: String,
     pub status: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct StateLabels {
+    pub model: String,
+    pub state: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -44,6 +52,7 @@ pub struct Metrics {
     pub stream_errors: Family<ModelLabel, Counter>,
     pub backend_up: Family<ModelLabel, Gauge>,
     pub restarts: Family<ModelLabel, Counter>,
+    model_state: Family<StateLabels, Gauge>,
     pub gpu_utilization: Family<GpuLabel, Gauge>,
     pub gpu_memory_used: Family<GpuLabel, Gauge>,
 }
@@ -59,6 +68,7 @@ impl Default for Metrics {
             stream_errors: Family::default(),
             backend_up: Family::default(),
             restarts: Family::default(),
+            model_state: Family::default(),
             gpu_utilization: Family::default(),
             gpu_memory_used: Family::default(),
         };
@@ -99,6 +109,11 @@ impl Default for Metrics {
                 m.restarts.clone(),
             );
             r.register(
+                "model_state",
+                "1 for the state each model is in, 0 for the others",
+                m.model_state.clone(),
+            );
+            r.register(
                 "gpu_utilization_percent",
                 "GPU utilization",
                 m.gpu_utilization.clone(),
@@ -130,8 +145,28 @@ impl Metrics {
             .inc();
     }
 
+    /// Mark the state `model` is in (1) and every other state (0), so an
+    /// alert can ask for `state="failed"` whatever came before.
+    pub fn set_state(&self, model: &str, now: ModelState) {
+        for state in ModelState::ALL {
+            self.model_state
+                .get_or_create(&Self::state_labels(model, state))
+                .set(i64::from(state == now));
+        }
+    }
+
+    fn state_labels(model: &str, state: ModelState) -> StateLabels {
+        StateLabels {
+            model: model.to_string(),
+            state: state.as_str(),
+        }
+    }
+
     /// Forget a model's series (after reload removed it).
     pub fn forget(&self, model: &str) {
+        for state in ModelState::ALL {
+            self.model_state.remove(&Self::state_labels(model, state));
+        }
         let label = Self::label(model);
         self.in_flight.remove(&label);
         self.duration.remove(&label);
@@ -184,5 +219,30 @@ mod tests {
         );
         m.forget("chat");
         assert!(!m.encode().contains("vllm_mux_backend_up{model=\"chat\"}"));
+    }
+
+    #[test]
+    fn a_model_is_in_one_state_at_a_time() {
+        let m = Metrics::default();
+        m.set_state("chat", ModelState::Ready);
+        m.set_state("chat", ModelState::Idle);
+        let text = m.encode();
+        assert!(
+            text.contains("vllm_mux_model_state{model=\"chat\",state=\"idle\"} 1"),
+            "{text}"
+        );
+        let ones = text
+            .lines()
+            .filter(|l| l.starts_with("vllm_mux_model_state{") && l.ends_with(" 1"))
+            .count();
+        assert_eq!(ones, 1, "{text}");
+        assert_eq!(
+            text.lines()
+                .filter(|l| l.starts_with("vllm_mux_model_state{"))
+                .count(),
+            ModelState::ALL.len()
+        );
+        m.forget("chat");
+        assert!(!m.encode().contains("vllm_mux_model_state{"));
     }
 }

@@ -52,6 +52,19 @@ fn an_idle_server_is_stopped_and_the_next_request_starts_it_and_waits() {
     let health = http().get(started.url("/health")).send().expect("health");
     assert_eq!(health.status(), 200);
     assert_eq!(health.json::<Value>().expect("json")["models"]["m"], "idle");
+    // Alerts can tell idle from down.
+    let metrics = http()
+        .get(started.url("/metrics"))
+        .send()
+        .and_then(|r| r.text())
+        .expect("metrics");
+    for line in [
+        "vllm_mux_model_state{model=\"m\",state=\"idle\"} 1",
+        "vllm_mux_model_state{model=\"m\",state=\"ready\"} 0",
+        "vllm_mux_backend_up{model=\"m\"} 0",
+    ] {
+        assert!(metrics.contains(line), "{line} not in:\n{metrics}");
+    }
 
     let begun = Instant::now();
     let answer = chat(&started, r#"{"model": "m", "messages": []}"#);

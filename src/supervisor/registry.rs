@@ -213,6 +213,7 @@ impl Registry {
     }
 
     pub fn insert(&self, id: &str, entry: Entry) {
+        self.metrics.set_state(id, *entry.state.borrow());
         lock(&self.models).insert(id.to_string(), entry);
         self.changes.send_replace(());
     }
@@ -335,6 +336,7 @@ impl Registry {
                     .backend_up
                     .get_or_create(&Metrics::label(name))
                     .set(up);
+                self.metrics.set_state(name, next);
                 self.log(&format!("model '{name}': {from} → {next}{suffix}"));
                 self.model_log(name, &format!("{from} → {next}{suffix}"));
                 self.changes.send_replace(());

@@ -32,6 +32,17 @@ pub enum ModelState {
 }
 
 impl ModelState {
+    pub const ALL: [ModelState; 8] = [
+        ModelState::Pending,
+        ModelState::Starting,
+        ModelState::Ready,
+        ModelState::Unhealthy,
+        ModelState::Stopping,
+        ModelState::Stopped,
+        ModelState::Idle,
+        ModelState::Failed,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             ModelState::Pending => "pending",
