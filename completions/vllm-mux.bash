@@ -209,7 +209,7 @@ _vllm__mux() {
             return 0
             ;;
         vllm__subcmd__mux__subcmd__add__subcmd__model)
-            opts="-y -q -v -h -V --model --alias --gpus --port --profile --shortcut --lora --priority --engine --command --health-path --url --backend-api-key-env --idle-timeout --set --gpu-memory-utilization --disabled --replica --config --json --yes --no-input --quiet --verbose --help --version"
+            opts="-y -q -v -h -V --model --alias --gpus --port --profile --shortcut --lora --priority --engine --command --health-path --url --backend-api-key-env --idle-timeout --env --set --gpu-memory-utilization --disabled --replica --config --json --yes --no-input --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -268,6 +268,10 @@ _vllm__mux() {
                     return 0
                     ;;
                 --idle-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --env)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -313,7 +317,7 @@ _vllm__mux() {
             return 0
             ;;
         vllm__subcmd__mux__subcmd__edit__subcmd__model)
-            opts="-y -q -v -h -V --model --alias --gpus --port --profile --shortcut --lora --priority --engine --command --health-path --url --backend-api-key-env --idle-timeout --set --gpu-memory-utilization --disabled --replica --enabled --unset --clear --config --json --yes --no-input --quiet --verbose --help --version"
+            opts="-y -q -v -h -V --model --alias --gpus --port --profile --shortcut --lora --priority --engine --command --health-path --url --backend-api-key-env --idle-timeout --env --set --gpu-memory-utilization --disabled --replica --enabled --unset --unset-env --clear --config --json --yes --no-input --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -375,6 +379,10 @@ _vllm__mux() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --set)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -391,8 +399,12 @@ _vllm__mux() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --unset-env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --clear)
-                    COMPREPLY=($(compgen -W "aliases gpus port profile loras priority overrides health-path replicas backend-api-key-env idle-timeout" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "aliases gpus port profile loras priority overrides health-path replicas backend-api-key-env idle-timeout environment" -- "${cur}"))
                     return 0
                     ;;
                 --config)

@@ -88,6 +88,7 @@ complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand add-model" -l health-p
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand add-model" -l url -d 'Url engine: where the model is already served' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand add-model" -l backend-api-key-env -d 'Environment variable holding the key the model\'s server wants; the proxy sends it to the server (vllm and mock get it as VLLM_API_KEY)' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand add-model" -l idle-timeout -d 'Stop the model\'s server after SECS without requests; the next request starts it again and waits for it (frees its GPUs meanwhile)' -r
+complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand add-model" -l env -d 'An environment variable for the model\'s server, e.g. VLLM_ATTENTION_BACKEND=FLASHINFER (repeat for more)' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand add-model" -l set -d 'An engine flag: max_model_len=8192 becomes --max-model-len 8192 (repeat for more)' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand add-model" -l gpu-memory-utilization -d 'Fraction of GPU memory for this model; lets models share a GPU' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand add-model" -l replica -d 'Another copy on these GPUs, e.g. 1 or 2,3:8011 (repeat for more; edit-model replaces the list). Requests go to the least busy copy' -r
@@ -117,10 +118,12 @@ complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-model" -l health-
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-model" -l url -d 'Url engine: where the model is already served' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-model" -l backend-api-key-env -d 'Environment variable holding the key the model\'s server wants; the proxy sends it to the server (vllm and mock get it as VLLM_API_KEY)' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-model" -l idle-timeout -d 'Stop the model\'s server after SECS without requests; the next request starts it again and waits for it (frees its GPUs meanwhile)' -r
+complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-model" -l env -d 'An environment variable for the model\'s server, e.g. VLLM_ATTENTION_BACKEND=FLASHINFER (repeat for more)' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-model" -l set -d 'An engine flag: max_model_len=8192 becomes --max-model-len 8192 (repeat for more)' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-model" -l gpu-memory-utilization -d 'Fraction of GPU memory for this model; lets models share a GPU' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-model" -l replica -d 'Another copy on these GPUs, e.g. 1 or 2,3:8011 (repeat for more; edit-model replaces the list). Requests go to the least busy copy' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-model" -l unset -d 'Remove an engine flag set with --set (repeat for more)' -r
+complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-model" -l unset-env -d 'Remove an environment variable set with --env (repeat for more)' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-model" -l clear -d 'Empty a field (repeat for more)' -r -f -a "aliases\t''
 gpus\t''
 port\t''
@@ -131,7 +134,8 @@ overrides\t''
 health-path\t''
 replicas\t''
 backend-api-key-env\t''
-idle-timeout\t''"
+idle-timeout\t''
+environment\t''"
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-model" -l config -d 'Which saved config to use' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-model" -l disabled -d 'Keep the model in the config but do not start it'
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-model" -l enabled -d 'Start the model again with the others (undoes --disabled)'

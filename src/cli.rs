@@ -279,6 +279,10 @@ pub struct ModelArgs {
     /// request starts it again and waits for it (frees its GPUs meanwhile).
     #[arg(long, value_name = "SECS")]
     pub idle_timeout: Option<u64>,
+    /// An environment variable for the model's server, e.g.
+    /// VLLM_ATTENTION_BACKEND=FLASHINFER (repeat for more).
+    #[arg(long = "env", value_name = "KEY=VALUE", value_parser = parse_env)]
+    pub env: Vec<(String, String)>,
     /// An engine flag: max_model_len=8192 becomes --max-model-len 8192 (repeat for more).
     #[arg(long = "set", value_name = "KEY=VALUE", value_parser = parse_set)]
     pub set: Vec<(String, Value)>,
@@ -308,6 +312,7 @@ pub enum ClearField {
     Replicas,
     BackendApiKeyEnv,
     IdleTimeout,
+    Environment,
 }
 
 #[derive(Debug, Args, Default)]
@@ -318,6 +323,9 @@ pub struct EditArgs {
     /// Remove an engine flag set with --set (repeat for more).
     #[arg(long, value_name = "KEY")]
     pub unset: Vec<String>,
+    /// Remove an environment variable set with --env (repeat for more).
+    #[arg(long, value_name = "KEY")]
+    pub unset_env: Vec<String>,
     /// Empty a field (repeat for more).
     #[arg(long, value_enum, value_name = "FIELD")]
     pub clear: Vec<ClearField>,
@@ -465,6 +473,16 @@ fn parse_set(text: &str) -> Result<(String, Value), String> {
         Some((key, value)) if !key.is_empty() => Ok((normalize_key(key), parse_value(value))),
         _ => Err(format!(
             "'{text}' is not KEY=VALUE (e.g. max_model_len=8192)"
+        )),
+    }
+}
+
+/// `KEY=VALUE`, the value taken as given (it may hold `=`).
+fn parse_env(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((key, value)) if !key.is_empty() => Ok((key.to_string(), value.to_string())),
+        _ => Err(format!(
+            "'{text}' is not KEY=VALUE (e.g. VLLM_ATTENTION_BACKEND=FLASHINFER)"
         )),
     }
 }

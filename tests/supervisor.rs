@@ -1360,3 +1360,85 @@ fn a_supervisor_that_does_not_answer_is_still_stopped_and_leaves_nothing() {
     );
     env.fails(&["--config", "c", "status"], 3);
 }
+
+/// `KEY=VALUE` entries of a process's environment.
+fn environ(pid: u32) -> Vec<String> {
+    std::fs::read(format!("/proc/{pid}/environ"))
+        .unwrap_or_default()
+        .split(|b| *b == 0)
+        .map(|v| String::from_utf8_lossy(v).into_owned())
+        .collect()
+}
+
+#[test]
+fn a_models_environment_reaches_its_server_and_a_change_restarts_it() {
+    let env = Env::new();
+    let port = env.init_fast("c");
+    env.add_mock(
+        "c",
+        "a",
+        &[
+            "--env",
+            "MUX_TEST_MODE=fast=yes",
+            "--env",
+            "MUX_TEST_OTHER=1",
+        ],
+    );
+    let shown = env.ok(&["--config", "c", "-v", "show"]);
+    assert!(
+        shown.contains("a: MUX_TEST_MODE=fast=yes MUX_TEST_OTHER=1"),
+        "{shown}"
+    );
+    let started = env.start("c", port);
+    let vars = environ(started.engine_pid("a"));
+    assert!(
+        vars.iter().any(|v| v == "MUX_TEST_MODE=fast=yes"),
+        "{vars:?}"
+    );
+
+    env.ok(&[
+        "--config",
+        "c",
+        "edit-model",
+        "a",
+        "--unset-env",
+        "MUX_TEST_MODE",
+    ]);
+    let summary: Value = env.run(&["--config", "c", "--json", "reload"]).json();
+    assert_eq!(summary["restarted"], json!(["a"]), "{summary}");
+    let vars = environ(started.engine_pid("a"));
+    assert!(
+        !vars.iter().any(|v| v.starts_with("MUX_TEST_MODE=")),
+        "{vars:?}"
+    );
+    assert!(vars.iter().any(|v| v == "MUX_TEST_OTHER=1"), "{vars:?}");
+
+    let err = env.fails(
+        &["--config", "c", "edit-model", "a", "--unset-env", "NOPE"],
+        2,
+    );
+    assert!(
+        err.contains("no environment variable 'NOPE'") && err.contains("MUX_TEST_OTHER"),
+        "{err}"
+    );
+    let run = env.run(&["--config", "c", "edit-model", "a", "--env", "HF_TOKEN=hf_x"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("HF_TOKEN's value is saved in the config file"),
+        "{}",
+        run.stderr
+    );
+    let err = env.fails(
+        &[
+            "--config",
+            "c",
+            "edit-model",
+            "a",
+            "--env",
+            "VLLM_API_KEY=sk",
+        ],
+        2,
+    );
+    assert!(err.contains("--backend-api-key-env"), "{err}");
+}

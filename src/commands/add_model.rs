@@ -2,7 +2,9 @@
 
 use anyhow::Result;
 
-use super::model_args::{apply, assign_port, note_unchecked_gpus, summary, ModelOutput};
+use super::model_args::{
+    apply, assign_port, note_saved_secrets, note_unchecked_gpus, summary, ModelOutput,
+};
 use super::Ctx;
 use crate::cli::ModelArgs;
 use crate::config::names::check_name;
@@ -24,6 +26,7 @@ pub fn run(ctx: &Ctx, name: &str, args: ModelArgs) -> Result<Exit> {
     } else {
         apply(ctx, &mut model, args)?;
     }
+    let env_given: Vec<String> = model.environment.keys().cloned().collect();
     if model.engine == Engine::Vllm && model.model_path.is_empty() {
         return Err(Failure::usage(format!(
             "add-model {name} needs --model ID_OR_PATH (a Hugging Face id or a local folder)"
@@ -49,6 +52,7 @@ pub fn run(ctx: &Ctx, name: &str, args: ModelArgs) -> Result<Exit> {
         .model(name)
         .ok_or_else(|| Failure::runtime("the model vanished while saving"))?;
     note_unchecked_gpus(ctx, added);
+    note_saved_secrets(ctx, &env_given);
     if ctx.json {
         print_json(&ModelOutput {
             config: config_name,

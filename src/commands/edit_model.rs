@@ -3,7 +3,8 @@
 use anyhow::Result;
 
 use super::model_args::{
-    apply, assign_port, clear, note_unchecked_gpus, summary, unknown_model, ModelOutput,
+    apply, assign_port, clear, note_saved_secrets, note_unchecked_gpus, summary, unknown_model,
+    ModelOutput,
 };
 use super::Ctx;
 use crate::cli::{EditArgs, ModelArgs};
@@ -14,6 +15,7 @@ use crate::output::print_json;
 pub fn run(ctx: &Ctx, name: &str, args: ModelArgs, edit: EditArgs) -> Result<Exit> {
     let config_name = ctx.config_name()?;
     let gpus_given = args.gpus.is_some();
+    let env_given: Vec<String> = args.env.iter().map(|(key, _)| key.clone()).collect();
     let config = ctx.store.update(config_name, |config| {
         let Some(model) = config.model_mut(name) else {
             return Err(unknown_model(config_name, config, name).into());
@@ -32,6 +34,7 @@ pub fn run(ctx: &Ctx, name: &str, args: ModelArgs, edit: EditArgs) -> Result<Exi
     if gpus_given {
         note_unchecked_gpus(ctx, model);
     }
+    note_saved_secrets(ctx, &env_given);
     if ctx.json {
         print_json(&ModelOutput {
             config: config_name,

@@ -70,6 +70,7 @@ pub fn apply(ctx: &Ctx, model: &mut ModelConfig, args: ModelArgs) -> Result<()> 
     for (key, value) in args.set {
         model.config_overrides.insert(key, value);
     }
+    model.environment.extend(args.env);
     if !args.replicas.is_empty() {
         model.replicas = args.replicas;
     }
@@ -106,6 +107,7 @@ pub fn clear(model: &mut ModelConfig, edit: &EditArgs) -> Result<()> {
             ClearField::Replicas => model.replicas.clear(),
             ClearField::BackendApiKeyEnv => model.backend_api_key_env = None,
             ClearField::IdleTimeout => model.idle_timeout_s = None,
+            ClearField::Environment => model.environment.clear(),
         }
     }
     for key in &edit.unset {
@@ -117,6 +119,17 @@ pub fn clear(model: &mut ModelConfig, edit: &EditArgs) -> Result<()> {
                 model.name
             ))
             .hint(format!("its overrides: {}", join_or_dash(&set)))
+            .into());
+        }
+    }
+    for key in &edit.unset_env {
+        if model.environment.remove(key).is_none() {
+            let set: Vec<&str> = model.environment.keys().map(String::as_str).collect();
+            return Err(Failure::usage(format!(
+                "model '{}' has no environment variable '{key}' to unset",
+                model.name
+            ))
+            .hint(format!("its variables: {}", join_or_dash(&set)))
             .into());
         }
     }
@@ -169,6 +182,23 @@ pub fn note_unchecked_gpus(ctx: &Ctx, model: &ModelConfig) {
             "note: GPUs {} were not checked: {why}; VLLM_MUX_FAKE_GPUS=FILE checks them against the GPU box's list",
             join_or_dash(&model.gpu_ids)
         );
+    }
+}
+
+/// Once saved: a variable that looks like a secret is in the config file
+/// as it is; say so, and how to pass it without saving it.
+pub fn note_saved_secrets(ctx: &Ctx, keys: &[String]) {
+    if ctx.quiet {
+        return;
+    }
+    for key in keys {
+        let upper = key.to_ascii_uppercase();
+        if ["TOKEN", "KEY", "SECRET", "PASSWORD"]
+            .iter()
+            .any(|word| upper.contains(word))
+        {
+            eprintln!("note: {key}'s value is saved in the config file as it is; exported where 'vllm-mux start' runs, it reaches every model without being saved");
+        }
     }
 }
 

@@ -111,13 +111,16 @@ pub fn run(ctx: &Ctx) -> Result<Exit> {
     let with_overrides: Vec<_> = config
         .models
         .iter()
-        .filter(|m| !m.config_overrides.is_empty())
+        .filter(|m| !m.config_overrides.is_empty() || !m.environment.is_empty())
         .collect();
     if !with_overrides.is_empty() && ctx.verbose > 0 {
         println!();
         for m in with_overrides {
-            let flags = crate::engine::flags::to_flags(&m.config_overrides).join(" ");
-            println!("{}: {flags}", m.name);
+            // As a shell would run it: VAR=value … then the flags.
+            let env = m.environment.iter().map(|(k, v)| format!("{k}={v}"));
+            let flags = crate::engine::flags::to_flags(&m.config_overrides);
+            let line: Vec<String> = env.chain(flags).collect();
+            println!("{}: {}", m.name, line.join(" "));
         }
     }
     Ok(Exit::Success)

@@ -4,6 +4,8 @@
 //! import unchanged; the rest are ours. Every field that is not required has a
 //! serde default, so older files keep loading (see `tests/data/`).
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -264,6 +266,10 @@ pub struct ModelConfig {
     /// `startup_timeout_s`). `None`: the server runs until stopped.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub idle_timeout_s: Option<u64>,
+    /// Environment variables for the model's server, over its profile's
+    /// `environment` (`CUDA_VISIBLE_DEVICES` comes from `gpu_ids`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub environment: BTreeMap<String, String>,
     /// Engine flags: `max_model_len: 8192` becomes `--max-model-len 8192`.
     #[serde(default)]
     pub config_overrides: Map<String, Value>,
@@ -325,6 +331,7 @@ impl ModelConfig {
             url: None,
             backend_api_key_env: None,
             idle_timeout_s: None,
+            environment: BTreeMap::new(),
             config_overrides: Map::new(),
             lora_adapters: Vec::new(),
             loading_priority: None,

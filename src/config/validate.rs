@@ -456,6 +456,46 @@ fn check_port(
     }
 }
 
+fn check_environment(model: &ModelConfig, found: &mut Found) {
+    if !model.environment.is_empty() && !model.engine.launches_process() {
+        found.model(
+            model,
+            "environment",
+            "is only for engines vllm-mux runs; a url server has its own".into(),
+        );
+        return;
+    }
+    for (key, value) in &model.environment {
+        if !is_env_name(key) {
+            found.model(
+                model,
+                "environment",
+                format!("'{key}' is not an environment variable name"),
+            );
+        } else if value.contains('\0') {
+            found.model(
+                model,
+                "environment",
+                format!("{key}'s value holds a NUL byte, which no environment can"),
+            );
+        } else if key == "CUDA_VISIBLE_DEVICES" && !model.gpu_ids.is_empty() {
+            found.model_hint(
+                model,
+                "environment",
+                "CUDA_VISIBLE_DEVICES comes from the model's GPUs".into(),
+                Some("choose them with --gpus, and --unset-env CUDA_VISIBLE_DEVICES".into()),
+            );
+        } else if key == crate::engine::VLLM_API_KEY {
+            found.model_hint(
+                model,
+                "environment",
+                format!("{key} is the server's key, which the proxy must know to send"),
+                Some("use --backend-api-key-env VAR, and --unset-env VLLM_API_KEY".into()),
+            );
+        }
+    }
+}
+
 fn check_engine(model: &ModelConfig, found: &mut Found) {
     if let Some(var) = &model.backend_api_key_env {
         if !is_env_name(var) {
@@ -467,6 +507,7 @@ fn check_engine(model: &ModelConfig, found: &mut Found) {
         }
     }
     let engine = model.engine;
+    check_environment(model, found);
     match model.idle_timeout_s {
         Some(0) => found.model_hint(
             model,

@@ -106,6 +106,7 @@ pub fn plan(model: &ModelConfig, profiles: &Profiles, exes: &Executables) -> Res
     if model.engine == Engine::Url {
         return url::plan(model);
     }
+    env.extend(model.environment.clone());
     let port = model.port.ok_or_else(|| {
         Failure::usage(format!("model '{}': port: is missing", model.name))
             .hint("run 'vllm-mux edit-model NAME --clear port' to assign one")

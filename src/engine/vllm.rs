@@ -108,6 +108,50 @@ mod tests {
     }
 
     #[test]
+    fn the_models_environment_is_added_and_its_gpus_still_win() {
+        let mut m = qwen();
+        m.gpu_ids = vec![1];
+        m.environment
+            .insert("VLLM_ATTENTION_BACKEND".into(), "FLASHINFER".into());
+        // Validation refuses this with GPUs; the plan still never lets it through.
+        m.environment
+            .insert("CUDA_VISIBLE_DEVICES".into(), "0,1,2".into());
+        let env = spec(&m).env;
+        assert_eq!(
+            env.get("VLLM_ATTENTION_BACKEND").map(String::as_str),
+            Some("FLASHINFER")
+        );
+        assert_eq!(
+            env.get("CUDA_VISIBLE_DEVICES").map(String::as_str),
+            Some("1")
+        );
+    }
+
+    #[test]
+    fn the_models_environment_goes_over_its_profiles() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let paths = crate::config::Paths::with_home(dir.path().to_path_buf());
+        std::fs::create_dir_all(paths.profiles_dir()).expect("mkdir");
+        std::fs::write(
+            paths.profiles_dir().join("mine.json"),
+            r#"{"environment":{"VLLM_USE_V1":"1","HF_HUB_OFFLINE":"1"}}"#,
+        )
+        .expect("write");
+        let mut m = qwen();
+        m.profile = Some("mine".into());
+        m.environment.insert("VLLM_USE_V1".into(), "0".into());
+        let profiles = Profiles::load(&paths).expect("profiles");
+        let Ok(Launch::Process(spec)) = plan(&m, &profiles, &exes()) else {
+            panic!("expected a process");
+        };
+        assert_eq!(spec.env.get("VLLM_USE_V1").map(String::as_str), Some("0"));
+        assert_eq!(
+            spec.env.get("HF_HUB_OFFLINE").map(String::as_str),
+            Some("1")
+        );
+    }
+
+    #[test]
     fn lora_adapters_enable_lora() {
         let mut m = qwen();
         m.lora_adapters = vec![

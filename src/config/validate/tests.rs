@@ -543,6 +543,41 @@ fn an_idle_timeout_is_positive_and_for_servers_vllm_mux_runs() {
 }
 
 #[test]
+fn an_engine_environment_is_checked_and_leaves_gpus_and_keys_to_their_fields() {
+    let mut m = model("a", 8001);
+    m.environment
+        .insert("VLLM_ATTENTION_BACKEND".into(), "FLASHINFER".into());
+    m.environment
+        .insert("CUDA_VISIBLE_DEVICES".into(), String::new());
+    assert!(
+        run(&config(vec![m.clone()])).is_empty(),
+        "no GPUs: may hide them"
+    );
+    m.gpu_ids = vec![0];
+    only(
+        &config(vec![m.clone()]),
+        "a",
+        "environment",
+        "comes from the model's GPUs",
+    );
+    m.environment.remove("CUDA_VISIBLE_DEVICES");
+    for (key, value, says) in [
+        ("VLLM_API_KEY", "sk-1", "the proxy must know"),
+        ("1BAD", "x", "is not an environment variable name"),
+        ("GOOD", "a\0b", "NUL byte"),
+    ] {
+        let mut bad = m.clone();
+        bad.environment.insert(key.into(), value.into());
+        only(&config(vec![bad]), "a", "environment", says);
+    }
+    let mut remote = ModelConfig::new("r");
+    remote.engine = Engine::Url;
+    remote.url = Some("http://10.0.0.5:8000".into());
+    remote.environment.insert("X".into(), "1".into());
+    only(&config(vec![remote]), "r", "environment", "url server");
+}
+
+#[test]
 fn every_problem_is_reported_at_once() {
     let err = into_result(run(&config(vec![model("a", 80), model("a", 80)])), "fix it")
         .expect_err("invalid");
