@@ -5,6 +5,7 @@ mod completions;
 mod edit_model;
 mod edit_proxy;
 mod export;
+mod follow;
 mod gpus;
 mod import;
 mod init;
