@@ -55,6 +55,10 @@ async fn serve(args: MockEngineArgs) -> Result<Exit> {
     let mut signals = Signals::new(args.ignore_sigterm)?;
     if args.startup_delay_ms > 0 {
         // Like vLLM loading weights: the port opens only when it is ready.
+        println!(
+            "mock-engine: loading '{}' (startup delay {} ms)",
+            args.served_model_name, args.startup_delay_ms
+        );
         tokio::select! {
             () = tokio::time::sleep(Duration::from_millis(args.startup_delay_ms)) => {}
             () = signals.stop_requested() => {

@@ -707,6 +707,31 @@ fn on_a_terminal_start_and_stop_say_what_they_wait_for() {
 }
 
 #[test]
+fn on_a_terminal_start_shows_what_a_slow_model_is_doing() {
+    use expectrl::Expect;
+    let env = Env::new();
+    let port = env.init_fast("c");
+    // Longer than the 3 s between a starting model's log lines on screen.
+    env.add_mock("c", "a", &["--set", "startup_delay_ms=4500"]);
+    let _started = env.started("c", port);
+    let mut start =
+        expectrl::session::OsSession::spawn(env.command_for_terminal(&["--config", "c", "start"]))
+            .expect("spawn in a pseudo-terminal");
+    start.set_expect_timeout(Some(Duration::from_secs(20)));
+    for text in [
+        "starting",
+        // The engine's own newest line, without its timestamp.
+        "s: mock-engine: loading 'a' (startup delay 4500 ms)",
+        "ready on port",
+    ] {
+        if let Err(err) = start.expect(text) {
+            panic!("start never said {text:?}: {err}");
+        }
+    }
+    start.expect(expectrl::Eof).expect("start ends");
+}
+
+#[test]
 fn foreground_keeps_working_when_its_output_is_closed() {
     let env = Env::new();
     let port = env.init_fast("c");

@@ -2,12 +2,11 @@
 //! as `start` does, until the models it added or restarted are ready or
 //! failed.
 
-use std::io::IsTerminal;
 use std::time::Duration;
 
 use anyhow::Result;
 
-use super::wait::{finish, verdict, wait_settled, Watched};
+use super::wait::{finish, verdict, wait_settled, Progress, Watched};
 use super::Ctx;
 use crate::cli::WaitArgs;
 use crate::control::client::{block_on, Client};
@@ -59,18 +58,18 @@ pub fn run(ctx: &Ctx, args: &WaitArgs) -> Result<Exit> {
         }
         return Ok(Exit::Success);
     }
-    let progress = !ctx.json && !ctx.quiet && std::io::stdout().is_terminal();
+    let mut progress = Progress::on_terminal(ctx, name);
     let report = block_on(client.status())??;
     let report = wait_settled(
         &client,
         report,
         args.timeout.map(Duration::from_secs),
-        progress,
+        progress.as_mut(),
         Watched::Models(&started),
     )?;
     if ctx.json {
         print_json(&summary)?;
         return verdict(&report, Watched::Models(&started));
     }
-    finish(ctx, &report, Watched::Models(&started), progress)
+    finish(ctx, &report, Watched::Models(&started), progress.is_some())
 }

@@ -1,12 +1,11 @@
 //! `start`: validate, launch the supervisor, wait for the models.
 
-use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
 
 use super::preflight::preflight;
-use super::wait::{finish, wait_settled, Watched, POLL};
+use super::wait::{finish, wait_settled, Progress, Watched, POLL};
 use super::Ctx;
 use crate::cli::StartArgs;
 use crate::config::validate::check_saved;
@@ -74,7 +73,7 @@ pub fn run(ctx: &Ctx, args: StartArgs) -> Result<Exit> {
         }
         std::thread::sleep(POLL);
     };
-    let progress = !ctx.json && !ctx.quiet && std::io::stdout().is_terminal();
+    let mut progress = Progress::on_terminal(ctx, name);
     if args.wait.no_wait {
         ctx.say(format!(
             "started config '{name}' (supervisor pid {}); follow it with 'vllm-mux status'",
@@ -82,10 +81,10 @@ pub fn run(ctx: &Ctx, args: StartArgs) -> Result<Exit> {
         ));
         return Ok(Exit::Success);
     }
-    if progress {
+    if progress.is_some() {
         println!("starting config '{name}': proxy on {}", report.proxy.url);
     }
     let timeout = args.wait.timeout.map(Duration::from_secs);
-    report = wait_settled(&client, report, timeout, progress, Watched::All)?;
-    finish(ctx, &report, Watched::All, progress)
+    report = wait_settled(&client, report, timeout, progress.as_mut(), Watched::All)?;
+    finish(ctx, &report, Watched::All, progress.is_some())
 }

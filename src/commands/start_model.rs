@@ -1,10 +1,8 @@
 //! `start-model MODEL`: start one stopped (or failed) model again.
 
-use std::io::IsTerminal;
-
 use anyhow::Result;
 
-use super::wait::{finish, wait_settled, Watched};
+use super::wait::{finish, wait_settled, Progress, Watched};
 use super::Ctx;
 use crate::cli::WaitArgs;
 use crate::control::client::{block_on, Client};
@@ -38,9 +36,10 @@ pub fn run(ctx: &Ctx, model: &str, wait: &WaitArgs) -> Result<Exit> {
         std::thread::sleep(std::time::Duration::from_millis(20));
         report = block_on(client.status())??;
     }
-    let progress = !ctx.json && !ctx.quiet && std::io::stdout().is_terminal();
+    let mut progress = Progress::on_terminal(ctx, name);
     let only = [model.to_string()];
     let timeout = wait.timeout.map(std::time::Duration::from_secs);
-    let report = wait_settled(&client, report, timeout, progress, Watched::Models(&only))?;
-    finish(ctx, &report, Watched::Models(&only), progress)
+    let watched = Watched::Models(&only);
+    let report = wait_settled(&client, report, timeout, progress.as_mut(), watched)?;
+    finish(ctx, &report, watched, progress.is_some())
 }

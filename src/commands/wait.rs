@@ -3,14 +3,17 @@
 //! code after.
 
 use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
 
+use super::follow::{stamp_of, Follower};
 use super::status::print_report;
 use super::Ctx;
 use crate::config::schema::is_instance_of;
-use crate::control::api::StatusReport;
+use crate::control::api::{ModelStatus, StatusReport};
 use crate::control::client::{block_on, Client};
 use crate::error::{Exit, Failure};
 use crate::output::print_json;
@@ -18,6 +21,98 @@ use crate::supervisor::state::ModelState;
 
 /// How often the supervisor is asked while waiting.
 pub const POLL: Duration = Duration::from_millis(100);
+/// How often, at most, a starting model's newest log line is shown.
+const NOTE_EVERY: Duration = Duration::from_secs(3);
+/// Log lines are cut to this many characters on a progress line.
+const NOTE_WIDTH: usize = 100;
+
+/// Progress lines on a terminal: each state change, and, while a model
+/// starts (loading weights can take minutes), its server's newest log line
+/// every few seconds.
+pub struct Progress {
+    logs: PathBuf,
+    /// The log of each model being followed while it starts.
+    notes: BTreeMap<String, Note>,
+}
+
+struct Note {
+    follower: Follower,
+    newest: Option<String>,
+    shown: Option<String>,
+    at: Instant,
+}
+
+impl Progress {
+    /// Progress for `config`'s models, when stdout is a terminal and
+    /// neither `--json` nor `--quiet` asks for silence.
+    pub fn on_terminal(ctx: &Ctx, config: &str) -> Option<Progress> {
+        (!ctx.json && !ctx.quiet && std::io::stdout().is_terminal()).then(|| Progress {
+            logs: ctx.paths().logs_dir(config),
+            notes: BTreeMap::new(),
+        })
+    }
+
+    /// The newest line `m`'s server wrote, when there is one not shown yet
+    /// and the last was shown long enough ago. Only lines of this start
+    /// count (after the supervisor's `→ starting` line), and none of
+    /// vllm-mux's own.
+    fn note(&mut self, m: &ModelStatus) -> Option<String> {
+        if m.state != ModelState::Starting {
+            self.notes.remove(&m.name);
+            return None;
+        }
+        let note = self.notes.entry(m.name.clone()).or_insert_with(|| {
+            let mut follower =
+                Follower::new(m.name.clone(), self.logs.join(format!("{}.log", m.name)));
+            let newest = newest_of_this_start(&follower.poll());
+            Note {
+                follower,
+                newest,
+                shown: None,
+                at: Instant::now(),
+            }
+        });
+        if let Some(newest) = note
+            .follower
+            .poll()
+            .iter()
+            .rev()
+            .find_map(|l| engine_line(l))
+        {
+            note.newest = Some(newest);
+        }
+        if note.newest == note.shown || note.at.elapsed() < NOTE_EVERY {
+            return None;
+        }
+        note.shown.clone_from(&note.newest);
+        note.at = Instant::now();
+        note.newest.as_deref().map(cut)
+    }
+}
+
+/// The newest server line after the supervisor's last `→ starting` line
+/// (none if that line is not there: what is there is an earlier run's).
+fn newest_of_this_start(lines: &[String]) -> Option<String> {
+    let start = lines
+        .iter()
+        .rposition(|l| l.contains("vllm-mux: ") && l.contains("→ starting"))?;
+    lines[start + 1..].iter().rev().find_map(|l| engine_line(l))
+}
+
+/// A log line the server wrote, without its timestamp; `None` for
+/// vllm-mux's own lines and blank ones.
+fn engine_line(line: &str) -> Option<String> {
+    let text = line[stamp_of(line).len()..].trim();
+    (!text.is_empty() && !text.starts_with("vllm-mux:")).then(|| text.to_string())
+}
+
+/// `line` cut to [`NOTE_WIDTH`] characters, with an ellipsis when cut.
+fn cut(line: &str) -> String {
+    match line.char_indices().nth(NOTE_WIDTH) {
+        Some((end, _)) => format!("{}…", &line[..end]),
+        None => line.to_string(),
+    }
+}
 
 /// Which models a wait, and the verdict after it, are about.
 #[derive(Debug, Clone, Copy)]
@@ -37,13 +132,14 @@ impl Watched<'_> {
     }
 }
 
-/// Poll until every watched model is ready, failed or stopped; print one
-/// line per state change when `progress`.
+/// Poll until every watched model is ready, failed or stopped; with
+/// `progress`, print one line per state change, and a starting model's
+/// newest log line now and then.
 pub fn wait_settled(
     client: &Client,
     mut report: StatusReport,
     timeout: Option<Duration>,
-    progress: bool,
+    mut progress: Option<&mut Progress>,
     only: Watched<'_>,
 ) -> Result<StatusReport> {
     let started = Instant::now();
@@ -54,8 +150,16 @@ pub fn wait_settled(
             .iter()
             .filter(|m| only.covers(&m.name))
             .collect();
-        if progress {
+        if let Some(progress) = progress.as_deref_mut() {
             for m in &watched {
+                if let Some(line) = progress.note(m) {
+                    println!(
+                        "  {:<20} {} {}: {line}",
+                        m.name,
+                        m.state,
+                        crate::output::short_duration(m.state_for_s)
+                    );
+                }
                 if seen.get(&m.name) != Some(&m.state) {
                     let extra = match (&m.state, &m.last_error) {
                         (ModelState::Failed | ModelState::Unhealthy, Some(e)) => format!(": {e}"),
@@ -131,4 +235,38 @@ pub fn verdict(report: &StatusReport, only: Watched<'_>) -> Result<Exit> {
             ))
             .into(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_this_starts_server_lines_are_news() {
+        let lines: Vec<String> = [
+            "2026-11-26T07:00:00.000Z vllm-mux: pending → starting",
+            "2026-11-26T07:00:01.000Z INFO old run",
+            "2026-11-26T07:05:00.000Z vllm-mux: ready → starting (exited with code 1; restarting in 1 s)",
+            "2026-11-26T07:05:01.000Z INFO Loading weights took 3.1 s",
+            "2026-11-26T07:05:02.000Z vllm-mux: started vllm (pid 7)",
+            "2026-11-26T07:05:03.000Z   ",
+        ]
+        .map(String::from)
+        .to_vec();
+        assert_eq!(
+            newest_of_this_start(&lines).as_deref(),
+            Some("INFO Loading weights took 3.1 s")
+        );
+        assert_eq!(newest_of_this_start(&lines[1..2]), None, "no start line");
+        assert_eq!(newest_of_this_start(&lines[..3]), None, "nothing yet");
+    }
+
+    #[test]
+    fn long_lines_are_cut_on_a_character() {
+        assert_eq!(cut("short"), "short");
+        let long = "é".repeat(NOTE_WIDTH + 5);
+        let shown = cut(&long);
+        assert_eq!(shown.chars().count(), NOTE_WIDTH + 1);
+        assert!(shown.ends_with('…'));
+    }
 }
