@@ -279,6 +279,10 @@ pub struct ModelArgs {
     /// request starts it again and waits for it (frees its GPUs meanwhile).
     #[arg(long, value_name = "SECS")]
     pub idle_timeout: Option<u64>,
+    /// Take turns with the other models of this group: they may share
+    /// GPUs, one runs at a time, and a request for another swaps it in.
+    #[arg(long, value_name = "GROUP")]
+    pub swap_group: Option<String>,
     /// An environment variable for the model's server, e.g.
     /// VLLM_ATTENTION_BACKEND=FLASHINFER (repeat for more).
     #[arg(long = "env", value_name = "KEY=VALUE", value_parser = parse_env)]
@@ -313,6 +317,7 @@ pub enum ClearField {
     BackendApiKeyEnv,
     IdleTimeout,
     Environment,
+    SwapGroup,
 }
 
 #[derive(Debug, Args, Default)]

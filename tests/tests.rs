@@ -12,5 +12,6 @@ mod mock_engine;
 mod prompts;
 mod proxy;
 mod supervisor;
+mod swap;
 mod validation;
 mod wire;

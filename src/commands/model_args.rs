@@ -67,6 +67,9 @@ pub fn apply(ctx: &Ctx, model: &mut ModelConfig, args: ModelArgs) -> Result<()> 
     if let Some(secs) = args.idle_timeout {
         model.idle_timeout_s = Some(secs);
     }
+    if let Some(group) = args.swap_group {
+        model.swap_group = Some(group);
+    }
     for (key, value) in args.set {
         model.config_overrides.insert(key, value);
     }
@@ -108,6 +111,7 @@ pub fn clear(model: &mut ModelConfig, edit: &EditArgs) -> Result<()> {
             ClearField::BackendApiKeyEnv => model.backend_api_key_env = None,
             ClearField::IdleTimeout => model.idle_timeout_s = None,
             ClearField::Environment => model.environment.clear(),
+            ClearField::SwapGroup => model.swap_group = None,
         }
     }
     for key in &edit.unset {

@@ -105,6 +105,18 @@ pub fn run(ctx: &Ctx) -> Result<Exit> {
             idling.join(", ")
         ));
     }
+    let mut groups: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
+    for m in &config.models {
+        if let Some(group) = &m.swap_group {
+            groups.entry(group).or_default().push(&m.name);
+        }
+    }
+    for (group, members) in groups {
+        notes.push(format!(
+            "swap group    {group}: {} (one runs at a time; a request swaps another in)",
+            members.join(", ")
+        ));
+    }
     if !notes.is_empty() {
         println!("\n{}", notes.join("\n"));
     }

@@ -266,6 +266,10 @@ pub struct ModelConfig {
     /// `startup_timeout_s`). `None`: the server runs until stopped.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub idle_timeout_s: Option<u64>,
+    /// Models of one swap group take turns: they may share GPUs, one runs
+    /// at a time, and a request for another stops it and starts that one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub swap_group: Option<String>,
     /// Environment variables for the model's server, over its profile's
     /// `environment` (`CUDA_VISIBLE_DEVICES` comes from `gpu_ids`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -331,6 +335,7 @@ impl ModelConfig {
             url: None,
             backend_api_key_env: None,
             idle_timeout_s: None,
+            swap_group: None,
             environment: BTreeMap::new(),
             config_overrides: Map::new(),
             lora_adapters: Vec::new(),

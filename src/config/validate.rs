@@ -147,6 +147,7 @@ pub fn problems(config: &Config, profiles: &Profiles, inventory: &Inventory) -> 
         check_idents(model, &mut idents, &mut found);
         check_engine(model, &mut found);
         check_replicas(model, &mut found);
+        check_swap_group(model, &mut found);
         check_lora(model, &mut found);
         let profile = check_profile(model, profiles, &mut found);
         let settings = effective(profile.map(|p| &p.spec.config), &model.config_overrides);
@@ -185,6 +186,7 @@ pub fn problems(config: &Config, profiles: &Profiles, inventory: &Inventory) -> 
                 model: &instance.name,
                 gpu_ids: &instance.gpu_ids,
                 memory_fraction: fractions[*i],
+                swap_group: instance.swap_group.as_deref(),
             });
         }
     }
@@ -194,7 +196,7 @@ pub fn problems(config: &Config, profiles: &Profiles, inventory: &Inventory) -> 
                 instance,
                 "gpu_ids",
                 conflict.message(),
-                Some("give each model its own GPUs (--gpus), or set --gpu-memory-utilization on every model sharing one".into()),
+                Some("give each model its own GPUs (--gpus), set --gpu-memory-utilization on every model sharing one, or put them in one --swap-group to take turns".into()),
             );
         }
     }
@@ -203,6 +205,28 @@ pub fn problems(config: &Config, profiles: &Profiles, inventory: &Inventory) -> 
 
 /// Replicas copy a launched model onto other GPUs; the GPU count sets
 /// tensor parallelism, so every copy needs the same count.
+fn check_swap_group(model: &ModelConfig, found: &mut Found) {
+    let Some(group) = &model.swap_group else {
+        return;
+    };
+    if let Err(message) = check_name("swap group", group) {
+        found.model(model, "swap_group", message);
+    } else if !model.engine.launches_process() {
+        found.model(
+            model,
+            "swap_group",
+            "is only for engines vllm-mux runs; a url server is not started or stopped here".into(),
+        );
+    } else if !model.replicas.is_empty() {
+        found.model_hint(
+            model,
+            "swap_group",
+            "a model with replicas cannot take turns as one".into(),
+            Some("use --clear replicas, or leave the model out of the group".into()),
+        );
+    }
+}
+
 fn check_replicas(model: &ModelConfig, found: &mut Found) {
     if model.replicas.is_empty() {
         return;

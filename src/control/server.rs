@@ -129,7 +129,8 @@ async fn start_model(State(state): State<ControlState>, Path(name): Path<String>
         return unknown(&state, &name);
     }
     for id in &ids {
-        state.reg.send(id, Command::Start);
+        // A swap group's member takes the group's turn.
+        crate::supervisor::swap::start(&state.reg, id);
     }
     reply(format!("starting model '{name}'"))
 }

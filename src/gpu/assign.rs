@@ -1,6 +1,8 @@
 //! Who may use which GPU. Two enabled models on one GPU is a conflict, unless
 //! every model on it sets `gpu_memory_utilization` and the fractions add up
-//! to at most [`MAX_SHARED_FRACTION`] (sharing by memory fraction).
+//! to at most [`MAX_SHARED_FRACTION`] (sharing by memory fraction), or they
+//! are in one swap group (which runs one member at a time: the group claims
+//! the GPU once, with the largest fraction of its members).
 
 use std::collections::BTreeMap;
 
@@ -14,6 +16,8 @@ pub struct Claim<'a> {
     pub gpu_ids: &'a [u32],
     /// The model's effective `gpu_memory_utilization`, if it sets one.
     pub memory_fraction: Option<f64>,
+    /// Its swap group, unique across the claims checked together.
+    pub swap_group: Option<&'a str>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -68,6 +72,7 @@ pub fn conflicts(claims: &[Claim<'_>]) -> Vec<Conflict> {
     }
     let mut found = Vec::new();
     for (gpu, holders) in by_gpu {
+        let holders = one_per_swap_group(holders);
         if holders.len() < 2 {
             continue;
         }
@@ -99,6 +104,32 @@ pub fn conflicts(claims: &[Claim<'_>]) -> Vec<Conflict> {
     found
 }
 
+/// One GPU's holders, each swap group as one: its first member, with the
+/// largest fraction of its members if every one sets a fraction.
+fn one_per_swap_group<'c, 'a>(holders: Vec<&'c Claim<'a>>) -> Vec<Claim<'a>> {
+    let mut merged: Vec<Claim<'a>> = Vec::new();
+    let mut fractions: Vec<Option<f64>> = Vec::new();
+    for claim in holders {
+        let same = claim
+            .swap_group
+            .and_then(|g| merged.iter().position(|m| m.swap_group == Some(g)));
+        match same {
+            Some(i) => {
+                fractions[i] = match (fractions[i], claim.memory_fraction) {
+                    (Some(a), Some(b)) => Some(a.max(b)),
+                    _ => None,
+                };
+                merged[i].memory_fraction = fractions[i];
+            }
+            None => {
+                fractions.push(claim.memory_fraction);
+                merged.push(claim.clone());
+            }
+        }
+    }
+    merged
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -108,7 +139,46 @@ mod tests {
             model,
             gpu_ids: gpus,
             memory_fraction: fraction,
+            swap_group: None,
         }
+    }
+
+    fn member<'a>(model: &'a str, gpus: &'a [u32], fraction: Option<f64>) -> Claim<'a> {
+        Claim {
+            swap_group: Some("g"),
+            ..claim(model, gpus, fraction)
+        }
+    }
+
+    #[test]
+    fn a_swap_group_claims_its_gpus_once() {
+        assert!(conflicts(&[member("a", &[0], None), member("b", &[0, 1], None)]).is_empty());
+        // Against an outsider the group is one holder, named by its first member.
+        let found = conflicts(&[
+            member("a", &[0], None),
+            member("b", &[0], None),
+            claim("c", &[0], None),
+        ]);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            matches!(&found[0], Conflict::Shared { earlier, later, .. } if earlier == "a" && later == "c")
+        );
+        // Shared by fraction: the group wants its largest member's.
+        assert!(conflicts(&[
+            member("a", &[0], Some(0.3)),
+            member("b", &[0], Some(0.5)),
+            claim("c", &[0], Some(0.45)),
+        ])
+        .is_empty());
+        let found = conflicts(&[
+            member("a", &[0], Some(0.3)),
+            member("b", &[0], Some(0.6)),
+            claim("c", &[0], Some(0.45)),
+        ]);
+        assert!(
+            matches!(&found[0], Conflict::OverCommitted { total, .. } if (*total - 1.05).abs() < 1e-9),
+            "{found:?}"
+        );
     }
 
     #[test]

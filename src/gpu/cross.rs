@@ -68,13 +68,19 @@ pub fn check(store: &Store, profiles: &Profiles, this: &str, config: &Config) ->
         .iter()
         .map(|(c, m)| format!("{c}/{}", m.name))
         .collect();
+    // Swap groups are a config's own: "config/group", which ours cannot be.
+    let groups: Vec<Option<String>> = others
+        .iter()
+        .map(|(c, m)| m.swap_group.as_ref().map(|g| format!("{c}/{g}")))
+        .collect();
     let mut claims: Vec<Claim<'_>> = others
         .iter()
-        .zip(&labels)
-        .map(|((_, m), label)| Claim {
+        .zip(labels.iter().zip(&groups))
+        .map(|((_, m), (label, group))| Claim {
             model: label,
             gpu_ids: &m.gpu_ids,
             memory_fraction: memory_fraction(m, profiles),
+            swap_group: group.as_deref(),
         })
         .collect();
     // Ours, one claim per copy (`qwen`, `qwen@1`).
@@ -92,6 +98,7 @@ pub fn check(store: &Store, profiles: &Profiles, this: &str, config: &Config) ->
         model: &m.name,
         gpu_ids: &m.gpu_ids,
         memory_fraction: memory_fraction(m, profiles),
+        swap_group: m.swap_group.as_deref(),
     }));
     let mut problems = Vec::new();
     for conflict in conflicts(&claims) {

@@ -6,7 +6,6 @@
 
 use std::borrow::Cow;
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::http::Method;
@@ -23,6 +22,7 @@ use super::wire::{is_hop_by_hop, Framing, RequestHead, ResponseHead};
 use super::{passthrough, ProxyError, ProxyState, Shared};
 use crate::supervisor::registry::{Registry, Route};
 use crate::supervisor::state::ModelState;
+use crate::supervisor::swap;
 
 /// Bodies up to this size go out in the same write as the head.
 const INLINE_BODY: usize = 64 * 1024;
@@ -427,14 +427,16 @@ pub(super) async fn ready_route(
     let on_demand = demand
         && state
             .reg
-            .with(route.model(), |e| e.config.idle_timeout_s.is_some())
+            .with(route.model(), |e| {
+                e.config.idle_timeout_s.is_some() || e.config.swap_group.is_some()
+            })
             .unwrap_or(false);
     let wait = if on_demand {
-        Duration::from_secs(state.reg.config().startup_timeout_s).max(state.queue_timeout)
+        swap::demand_wait(&state.reg, route.model()).max(state.queue_timeout)
     } else {
         state.queue_timeout
     };
-    let woken = on_demand && route.state == ModelState::Idle && state.reg.wake(&route);
+    let woken = on_demand && route.state == ModelState::Idle && swap::wake(&state.reg, &route);
     let waits = (woken || matches!(route.state, ModelState::Pending | ModelState::Starting))
         && !wait.is_zero();
     if waits {

@@ -16,5 +16,6 @@ pub mod runner;
 pub mod serve;
 pub mod state;
 pub mod stats;
+pub mod swap;
 
 pub use serve::run;

@@ -72,6 +72,8 @@ pub struct Registry {
     gpus: Mutex<Inventory>,
     /// Marked on every state change, and when a model comes or goes.
     changes: watch::Sender<()>,
+    /// Each swap group's turn: held while one of its members is swapped in.
+    swap_turns: Mutex<BTreeMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 /// Where a request for `model` goes.
@@ -146,7 +148,27 @@ impl Registry {
             echo,
             gpus: Mutex::new(Inventory::Unavailable("not sampled yet".into())),
             changes: watch::Sender::new(()),
+            swap_turns: Mutex::new(BTreeMap::new()),
         })
+    }
+
+    /// The lock a swap group's members take turns under.
+    pub fn swap_turn(&self, group: &str) -> Arc<tokio::sync::Mutex<()>> {
+        Arc::clone(lock(&self.swap_turns).entry(group.to_string()).or_default())
+    }
+
+    /// The swap group of model `id`, if it is in one.
+    pub fn swap_group_of(&self, id: &str) -> Option<String> {
+        self.with(id, |e| e.config.swap_group.clone()).flatten()
+    }
+
+    /// Every member of swap group `group`, with its state.
+    pub fn swap_members(&self, group: &str) -> Vec<(String, ModelState)> {
+        lock(&self.models)
+            .iter()
+            .filter(|(_, e)| e.config.swap_group.as_deref() == Some(group))
+            .map(|(id, e)| (id.clone(), *e.state.borrow()))
+            .collect()
     }
 
     pub fn config(&self) -> Config {

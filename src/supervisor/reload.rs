@@ -104,7 +104,8 @@ pub async fn apply(
     for name in summary.added.iter().chain(&summary.restarted) {
         if new.model(name).is_some_and(|m| m.enabled) {
             for id in reg.ids_of(name) {
-                reg.send(&id, Command::Start);
+                // A swap group's member waits, idle, if another runs.
+                super::swap::start_or_idle(reg, &id);
             }
         }
     }
@@ -122,7 +123,8 @@ pub async fn apply(
 fn set_idle_timeout(reg: &Registry, model: &ModelConfig) {
     for id in reg.ids_of(&model.name) {
         reg.with(&id, |e| e.config.idle_timeout_s = model.idle_timeout_s);
-        if model.idle_timeout_s.is_none() && reg.state(&id) == Some(ModelState::Idle) {
+        let idle = reg.state(&id) == Some(ModelState::Idle);
+        if model.idle_timeout_s.is_none() && model.swap_group.is_none() && idle {
             reg.send(&id, Command::Start);
         }
     }

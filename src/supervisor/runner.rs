@@ -28,6 +28,12 @@ pub enum Command {
         timeout: Duration,
         done: Option<oneshot::Sender<()>>,
     },
+    /// Give way to another model of its swap group: no new requests, those
+    /// in flight get up to [`DRAIN`] to finish, then the server stops and
+    /// the model is idle. `done` once it has.
+    Rest {
+        done: Option<oneshot::Sender<()>>,
+    },
 }
 
 /// Health polling while a model starts: often, so `start` returns soon.
@@ -37,6 +43,9 @@ const HEALTH_TIMEOUT: Duration = Duration::from_secs(5);
 const GIVE_UP_GRACE: Duration = Duration::from_secs(5);
 /// How often a ready model with an idle timeout is checked for requests.
 const IDLE_POLL: Duration = Duration::from_secs(1);
+/// How long a model giving way in its swap group lets the requests in
+/// flight finish before its server is stopped under them.
+pub const DRAIN: Duration = Duration::from_secs(60);
 
 pub struct Runner {
     pub reg: Arc<Registry>,
@@ -56,6 +65,8 @@ enum Outcome {
     Stop(Duration, Option<oneshot::Sender<()>>),
     /// No request for its idle timeout: marked idle, its server to stop.
     Idle,
+    /// Give way in its swap group.
+    Rest(Option<oneshot::Sender<()>>),
 }
 
 impl Runner {
@@ -76,6 +87,13 @@ impl Runner {
                             "requests no longer start it",
                         ),
                         _ => {}
+                    }
+                    reply(done);
+                }
+                Command::Rest { done } => {
+                    // Nothing runs; one waiting for its first start gives way too.
+                    if self.reg.state(&self.name) == Some(ModelState::Pending) {
+                        self.give_way_note();
                     }
                     reply(done);
                 }
@@ -117,11 +135,13 @@ impl Runner {
                         }
                         Outcome::Exited(status) => status,
                         Outcome::Idle => return self.rest(running).await,
+                        Outcome::Rest(done) => return self.give_way(running, done).await,
                         Outcome::Ready | Outcome::TimedOut => return,
                     }
                 }
                 Outcome::Stop(timeout, done) => return self.stop(running, timeout, done).await,
                 Outcome::Idle => return self.rest(running).await,
+                Outcome::Rest(done) => return self.give_way(running, done).await,
                 Outcome::TimedOut => {
                     let limit = self.reg.config().startup_timeout_s;
                     if let Some(mut r) = running.take() {
@@ -153,8 +173,12 @@ impl Runner {
                     self.reg.note_restart(&self.name, &message);
                     self.reg
                         .set_state(&self.name, ModelState::Starting, &message);
-                    if let Some((timeout, done)) = wait_or_stop(delay, commands).await {
-                        return self.stop(None, timeout, done).await;
+                    match wait_or_interrupt(delay, commands).await {
+                        Some(Outcome::Stop(timeout, done)) => {
+                            return self.stop(None, timeout, done).await
+                        }
+                        Some(Outcome::Rest(done)) => return self.give_way(None, done).await,
+                        _ => {}
                     }
                 }
             }
@@ -264,8 +288,8 @@ impl Runner {
         loop {
             tokio::select! {
                 status = exited(running.as_deref_mut()) => return Outcome::Exited(status),
-                command = commands.recv() => if let Some(stop) = stop_requested(command) {
-                    return stop;
+                command = commands.recv() => if let Some(interrupt) = interrupted(command) {
+                    return interrupt;
                 },
                 _ = tokio::time::sleep_until(deadline.into()) => return Outcome::TimedOut,
                 _ = tokio::time::sleep(STARTUP_POLL) => {
@@ -295,8 +319,8 @@ impl Runner {
         loop {
             tokio::select! {
                 status = exited(running.as_deref_mut()) => return Outcome::Exited(status),
-                command = commands.recv() => if let Some(stop) = stop_requested(command) {
-                    return stop;
+                command = commands.recv() => if let Some(interrupt) = interrupted(command) {
+                    return interrupt;
                 },
                 _ = idle_poll.tick(), if can_idle => {
                     if self.idled(&mut quiet) {
@@ -341,6 +365,39 @@ impl Runner {
             .set_state_if(&self.name, ModelState::Idle, &detail, |e| {
                 e.stats.in_flight.get() == 0 && e.stats.requests.get() == seen
             })
+    }
+
+    /// Give way to another model of its swap group: idle at once (so no
+    /// request is routed here), the requests in flight get up to [`DRAIN`],
+    /// then the server stops.
+    async fn give_way(&self, running: Option<Running>, done: Option<oneshot::Sender<()>>) {
+        self.give_way_note();
+        if let Some(stats) = self.reg.with(&self.name, |e| Arc::clone(&e.stats)) {
+            let until = Instant::now() + DRAIN;
+            while stats.in_flight.get() > 0 && Instant::now() < until {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            let left = stats.in_flight.get();
+            if left > 0 {
+                self.reg.model_log(
+                    &self.name,
+                    &format!(
+                        "{left} request(s) still in flight after {} s are cut off",
+                        DRAIN.as_secs()
+                    ),
+                );
+            }
+        }
+        self.rest(running).await;
+        reply(done);
+    }
+
+    fn give_way_note(&self) {
+        self.reg.set_state(
+            &self.name,
+            ModelState::Idle,
+            "gave way to another model of its swap group; a request for it swaps it back in",
+        );
     }
 
     /// Stop the server of a model that went idle; it stays idle until a
@@ -435,11 +492,12 @@ impl Quiet {
     }
 }
 
-/// A stop command (or the supervisor dropping the channel) as an outcome;
-/// `None` for a start, which a running model ignores.
-fn stop_requested(command: Option<Command>) -> Option<Outcome> {
+/// A stop or give-way command (or the supervisor dropping the channel) as
+/// an outcome; `None` for a start, which a running model ignores.
+fn interrupted(command: Option<Command>) -> Option<Outcome> {
     match command {
         Some(Command::Stop { timeout, done }) => Some(Outcome::Stop(timeout, done)),
+        Some(Command::Rest { done }) => Some(Outcome::Rest(done)),
         Some(Command::Start) => None,
         None => Some(Outcome::Stop(GIVE_UP_GRACE, None)),
     }
@@ -453,17 +511,17 @@ async fn exited(running: Option<&mut Running>) -> Option<std::process::ExitStatu
     }
 }
 
-/// Sleep `delay` unless a stop command comes first.
-async fn wait_or_stop(
+/// Sleep `delay` unless a stop or give-way command comes first.
+async fn wait_or_interrupt(
     delay: Duration,
     commands: &mut mpsc::UnboundedReceiver<Command>,
-) -> Option<(Duration, Option<oneshot::Sender<()>>)> {
+) -> Option<Outcome> {
     let deadline = tokio::time::Instant::now() + delay;
     loop {
         tokio::select! {
             _ = tokio::time::sleep_until(deadline) => return None,
-            command = commands.recv() => if let Some(Outcome::Stop(timeout, done)) = stop_requested(command) {
-                return Some((timeout, done));
+            command = commands.recv() => if let Some(interrupt) = interrupted(command) {
+                return Some(interrupt);
             },
         }
     }

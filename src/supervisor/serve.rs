@@ -1,6 +1,7 @@
 //! The supervisor process: `vllm-mux supervise` in the background, or
 //! `vllm-mux start --foreground` in a terminal. Same code either way.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -325,12 +326,29 @@ async fn recv(signal: &mut Option<tokio::signal::unix::Signal>) -> Option<()> {
 }
 
 /// Start groups in `loading_priority` order; each waits for the one before
-/// to be ready, failed or stopped.
+/// to be ready, failed or stopped. Of a swap group, the first member in
+/// that order starts; the others begin idle.
 async fn load_in_order(reg: Arc<Registry>, models: Vec<ModelConfig>) {
+    let mut running: BTreeMap<String, String> = BTreeMap::new();
     for group in load_groups(&models) {
         let mut watchers = Vec::new();
         for id in group.iter().flat_map(|name| reg.ids_of(name)) {
-            reg.send(&id, Command::Start);
+            match reg.swap_group_of(&id) {
+                Some(swap) => match running.get(&swap) {
+                    Some(first) => reg.set_state(
+                        &id,
+                        ModelState::Idle,
+                        &format!("its swap group runs '{first}'; a request for it swaps it in"),
+                    ),
+                    None => {
+                        running.insert(swap, id.clone());
+                        crate::supervisor::swap::start(&reg, &id);
+                    }
+                },
+                None => {
+                    reg.send(&id, Command::Start);
+                }
+            }
             if let Some(watcher) = reg.subscribe(&id) {
                 watchers.push(watcher);
             }

@@ -1,7 +1,8 @@
 //! A model's life: `pending → starting → ready ⇄ unhealthy → stopping →
 //! stopped`, and `failed`; a model with an idle timeout also goes `ready →
 //! idle` when it has had no requests for that long, and a request takes it
-//! `idle → starting` again. The supervisor changes state only through
+//! `idle → starting` again. A swap group's members go `idle` when another
+//! is swapped in, and `idle → pending` while they wait for their turn. The supervisor changes state only through
 //! [`ModelState::can_become`], so an impossible change is a bug it logs
 //! instead of a status that lies.
 
@@ -24,8 +25,8 @@ pub enum ModelState {
     Stopping,
     /// Stopped on request; `start-model` starts it again.
     Stopped,
-    /// Stopped after its idle timeout without requests; the next request
-    /// for it starts it again.
+    /// Stopped after its idle timeout without requests, or swapped out of
+    /// its swap group; the next request for it starts it again.
     Idle,
     /// Gave up: did not become ready, or crashed too often.
     Failed,
@@ -76,6 +77,11 @@ impl ModelState {
                 // a request or start-model starts it, a stop leaves it stopped.
                 | (Ready, Idle)
                 | (Idle, Starting | Stopped)
+                // A swap group's member gives way to another (from any state
+                // its server may run in, or before its first start), and
+                // waits its turn (pending) when a request wants it back.
+                | (Pending | Starting | Unhealthy, Idle)
+                | (Idle, Pending)
         )
     }
 
@@ -154,10 +160,20 @@ mod tests {
         for pair in [[Ready, Idle], [Idle, Starting], [Idle, Stopped]] {
             assert!(pair[0].can_become(pair[1]), "{} → {}", pair[0], pair[1]);
         }
-        assert!(
-            !Unhealthy.can_become(Idle),
-            "only a model that takes requests can be idle"
-        );
+        for pair in [
+            [Pending, Idle],
+            [Starting, Idle],
+            [Unhealthy, Idle],
+            [Idle, Pending],
+        ] {
+            assert!(
+                pair[0].can_become(pair[1]),
+                "swap: {} → {}",
+                pair[0],
+                pair[1]
+            );
+        }
+        assert!(!Failed.can_become(Idle), "a failed model stays failed");
         assert!(!Idle.can_become(Ready), "not ready without starting");
         assert!(
             !Idle.can_become(Stopping),

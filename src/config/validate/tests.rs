@@ -578,6 +578,36 @@ fn an_engine_environment_is_checked_and_leaves_gpus_and_keys_to_their_fields() {
 }
 
 #[test]
+fn a_swap_group_shares_gpus_among_its_members_only() {
+    let on_gpu0 = |name: &str, port: u16, group: Option<&str>| {
+        let mut m = model(name, port);
+        m.gpu_ids = vec![0];
+        m.swap_group = group.map(String::from);
+        m
+    };
+    let pair = vec![on_gpu0("a", 8001, Some("g")), on_gpu0("b", 8002, Some("g"))];
+    assert!(run(&config(pair.clone())).is_empty());
+    let mut three = pair.clone();
+    three.push(on_gpu0("c", 8003, Some("other")));
+    only(
+        &config(three),
+        "c",
+        "gpu_ids",
+        "GPU 0 is already used by model 'a'",
+    );
+    let mut bad = pair;
+    bad[1].swap_group = Some("no space".into());
+    bad[1].gpu_ids = vec![1];
+    only(&config(bad), "b", "swap_group", "has ' '");
+    let mut copies = on_gpu0("a", 8001, Some("g"));
+    copies.replicas = vec![crate::config::Replica {
+        gpu_ids: vec![0],
+        port: Some(8011),
+    }];
+    only(&config(vec![copies]), "a", "swap_group", "replicas");
+}
+
+#[test]
 fn every_problem_is_reported_at_once() {
     let err = into_result(run(&config(vec![model("a", 80), model("a", 80)])), "fix it")
         .expect_err("invalid");

@@ -1,0 +1,190 @@
+//! Swap groups: models on the same GPU that take turns, one running at a
+//! time, swapped in by the requests that want them.
+
+use std::io::{BufRead, BufReader};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::helper::{alive, children, http, Env, Started};
+
+fn chat(started: &Started<'_>, model: &str) -> reqwest::blocking::Response {
+    http()
+        .post(started.url("/v1/chat/completions"))
+        .header("content-type", "application/json")
+        .body(format!(r#"{{"model": "{model}", "messages": []}}"#))
+        .send()
+        .expect("request")
+}
+
+/// Models `a` and `b` in swap group `g`, both on GPU 0; `b` loads slowly.
+fn pair(a_extra: &[&str]) -> (Env, u16) {
+    let env = Env::with_gpus(1);
+    let port = env.init_fast("c");
+    let mut args = vec!["--gpus", "0", "--swap-group", "g"];
+    args.extend_from_slice(a_extra);
+    env.add_mock("c", "a", &args);
+    env.add_mock(
+        "c",
+        "b",
+        &[
+            "--gpus",
+            "0",
+            "--swap-group",
+            "g",
+            "--set",
+            "startup_delay_ms=300",
+        ],
+    );
+    (env, port)
+}
+
+fn state<'s>(status: &'s Value, model: &str) -> &'s str {
+    Started::model(status, model)["state"]
+        .as_str()
+        .unwrap_or("")
+}
+
+/// The guard and engine pids of a running model.
+fn pids(status: &Value, model: &str) -> Vec<u32> {
+    let guard = Started::model(status, model)["pid"]
+        .as_u64()
+        .expect("a running model has a pid") as u32;
+    let mut all = vec![guard];
+    all.extend(children(guard));
+    all
+}
+
+#[test]
+fn one_member_runs_and_a_request_for_another_swaps_it_in() {
+    let (env, port) = pair(&[]);
+    // Outside the group, GPU 0 is taken.
+    let err = env.fails(
+        &[
+            "--config",
+            "c",
+            "add-model",
+            "x",
+            "--engine",
+            "mock",
+            "--gpus",
+            "0",
+        ],
+        2,
+    );
+    assert!(err.contains("--swap-group"), "{err}");
+    let shown = env.ok(&["--config", "c", "show"]);
+    assert!(
+        shown.contains("swap group    g: a, b (one runs at a time"),
+        "{shown}"
+    );
+    let started = env.start("c", port);
+    let status = started.status();
+    assert_eq!(
+        (state(&status, "a"), state(&status, "b")),
+        ("ready", "idle")
+    );
+    assert_eq!(Started::model(&status, "b")["pid"], Value::Null);
+    let a_pids = pids(&status, "a");
+
+    let begun = Instant::now();
+    assert_eq!(chat(&started, "b").status(), 200, "swapped in and served");
+    assert!(
+        begun.elapsed() >= Duration::from_millis(300),
+        "waited for b's load"
+    );
+    let status = started.status();
+    assert_eq!(
+        (state(&status, "a"), state(&status, "b")),
+        ("idle", "ready")
+    );
+    assert!(
+        a_pids.iter().all(|p| !alive(*p)),
+        "a's server gave way before b started"
+    );
+    let b_pids = pids(&status, "b");
+
+    assert_eq!(chat(&started, "a").status(), 200, "and back");
+    let status = started.status();
+    assert_eq!(
+        (state(&status, "a"), state(&status, "b")),
+        ("ready", "idle")
+    );
+    assert!(b_pids.iter().all(|p| !alive(*p)));
+    assert_eq!(
+        Started::model(&status, "a")["restarts"],
+        0,
+        "giving way is no crash"
+    );
+
+    let health = http().get(started.url("/health")).send().expect("health");
+    assert_eq!(health.status(), 200);
+    let log = env.ok(&["--config", "c", "logs", "b"]);
+    for line in [
+        "idle → pending (waiting for its swap group's turn)",
+        "ready → idle (gave way to another model of its swap group",
+    ] {
+        assert!(log.contains(line), "{line:?} not in:\n{log}");
+    }
+}
+
+#[test]
+fn a_member_giving_way_lets_its_streams_finish_first() {
+    // 20 tokens 100 ms apart: a stream of about 2 s on `a`.
+    let (env, port) = pair(&["--set", "tokens=20", "--set", "token_delay_ms=100"]);
+    let started = env.start("c", port);
+    let stream = http()
+        .post(started.url("/v1/chat/completions"))
+        .header("content-type", "application/json")
+        .body(r#"{"model": "a", "messages": [], "stream": true}"#)
+        .send()
+        .expect("stream");
+    let mut lines = BufReader::new(stream).lines();
+    let first = lines.next().and_then(Result::ok).unwrap_or_default();
+    assert!(first.starts_with("data: "), "{first}");
+
+    let (b_status, b_took) = std::thread::scope(|scope| {
+        let b = scope.spawn(|| {
+            let begun = Instant::now();
+            (chat(&started, "b").status(), begun.elapsed())
+        });
+        let rest: Vec<String> = lines.map_while(Result::ok).collect();
+        assert!(
+            rest.iter().any(|l| l == "data: [DONE]"),
+            "a's stream was cut: {rest:?}"
+        );
+        b.join().expect("b's request")
+    });
+    assert_eq!(b_status, 200);
+    assert!(
+        b_took >= Duration::from_millis(1000),
+        "b waited for a's stream: {b_took:?}"
+    );
+    let log = env.ok(&["--config", "c", "logs", "a"]);
+    assert!(!log.contains("cut off"), "{log}");
+}
+
+#[test]
+fn start_model_takes_the_turn_and_a_stopped_member_stays_stopped() {
+    let (env, port) = pair(&[]);
+    let started = env.start("c", port);
+    env.ok(&["--config", "c", "start-model", "b"]);
+    let status = started.status();
+    assert_eq!(
+        (state(&status, "a"), state(&status, "b")),
+        ("idle", "ready")
+    );
+
+    env.ok(&["--config", "c", "stop", "b"]);
+    assert_eq!(
+        chat(&started, "b").status(),
+        503,
+        "stopped by hand: not swapped in"
+    );
+    assert_eq!(chat(&started, "a").status(), 200);
+    let status = started.status();
+    assert_eq!(
+        (state(&status, "a"), state(&status, "b")),
+        ("ready", "stopped")
+    );
+}
