@@ -7,15 +7,6 @@ use serde_json::{json, Value};
 
 use crate::helper::{alive, http, Env, Started};
 
-fn chat(started: &Started<'_>, body: &str) -> reqwest::blocking::Response {
-    http()
-        .post(started.url("/v1/chat/completions"))
-        .header("content-type", "application/json")
-        .body(body.to_string())
-        .send()
-        .expect("request")
-}
-
 /// One mock model `m` with an idle timeout of `secs`, plus `extra` flags.
 fn idling(secs: &str, extra: &[&str]) -> (Env, u16) {
     let env = Env::new();
@@ -67,7 +58,7 @@ fn an_idle_server_is_stopped_and_the_next_request_starts_it_and_waits() {
     }
 
     let begun = Instant::now();
-    let answer = chat(&started, r#"{"model": "m", "messages": []}"#);
+    let answer = started.chat_body(r#"{"model": "m", "messages": []}"#);
     assert_eq!(answer.status(), 200, "the request waited for the load");
     assert!(
         begun.elapsed() >= Duration::from_millis(800),
@@ -116,12 +107,10 @@ fn a_stream_longer_than_the_idle_timeout_keeps_its_server() {
     let (env, port) = idling("1", &["--set", "tokens=25", "--set", "token_delay_ms=100"]);
     let started = env.start("c", port);
     let pid = Started::model(&started.status(), "m")["pid"].as_u64();
-    let text = chat(
-        &started,
-        r#"{"model": "m", "messages": [], "stream": true}"#,
-    )
-    .text()
-    .expect("the whole stream");
+    let text = started
+        .chat_body(r#"{"model": "m", "messages": [], "stream": true}"#)
+        .text()
+        .expect("the whole stream");
     assert!(text.trim_end().ends_with("data: [DONE]"), "{text}");
     let status = started.status();
     let m = Started::model(&status, "m");
@@ -145,7 +134,7 @@ fn start_model_wakes_an_idle_model_and_stop_keeps_it_stopped() {
     started.wait_state("m", "idle", Duration::from_secs(10));
     env.ok(&["--config", "c", "stop", "m"]);
     assert_eq!(Started::model(&started.status(), "m")["state"], "stopped");
-    let answer = chat(&started, r#"{"model": "m", "messages": []}"#);
+    let answer = started.chat_body(r#"{"model": "m", "messages": []}"#);
     assert_eq!(
         answer.status(),
         503,
@@ -242,6 +231,6 @@ fn a_client_that_leaves_during_the_load_does_not_stop_it() {
     }
     // The client is gone; the model it woke still loads and serves.
     started.wait_state("m", "ready", Duration::from_secs(10));
-    let answer = chat(&started, r#"{"model": "m", "messages": []}"#);
+    let answer = started.chat_body(r#"{"model": "m", "messages": []}"#);
     assert_eq!(answer.status(), 200);
 }

@@ -8,15 +8,6 @@ use serde_json::{json, Value};
 
 use crate::helper::{http, kill, raw, Env, Started};
 
-fn post(started: &Started<'_>, body: &str) -> reqwest::blocking::Response {
-    http()
-        .post(started.url("/v1/chat/completions"))
-        .header("content-type", "application/json")
-        .body(body.to_string())
-        .send()
-        .expect("request")
-}
-
 /// The status, and the error object of an OpenAI error body.
 fn openai_error(response: reqwest::blocking::Response) -> (u16, Value) {
     let status = response.status().as_u16();
@@ -40,18 +31,18 @@ fn one_model(extra: &[&str]) -> (Env, u16) {
 fn client_mistakes_get_openai_errors_and_never_a_500() {
     let (env, port) = one_model(&["--alias", "alias-of-m"]);
     let started = env.start("c", port);
-    let (status, error) = openai_error(post(&started, "{not json"));
+    let (status, error) = openai_error(started.chat_body("{not json"));
     assert_eq!(
         (status, error["code"].as_str()),
         (400, Some("invalid_json"))
     );
-    let (status, error) = openai_error(post(&started, r#"{"messages": []}"#));
+    let (status, error) = openai_error(started.chat_body(r#"{"messages": []}"#));
     assert_eq!(
         (status, error["code"].as_str()),
         (400, Some("missing_model"))
     );
     // Valid JSON that is not a request says so, rather than "not JSON".
-    let (status, error) = openai_error(post(&started, r#"{"model": 42}"#));
+    let (status, error) = openai_error(started.chat_body(r#"{"model": 42}"#));
     assert_eq!(
         (status, error["code"].as_str()),
         (400, Some("invalid_request_body"))
@@ -59,7 +50,7 @@ fn client_mistakes_get_openai_errors_and_never_a_500() {
     let message = error["message"].as_str().unwrap_or("");
     assert!(message.contains("\"model\" must be a string"), "{message}");
     for body in [r#"["m", true]"#, "42", r#""m""#] {
-        let (status, error) = openai_error(post(&started, body));
+        let (status, error) = openai_error(started.chat_body(body));
         assert_eq!(
             (status, error["code"].as_str()),
             (400, Some("invalid_request_body")),
@@ -71,9 +62,9 @@ fn client_mistakes_get_openai_errors_and_never_a_500() {
             "{body}: {message}"
         );
     }
-    let (status, _) = openai_error(post(&started, "\u{0}\u{1}"));
+    let (status, _) = openai_error(started.chat_body("\u{0}\u{1}"));
     assert_eq!(status, 400);
-    let (status, error) = openai_error(post(&started, r#"{"model": "gpt-5"}"#));
+    let (status, error) = openai_error(started.chat_body(r#"{"model": "gpt-5"}"#));
     assert_eq!(
         (status, error["code"].as_str()),
         (404, Some("model_not_found"))
@@ -102,11 +93,13 @@ fn client_mistakes_get_openai_errors_and_never_a_500() {
         (405, Some("method_not_allowed"))
     );
     let long = format!(r#"{{"model": "{}"}}"#, "x".repeat(100_000));
-    let (status, _) = openai_error(post(&started, &long));
+    let (status, _) = openai_error(started.chat_body(&long));
     assert_eq!(status, 404, "a very long model name is just unknown");
     // Still serving everyone else.
     assert_eq!(
-        post(&started, r#"{"model": "alias-of-m", "messages": []}"#).status(),
+        started
+            .chat_body(r#"{"model": "alias-of-m", "messages": []}"#)
+            .status(),
         200
     );
 }
@@ -406,11 +399,13 @@ fn metrics_count_what_status_shows() {
     let started = env.start("c", port);
     for _ in 0..3 {
         assert_eq!(
-            post(&started, r#"{"model": "m", "messages": []}"#).status(),
+            started
+                .chat_body(r#"{"model": "m", "messages": []}"#)
+                .status(),
             200
         );
     }
-    assert_eq!(post(&started, r#"{"model": "nope"}"#).status(), 404);
+    assert_eq!(started.chat_body(r#"{"model": "nope"}"#).status(), 404);
     let text = http()
         .get(started.url("/metrics"))
         .send()
@@ -508,14 +503,12 @@ fn log_requests_writes_one_line_per_request() {
     env.add_mock("c", "m", &[]);
     let started = env.start("c", port);
     assert_eq!(
-        post(
-            &started,
-            r#"{"model": "m", "messages": [], "stream": true}"#
-        )
-        .status(),
+        started
+            .chat_body(r#"{"model": "m", "messages": [], "stream": true}"#)
+            .status(),
         200
     );
-    assert_eq!(post(&started, r#"{"model": "zzz"}"#).status(), 404);
+    assert_eq!(started.chat_body(r#"{"model": "zzz"}"#).status(), 404);
     let log = env.ok(&["--config", "c", "logs", "proxy"]);
     assert!(
         log.contains("request model=m path=/v1/chat/completions status=200 stream=true"),
@@ -534,7 +527,7 @@ fn a_request_for_a_starting_model_waits_for_it() {
     let started = env.started("c", port);
     env.ok(&["--config", "c", "start", "--no-wait"]);
     let begun = Instant::now();
-    let answer = post(&started, r#"{"model": "m", "messages": []}"#);
+    let answer = started.chat_body(r#"{"model": "m", "messages": []}"#);
     assert_eq!(answer.status(), 200, "queued until ready");
     assert!(begun.elapsed() >= Duration::from_millis(500), "it did wait");
 }
@@ -545,7 +538,7 @@ fn without_a_queue_a_starting_model_is_503_with_retry_after() {
     env.set_config_key("c", "queue_timeout_s", json!(0));
     let started = env.started("c", port);
     env.ok(&["--config", "c", "start", "--no-wait"]);
-    let answer = post(&started, r#"{"model": "m", "messages": []}"#);
+    let answer = started.chat_body(r#"{"model": "m", "messages": []}"#);
     assert_eq!(
         answer
             .headers()
@@ -567,7 +560,7 @@ fn a_backend_that_hangs_is_504_after_the_timeout() {
     env.set_config_key("c", "backend_timeout_s", json!(1));
     let started = env.start("c", port);
     let begun = Instant::now();
-    let (status, error) = openai_error(post(&started, r#"{"model": "m", "messages": []}"#));
+    let (status, error) = openai_error(started.chat_body(r#"{"model": "m", "messages": []}"#));
     assert_eq!(
         (status, error["code"].as_str()),
         (504, Some("backend_timeout"))
@@ -595,10 +588,7 @@ fn a_backend_that_hangs_is_504_after_the_timeout() {
 fn a_backend_killed_mid_stream_ends_the_stream_with_an_error_event() {
     let (env, port) = one_model(&["--set", "tokens=200", "--set", "token_delay_ms=50"]);
     let started = env.start("c", port);
-    let mut answer = post(
-        &started,
-        r#"{"model": "m", "messages": [], "stream": true}"#,
-    );
+    let mut answer = started.chat_body(r#"{"model": "m", "messages": [], "stream": true}"#);
     assert_eq!(answer.status(), 200);
     let mut received = Vec::new();
     let mut buf = [0u8; 4096];
@@ -630,7 +620,7 @@ fn streams_pass_every_event_through_with_no_buffering_header() {
     let (env, port) = one_model(&["--set", "tokens=32"]);
     let started = env.start("c", port);
     let body = r#"{"model": "m", "messages": [], "stream": true, "stream_options": {"include_usage": true}}"#;
-    let answer = post(&started, body);
+    let answer = started.chat_body(body);
     assert_eq!(
         answer
             .headers()
@@ -667,10 +657,7 @@ fn streams_pass_every_event_through_with_no_buffering_header() {
 fn a_client_that_goes_away_ends_the_request() {
     let (env, port) = one_model(&["--set", "tokens=1000", "--set", "token_delay_ms=50"]);
     let started = env.start("c", port);
-    let mut answer = post(
-        &started,
-        r#"{"model": "m", "messages": [], "stream": true}"#,
-    );
+    let mut answer = started.chat_body(r#"{"model": "m", "messages": [], "stream": true}"#);
     let mut buf = [0u8; 1024];
     assert!(answer.read(&mut buf).expect("read") > 0);
     assert_eq!(Started::model(&started.status(), "m")["in_flight"], 1);
@@ -740,7 +727,9 @@ fn malformed_requests_at_the_door_get_4xx_and_others_are_served() {
         "{not_utf8}"
     );
     assert_eq!(
-        post(&started, r#"{"model": "m", "messages": []}"#).status(),
+        started
+            .chat_body(r#"{"model": "m", "messages": []}"#)
+            .status(),
         200
     );
 }
@@ -757,7 +746,9 @@ fn a_client_that_stalls_in_its_headers_is_cut_off_and_others_are_served() {
         .expect("half the headers");
     let begun = Instant::now();
     assert_eq!(
-        post(&started, r#"{"model": "m", "messages": []}"#).status(),
+        started
+            .chat_body(r#"{"model": "m", "messages": []}"#)
+            .status(),
         200,
         "others are served meanwhile"
     );
@@ -935,7 +926,7 @@ fn upstream_reads_an_unhealthy_copy_that_takes_no_requests() {
         "{}",
         started.status()
     );
-    let (status, _) = openai_error(post(&started, r#"{"model": "far", "messages": []}"#));
+    let (status, _) = openai_error(started.chat_body(r#"{"model": "far", "messages": []}"#));
     assert_eq!(status, 503, "no requests for an unhealthy copy");
     let models = http()
         .get(started.url("/upstream/far/v1/models"))

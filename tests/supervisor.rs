@@ -7,14 +7,6 @@ use serde_json::{json, Value};
 
 use crate::helper::{alive, children, free_port, http, kill, wait_for, Env, Started};
 
-fn chat(started: &Started<'_>, model: &str) -> reqwest::blocking::Response {
-    http()
-        .post(started.url("/v1/chat/completions"))
-        .json(&json!({"model": model, "messages": [{"role": "user", "content": "hi"}], "max_tokens": 2}))
-        .send()
-        .expect("request")
-}
-
 /// The guard pids and their engine pids of every model in a status.
 fn all_pids(status: &Value) -> Vec<u32> {
     let guards: Vec<u32> = status["models"]
@@ -54,15 +46,15 @@ fn full_lifecycle_of_three_models() {
     let pids = all_pids(&status);
     assert_eq!(pids.len(), 6, "three guards and three engines: {pids:?}");
 
-    let reply: Value = chat(&started, "gpt-4o-mini").json().expect("json");
+    let reply: Value = started.chat("gpt-4o-mini").json().expect("json");
     assert_eq!(
         reply["model"], "a",
         "the alias is rewritten to the served name"
     );
     assert_eq!(reply["choices"][0]["message"]["content"], "tok0 tok1 ");
-    assert_eq!(chat(&started, "b").status(), 200);
+    assert_eq!(started.chat("b").status(), 200);
     assert_eq!(
-        chat(&started, "sql").status(),
+        started.chat("sql").status(),
         200,
         "a LoRA name routes to its model"
     );
@@ -161,7 +153,7 @@ fn a_killed_engine_is_restarted() {
         guard,
         "a new process"
     );
-    assert_eq!(chat(&started, "a").status(), 200);
+    assert_eq!(started.chat("a").status(), 200);
 }
 
 #[test]
@@ -257,7 +249,7 @@ fn a_model_that_exits_at_once_fails_start_with_its_log_lines() {
         "ready",
         "the others keep serving"
     );
-    assert_eq!(chat(&started, "bad").status(), 503);
+    assert_eq!(started.chat("bad").status(), 503);
 }
 
 #[test]
@@ -403,7 +395,7 @@ fn reload_adds_and_removes_without_touching_the_rest() {
     assert!(wait_for(Duration::from_secs(5), || drop_pids
         .iter()
         .all(|p| !alive(*p))));
-    assert_eq!(chat(&started, "new").status(), 200);
+    assert_eq!(started.chat("new").status(), 200);
 }
 
 #[test]
@@ -525,7 +517,7 @@ fn stop_one_model_then_start_it_again() {
         "the state with how long, e.g. 'stopped 1s': {table}"
     );
     assert_eq!(Started::model(&status, "b")["state"], "ready");
-    let refused = chat(&started, "a");
+    let refused = started.chat("a");
     assert_eq!(refused.status(), 503);
     // Stopped stays stopped until someone starts it: no Retry-After.
     assert_eq!(refused.headers().get("retry-after"), None);
@@ -539,7 +531,7 @@ fn stop_one_model_then_start_it_again() {
     );
     env.ok(&["--config", "c", "start-model", "a"]);
     assert_eq!(Started::model(&started.status(), "a")["state"], "ready");
-    assert_eq!(chat(&started, "a").status(), 200);
+    assert_eq!(started.chat("a").status(), 200);
     let stderr = env.fails(&["--config", "c", "stop", "nope"], 2);
     assert!(stderr.contains("no model 'nope'"), "{stderr}");
 }
@@ -583,20 +575,20 @@ fn an_unreachable_remote_becomes_unhealthy_and_recovers() {
         why.contains(&format!("127.0.0.1:{remote_port}")) && why.contains("does not answer"),
         "{why}"
     );
-    assert_eq!(chat(&started, "far").status(), 503);
+    assert_eq!(started.chat("far").status(), 503);
     let remote = spawn_remote();
     started.wait_state("far", "ready", Duration::from_secs(10));
-    assert_eq!(chat(&started, "far").status(), 200);
+    assert_eq!(started.chat("far").status(), 200);
     drop(remote);
     let status = started.wait_state("far", "unhealthy", Duration::from_secs(10));
     assert!(Started::model(&status, "far")["last_error"]
         .as_str()
         .unwrap_or("")
         .contains("health checks failed"));
-    assert_eq!(chat(&started, "far").status(), 503);
+    assert_eq!(started.chat("far").status(), 503);
     let _remote = spawn_remote();
     started.wait_state("far", "ready", Duration::from_secs(10));
-    assert_eq!(chat(&started, "far").status(), 200);
+    assert_eq!(started.chat("far").status(), 200);
 }
 
 #[test]
@@ -744,7 +736,7 @@ fn foreground_keeps_working_when_its_output_is_closed() {
     // The model's runner still takes commands after logging into the closed pipe.
     env.ok(&["--config", "c", "stop", "a"]);
     env.ok(&["--config", "c", "start-model", "a"]);
-    assert_eq!(chat(&started, "a").status(), 200);
+    assert_eq!(started.chat("a").status(), 200);
     kill("-TERM", fg.pid());
     assert_eq!(fg.wait_timeout(Duration::from_secs(15)), Some(0));
     let log = env.ok(&["--config", "c", "logs", "proxy"]);
@@ -941,7 +933,7 @@ fn the_vllm_engine_runs_the_exact_command_line_with_its_gpus() {
         call,
         format!("serve Qwen/Qwen2.5-7B-Instruct --served-model-name qwen --host 127.0.0.1 --port {model_port} --tensor-parallel-size 2 --enable-lora --lora-modules sql=/m/sql --enforce-eager --gpu-memory-utilization 0.7 --max-model-len 2048 --max-num-seqs 64\nCUDA_VISIBLE_DEVICES=2,3\n")
     );
-    assert_eq!(chat(&started, "qwen").status(), 200);
+    assert_eq!(started.chat("qwen").status(), 200);
 }
 
 #[test]
@@ -1073,7 +1065,7 @@ fn status_watch_refreshes_and_logs_follow_new_lines() {
     let (mut watch, mut follow) = (crate::helper::Child(watch), crate::helper::Child(follow));
     let mut json_watch = crate::helper::Child(json_watch);
     std::thread::sleep(Duration::from_millis(500));
-    assert_eq!(chat(&started, "a").status(), 200);
+    assert_eq!(started.chat("a").status(), 200);
     std::thread::sleep(Duration::from_millis(2600));
     env.ok(&["--config", "c", "stop"]);
     assert_eq!(
@@ -1154,7 +1146,7 @@ fn the_command_engine_runs_a_template_and_checks_its_health_path() {
         "tokens=3",
     ]);
     let started = env.start("c", port);
-    let reply: Value = chat(&started, "cmd").json().expect("json");
+    let reply: Value = started.chat("cmd").json().expect("json");
     assert_eq!(
         reply["usage"]["completion_tokens"], 2,
         "max_tokens 2 caps --tokens 3"
@@ -1287,7 +1279,7 @@ fn replicas_share_the_load_and_stop_one_at_a_time() {
     // One copy stopped: the others keep serving; the model name stops them all.
     env.ok(&["--config", "c", "stop", "m@1"]);
     assert_eq!(Started::model(&started.status(), "m@1")["state"], "stopped");
-    assert_eq!(chat(&started, "m").status(), 200);
+    assert_eq!(started.chat("m").status(), 200);
     env.ok(&["--config", "c", "stop", "m"]);
     let status = started.status();
     assert!(
@@ -1296,7 +1288,7 @@ fn replicas_share_the_load_and_stop_one_at_a_time() {
             .all(|c| Started::model(&status, c)["state"] == "stopped"),
         "{status:#}"
     );
-    assert_eq!(chat(&started, "m").status(), 503);
+    assert_eq!(started.chat("m").status(), 503);
     env.ok(&["--config", "c", "start-model", "m"]);
     let status = started.status();
     assert!(

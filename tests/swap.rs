@@ -8,15 +8,6 @@ use serde_json::Value;
 
 use crate::helper::{alive, children, http, Env, Started};
 
-fn chat(started: &Started<'_>, model: &str) -> reqwest::blocking::Response {
-    http()
-        .post(started.url("/v1/chat/completions"))
-        .header("content-type", "application/json")
-        .body(format!(r#"{{"model": "{model}", "messages": []}}"#))
-        .send()
-        .expect("request")
-}
-
 /// Models `a` and `b` in swap group `g`, both on GPU 0; `b` loads slowly.
 fn pair(a_extra: &[&str]) -> (Env, u16) {
     let env = Env::with_gpus(1);
@@ -88,7 +79,7 @@ fn one_member_runs_and_a_request_for_another_swaps_it_in() {
     let a_pids = pids(&status, "a");
 
     let begun = Instant::now();
-    assert_eq!(chat(&started, "b").status(), 200, "swapped in and served");
+    assert_eq!(started.chat("b").status(), 200, "swapped in and served");
     assert!(
         begun.elapsed() >= Duration::from_millis(300),
         "waited for b's load"
@@ -104,7 +95,7 @@ fn one_member_runs_and_a_request_for_another_swaps_it_in() {
     );
     let b_pids = pids(&status, "b");
 
-    assert_eq!(chat(&started, "a").status(), 200, "and back");
+    assert_eq!(started.chat("a").status(), 200, "and back");
     let status = started.status();
     assert_eq!(
         (state(&status, "a"), state(&status, "b")),
@@ -146,7 +137,7 @@ fn a_member_giving_way_lets_its_streams_finish_first() {
     let (b_status, b_took) = std::thread::scope(|scope| {
         let b = scope.spawn(|| {
             let begun = Instant::now();
-            (chat(&started, "b").status(), begun.elapsed())
+            (started.chat("b").status(), begun.elapsed())
         });
         let rest: Vec<String> = lines.map_while(Result::ok).collect();
         assert!(
@@ -177,11 +168,11 @@ fn start_model_takes_the_turn_and_a_stopped_member_stays_stopped() {
 
     env.ok(&["--config", "c", "stop", "b"]);
     assert_eq!(
-        chat(&started, "b").status(),
+        started.chat("b").status(),
         503,
         "stopped by hand: not swapped in"
     );
-    assert_eq!(chat(&started, "a").status(), 200);
+    assert_eq!(started.chat("a").status(), 200);
     let status = started.status();
     assert_eq!(
         (state(&status, "a"), state(&status, "b")),

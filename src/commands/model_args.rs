@@ -117,27 +117,37 @@ pub fn clear(model: &mut ModelConfig, edit: &EditArgs) -> Result<()> {
     for key in &edit.unset {
         let key = normalize_key(key);
         if model.config_overrides.remove(&key).is_none() {
-            let set: Vec<&str> = model.config_overrides.keys().map(String::as_str).collect();
-            return Err(Failure::usage(format!(
-                "model '{}' has no override '{key}' to unset",
-                model.name
-            ))
-            .hint(format!("its overrides: {}", join_or_dash(&set)))
-            .into());
+            let set = model.config_overrides.keys();
+            return Err(not_set(&model.name, "override", &key, "overrides", set));
         }
     }
     for key in &edit.unset_env {
         if model.environment.remove(key).is_none() {
-            let set: Vec<&str> = model.environment.keys().map(String::as_str).collect();
-            return Err(Failure::usage(format!(
-                "model '{}' has no environment variable '{key}' to unset",
-                model.name
-            ))
-            .hint(format!("its variables: {}", join_or_dash(&set)))
-            .into());
+            let set = model.environment.keys();
+            return Err(not_set(
+                &model.name,
+                "environment variable",
+                key,
+                "variables",
+                set,
+            ));
         }
     }
     Ok(())
+}
+
+/// `--unset KEY` of something the model does not set: say what it sets.
+fn not_set<'a>(
+    model: &str,
+    what: &str,
+    key: &str,
+    plural: &str,
+    set: impl Iterator<Item = &'a String>,
+) -> anyhow::Error {
+    let set: Vec<&str> = set.map(String::as_str).collect();
+    Failure::usage(format!("model '{model}' has no {what} '{key}' to unset"))
+        .hint(format!("its {plural}: {}", join_or_dash(&set)))
+        .into()
 }
 
 /// Fill in a missing port (next free from 8001, across all saved configs).

@@ -404,16 +404,7 @@ impl Runner {
     /// start (a request, start-model) or a stop comes.
     async fn rest(&self, running: Option<Running>) {
         if let Some(mut running) = running {
-            let grace = super::serve::DEFAULT_STOP_TIMEOUT;
-            let (status, killed) = process::stop(&mut running, grace).await;
-            let how = if killed {
-                format!(
-                    "did not exit within {} s of SIGTERM; killed",
-                    grace.as_secs()
-                )
-            } else {
-                process::describe(status)
-            };
+            let how = end(&mut running, super::serve::DEFAULT_STOP_TIMEOUT).await;
             self.reg
                 .model_log(&self.name, &format!("idle: its server {how}"));
         }
@@ -428,15 +419,7 @@ impl Runner {
     ) {
         self.reg.set_state(&self.name, ModelState::Stopping, "");
         if let Some(mut running) = running {
-            let (status, killed) = process::stop(&mut running, timeout).await;
-            let how = if killed {
-                format!(
-                    "did not exit within {} s of SIGTERM; killed",
-                    timeout.as_secs()
-                )
-            } else {
-                process::describe(status)
-            };
+            let how = end(&mut running, timeout).await;
             self.reg.model_log(&self.name, &how);
         }
         self.reg.with(&self.name, |e| e.pid = None);
@@ -489,6 +472,19 @@ impl Quiet {
             return None;
         }
         (self.since.elapsed() >= limit).then_some(requests)
+    }
+}
+
+/// SIGTERM the server, SIGKILL after `timeout`; how it ended.
+async fn end(running: &mut Running, timeout: Duration) -> String {
+    let (status, killed) = process::stop(running, timeout).await;
+    if killed {
+        format!(
+            "did not exit within {} s of SIGTERM; killed",
+            timeout.as_secs()
+        )
+    } else {
+        process::describe(status)
     }
 }
 

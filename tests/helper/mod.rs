@@ -434,6 +434,23 @@ pub fn kill(signal: &str, pid: u32) {
 }
 
 impl Started<'_> {
+    /// POST `body` to the proxy's `/v1/chat/completions`.
+    pub fn chat_body(&self, body: &str) -> reqwest::blocking::Response {
+        http()
+            .post(self.url("/v1/chat/completions"))
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .expect("request")
+    }
+
+    /// A small chat request for `model`.
+    pub fn chat(&self, model: &str) -> reqwest::blocking::Response {
+        self.chat_body(&format!(
+            r#"{{"model": "{model}", "messages": [{{"role": "user", "content": "hi"}}], "max_tokens": 2}}"#
+        ))
+    }
+
     /// The engine's pid: the one child of the model's guard.
     pub fn engine_pid(&self, model: &str) -> u32 {
         let guard = Self::model(&self.status(), model)["pid"]
