@@ -128,7 +128,7 @@ impl ProxyError {
                 model,
                 state: ModelState::Idle,
             } => format!(
-                "model '{model}' is idle: its server was stopped after idle_timeout_s without requests, and a request for the model starts it again"
+                "model '{model}' is idle: its server is stopped (no requests for idle_timeout_s, or another model of its swap group runs), and a request for the model starts it again"
             ),
             ProxyError::NotReady { model, state } => format!(
                 "model '{model}' is {state}: it takes no requests until it is started again"

@@ -411,8 +411,9 @@ fn may_have_body(status: u16) -> bool {
 /// The route `find` gives for `requested`, waiting up to the queue timeout
 /// for a model that is still starting. With `demand` (a model request, not
 /// a look at a server's status page), a request for an idle model starts
-/// it, and requests for a model with an idle timeout wait for its load (up
-/// to the startup timeout), since it is started on demand.
+/// it, and requests for a model started on demand (an idle timeout, a swap
+/// group) wait for its load (up to the startup timeout), since that is how
+/// it is started.
 pub(super) async fn ready_route(
     state: &ProxyState,
     requested: &str,

@@ -5,8 +5,9 @@
 //! at once (a wrong path or flag will not fix itself); one that crashes
 //! after it was ready is restarted with backoff until the restart policy
 //! gives up. A model with an idle timeout is stopped when it has had no
-//! request for that long, and waits, `idle`, for a start (a request wakes
-//! it through the registry).
+//! request for that long, and a swap group's member when another is
+//! swapped in ([`Command::Rest`]); either waits, `idle`, for a start (a
+//! request wakes it through the registry or the swap group's turn).
 
 use std::path::PathBuf;
 use std::sync::Arc;
