@@ -159,12 +159,15 @@ async fn admit(
     let peek = peek(&bytes).map_err(Refusal::Error)?;
     let requested = peek.model.ok_or(Refusal::Error(ProxyError::MissingModel))?;
     let stream = peek.stream.unwrap_or(false);
-    // A wait for a model's load can take minutes: a client that leaves
-    // meanwhile ends it (the load goes on).
-    let route = tokio::select! {
-        biased;
-        route = ready_route(state, &requested, Registry::route, true) => route.map_err(Refusal::Error)?,
-        () = client.gone() => return Err(Refusal::Body(BodyError::Gone)),
+    let route = match state.reg.route(&requested) {
+        // The hot path: a ready copy, nothing to wait for.
+        Some(route) if route.state.takes_traffic() => route,
+        // A wait for a model's load can take minutes: a client that
+        // leaves meanwhile ends it (the load goes on).
+        _ => tokio::select! {
+            route = ready_route(state, &requested, Registry::route, true) => route.map_err(Refusal::Error)?,
+            () = client.gone() => return Err(Refusal::Body(BodyError::Gone)),
+        },
     };
     let body = match &route.rewrite_to {
         None => bytes,
