@@ -179,3 +179,31 @@ fn start_model_takes_the_turn_and_a_stopped_member_stays_stopped() {
         ("ready", "stopped")
     );
 }
+
+#[test]
+fn reload_adds_a_member_idle_while_another_runs() {
+    let env = Env::with_gpus(1);
+    let port = env.init_fast("c");
+    env.add_mock("c", "a", &["--gpus", "0", "--swap-group", "g"]);
+    let started = env.start("c", port);
+    let a_pid = Started::model(&started.status(), "a")["pid"].as_u64();
+    env.add_mock("c", "b", &["--gpus", "0", "--swap-group", "g"]);
+    let summary: Value = env.run(&["--config", "c", "--json", "reload"]).json();
+    assert_eq!(summary["added"], serde_json::json!(["b"]), "{summary}");
+    let status = started.status();
+    assert_eq!(
+        (state(&status, "a"), state(&status, "b")),
+        ("ready", "idle")
+    );
+    assert_eq!(
+        Started::model(&status, "a")["pid"].as_u64(),
+        a_pid,
+        "a kept running"
+    );
+    assert_eq!(
+        started.chat("b").status(),
+        200,
+        "and b is swapped in on demand"
+    );
+    assert_eq!(state(&started.status(), "a"), "idle");
+}
