@@ -94,6 +94,7 @@ complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand add-model" -l set -d '
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand add-model" -l gpu-memory-utilization -d 'Fraction of GPU memory for this model; lets models share a GPU' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand add-model" -l replica -d 'Another copy on these GPUs, e.g. 1 or 2,3:8011 (repeat for more; edit-model replaces the list). Requests go to the least busy copy' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand add-model" -l config -d 'Which saved config to use' -r
+complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand add-model" -l sleep-mode -d 'When idle (--idle-timeout, or its swap group runs another), put the server to sleep (vLLM sleep mode: weights to CPU memory) instead of stopping it; it wakes in seconds. vllm and mock engines'
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand add-model" -l disabled -d 'Keep the model in the config but do not start it'
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand add-model" -l json -d 'Print machine-readable JSON instead of tables and messages'
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand add-model" -s y -l yes -d 'Answer yes to every question; never prompt'
@@ -138,8 +139,10 @@ replicas\t''
 backend-api-key-env\t''
 idle-timeout\t''
 environment\t''
-swap-group\t''"
+swap-group\t''
+sleep-mode\t''"
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-model" -l config -d 'Which saved config to use' -r
+complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-model" -l sleep-mode -d 'When idle (--idle-timeout, or its swap group runs another), put the server to sleep (vLLM sleep mode: weights to CPU memory) instead of stopping it; it wakes in seconds. vllm and mock engines'
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-model" -l disabled -d 'Keep the model in the config but do not start it'
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-model" -l enabled -d 'Start the model again with the others (undoes --disabled)'
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-model" -l json -d 'Print machine-readable JSON instead of tables and messages'

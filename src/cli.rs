@@ -283,6 +283,11 @@ pub struct ModelArgs {
     /// GPUs, one runs at a time, and a request for another swaps it in.
     #[arg(long, value_name = "GROUP")]
     pub swap_group: Option<String>,
+    /// When idle (--idle-timeout, or its swap group runs another), put the
+    /// server to sleep (vLLM sleep mode: weights to CPU memory) instead of
+    /// stopping it; it wakes in seconds. vllm and mock engines.
+    #[arg(long)]
+    pub sleep_mode: bool,
     /// An environment variable for the model's server, e.g.
     /// VLLM_ATTENTION_BACKEND=FLASHINFER (repeat for more).
     #[arg(long = "env", value_name = "KEY=VALUE", value_parser = parse_env)]
@@ -318,6 +323,7 @@ pub enum ClearField {
     IdleTimeout,
     Environment,
     SwapGroup,
+    SleepMode,
 }
 
 #[derive(Debug, Args, Default)]

@@ -234,3 +234,34 @@ fn a_client_that_leaves_during_the_load_does_not_stop_it() {
     let answer = started.chat_body(r#"{"model": "m", "messages": []}"#);
     assert_eq!(answer.status(), 200);
 }
+
+#[test]
+fn in_sleep_mode_an_idle_server_sleeps_and_the_next_request_wakes_it() {
+    let (env, port) = idling("1", &["--sleep-mode"]);
+    let started = env.start("c", port);
+    let engine = started.engine_pid("m");
+    started.wait_state("m", "idle", Duration::from_secs(10));
+    assert!(alive(engine), "asleep, not stopped");
+    assert_eq!(
+        started
+            .chat_body(r#"{"model": "m", "messages": []}"#)
+            .status(),
+        200
+    );
+    assert_eq!(started.engine_pid("m"), engine, "the same server, woken");
+    let err = env.fails(
+        &[
+            "--config",
+            "c",
+            "edit-model",
+            "m",
+            "--clear",
+            "idle-timeout",
+        ],
+        2,
+    );
+    assert!(
+        err.contains("sleep_mode") && err.contains("never goes idle"),
+        "{err}"
+    );
+}

@@ -207,3 +207,55 @@ fn reload_adds_a_member_idle_while_another_runs() {
     );
     assert_eq!(state(&started.status(), "a"), "idle");
 }
+
+#[test]
+fn in_sleep_mode_a_member_sleeps_instead_of_stopping_and_wakes_with_the_same_server() {
+    let env = Env::with_gpus(1);
+    let port = env.init_fast("c");
+    for name in ["a", "b"] {
+        env.add_mock(
+            "c",
+            name,
+            &["--gpus", "0", "--swap-group", "g", "--sleep-mode"],
+        );
+    }
+    let started = env.start("c", port);
+    let a_guard = Started::model(&started.status(), "a")["pid"].as_u64();
+
+    assert_eq!(started.chat("b").status(), 200);
+    let status = started.status();
+    assert_eq!(
+        (state(&status, "a"), state(&status, "b")),
+        ("idle", "ready")
+    );
+    // Asleep, not stopped: the same server, holding its weights in CPU memory.
+    assert_eq!(Started::model(&status, "a")["pid"].as_u64(), a_guard);
+    let a_engine = started.engine_pid("a");
+    assert_eq!(started.chat("a").status(), 200, "woken, not started again");
+    let status = started.status();
+    assert_eq!(
+        (state(&status, "a"), state(&status, "b")),
+        ("ready", "idle")
+    );
+    assert_eq!(Started::model(&status, "a")["pid"].as_u64(), a_guard);
+    assert_eq!(started.engine_pid("a"), a_engine);
+    let log = env.ok(&["--config", "c", "logs", "a"]);
+    for line in [
+        "mock-engine: sleeping",
+        "asleep after",
+        "starting (waking its server up)",
+        "mock-engine: awake",
+        "starting → ready (awake in",
+    ] {
+        assert!(log.contains(line), "{line:?} not in:\n{log}");
+    }
+    assert_eq!(
+        log.matches("vllm-mux: started ").count(),
+        1,
+        "one server: {log}"
+    );
+    // A sleeping server is stopped as any other.
+    let b_pids = pids(&status, "b");
+    env.ok(&["--config", "c", "stop"]);
+    assert!(b_pids.iter().all(|p| !alive(*p)));
+}

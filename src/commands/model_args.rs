@@ -70,6 +70,9 @@ pub fn apply(ctx: &Ctx, model: &mut ModelConfig, args: ModelArgs) -> Result<()> 
     if let Some(group) = args.swap_group {
         model.swap_group = Some(group);
     }
+    if args.sleep_mode {
+        model.sleep_mode = true;
+    }
     for (key, value) in args.set {
         model.config_overrides.insert(key, value);
     }
@@ -112,6 +115,7 @@ pub fn clear(model: &mut ModelConfig, edit: &EditArgs) -> Result<()> {
             ClearField::IdleTimeout => model.idle_timeout_s = None,
             ClearField::Environment => model.environment.clear(),
             ClearField::SwapGroup => model.swap_group = None,
+            ClearField::SleepMode => model.sleep_mode = false,
         }
     }
     for key in &edit.unset {

@@ -270,6 +270,11 @@ pub struct ModelConfig {
     /// at a time, and a request for another stops it and starts that one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub swap_group: Option<String>,
+    /// When idle (its idle timeout, or its swap group runs another), put
+    /// the server to sleep (vLLM's sleep mode: weights to CPU memory, GPU
+    /// memory freed) instead of stopping it, and wake it in seconds.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub sleep_mode: bool,
     /// Environment variables for the model's server, over its profile's
     /// `environment` (`CUDA_VISIBLE_DEVICES` comes from `gpu_ids`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -336,6 +341,7 @@ impl ModelConfig {
             backend_api_key_env: None,
             idle_timeout_s: None,
             swap_group: None,
+            sleep_mode: false,
             environment: BTreeMap::new(),
             config_overrides: Map::new(),
             lora_adapters: Vec::new(),
@@ -390,6 +396,10 @@ fn default_host() -> String {
 
 fn default_port() -> u16 {
     DEFAULT_PROXY_PORT
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 fn yes() -> bool {

@@ -148,6 +148,7 @@ pub fn problems(config: &Config, profiles: &Profiles, inventory: &Inventory) -> 
         check_engine(model, &mut found);
         check_replicas(model, &mut found);
         check_swap_group(model, &mut found);
+        check_sleep_mode(model, &mut found);
         check_lora(model, &mut found);
         let profile = check_profile(model, profiles, &mut found);
         let settings = effective(profile.map(|p| &p.spec.config), &model.config_overrides);
@@ -205,6 +206,29 @@ pub fn problems(config: &Config, profiles: &Profiles, inventory: &Inventory) -> 
 
 /// Replicas copy a launched model onto other GPUs; the GPU count sets
 /// tensor parallelism, so every copy needs the same count.
+fn check_sleep_mode(model: &ModelConfig, found: &mut Found) {
+    if !model.sleep_mode {
+        return;
+    }
+    if !matches!(model.engine, Engine::Vllm | Engine::Mock) {
+        found.model(
+            model,
+            "sleep_mode",
+            format!(
+                "is vLLM's (and the mock engine's), not the {} engine's",
+                model.engine.as_str()
+            ),
+        );
+    } else if model.idle_timeout_s.is_none() && model.swap_group.is_none() {
+        found.model_hint(
+            model,
+            "sleep_mode",
+            "does nothing for a model that never goes idle".into(),
+            Some("pass --idle-timeout SECS or --swap-group NAME with it".into()),
+        );
+    }
+}
+
 fn check_swap_group(model: &ModelConfig, found: &mut Found) {
     let Some(group) = &model.swap_group else {
         return;

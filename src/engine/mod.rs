@@ -25,6 +25,9 @@ pub const DEFAULT_HEALTH_PATH: &str = "/health";
 /// Environment variable naming the vllm executable (else `vllm` from PATH).
 pub const VLLM_ENV: &str = "VLLM_MUX_VLLM";
 
+/// What makes vLLM serve `/sleep`, `/wake_up` and `/is_sleeping`.
+pub const VLLM_DEV_MODE: &str = "VLLM_SERVER_DEV_MODE";
+
 /// Where vLLM (and the mock engine) read the key clients must send.
 pub const VLLM_API_KEY: &str = "VLLM_API_KEY";
 
@@ -113,6 +116,10 @@ pub fn plan(model: &ModelConfig, profiles: &Profiles, exes: &Executables) -> Res
     })?;
     if !model.gpu_ids.is_empty() {
         env.insert("CUDA_VISIBLE_DEVICES".into(), gpu_list(&model.gpu_ids));
+    }
+    if model.sleep_mode && model.engine == Engine::Vllm {
+        // vLLM serves /sleep and /wake_up only in its development mode.
+        env.insert(VLLM_DEV_MODE.into(), "1".into());
     }
     let base_url = format!("http://{BACKEND_HOST}:{port}");
     let (program, args, health_path) = match model.engine {

@@ -36,6 +36,10 @@ pub fn args(model: &ModelConfig, port: u16, settings: &Map<String, Value>) -> Ve
         );
         own.extend(["enable_lora", "lora_modules"]);
     }
+    if model.sleep_mode {
+        args.push("--enable-sleep-mode".into());
+        own.push("enable_sleep_mode");
+    }
     args.extend(to_flags(&without(settings, &own)));
     args
 }
@@ -149,6 +153,36 @@ mod tests {
             spec.env.get("HF_HUB_OFFLINE").map(String::as_str),
             Some("1")
         );
+    }
+
+    #[test]
+    fn sleep_mode_enables_vllms_sleep_endpoints() {
+        let mut m = qwen();
+        m.sleep_mode = true;
+        m.swap_group = Some("g".into());
+        // Also set by hand: one flag, not two.
+        m.config_overrides
+            .insert("enable_sleep_mode".into(), json!(true));
+        let spec = spec(&m);
+        assert_eq!(
+            spec.args
+                .iter()
+                .filter(|a| *a == "--enable-sleep-mode")
+                .count(),
+            1,
+            "{:?}",
+            spec.args
+        );
+        assert_eq!(
+            spec.env.get("VLLM_SERVER_DEV_MODE").map(String::as_str),
+            Some("1")
+        );
+        assert!(qwen_env_is_plain(), "off by default");
+    }
+
+    fn qwen_env_is_plain() -> bool {
+        let spec = spec(&qwen());
+        spec.env.is_empty() && !spec.args.iter().any(|a| a == "--enable-sleep-mode")
     }
 
     #[test]

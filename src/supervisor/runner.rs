@@ -47,6 +47,9 @@ const IDLE_POLL: Duration = Duration::from_secs(1);
 /// How long a model giving way in its swap group lets the requests in
 /// flight finish before its server is stopped under them.
 pub const DRAIN: Duration = Duration::from_secs(60);
+/// How long a server gets to fall asleep or wake up (sleep mode): moving
+/// the weights of a large model between GPU and CPU memory takes a while.
+const SLEEP_TIMEOUT: Duration = Duration::from_secs(180);
 
 pub struct Runner {
     pub reg: Arc<Registry>,
@@ -68,6 +71,27 @@ enum Outcome {
     Idle,
     /// Give way in its swap group.
     Rest(Option<oneshot::Sender<()>>),
+}
+
+/// How a ready model's time ended.
+enum Phase {
+    /// Stopped, or idle: the runner waits for its next command.
+    Ended,
+    /// The engine exited on its own: a crash.
+    Exited(Option<std::process::ExitStatus>),
+    /// A sleeping server did not wake: start it afresh.
+    Cold,
+}
+
+/// How a sleeping server's sleep ended.
+enum Slept {
+    Woken,
+    /// It would not fall asleep: stop it instead, then reply.
+    Refused(Option<oneshot::Sender<()>>),
+    /// It did not wake: stopped, to be started afresh.
+    Cold,
+    Stop(Duration, Option<oneshot::Sender<()>>),
+    Exited(Option<std::process::ExitStatus>),
 }
 
 impl Runner {
@@ -130,14 +154,10 @@ impl Runner {
                     let took = format!("{:.1} s", started.elapsed().as_secs_f64());
                     self.reg.set_state(&self.name, ModelState::Ready, &took);
                     self.learn_max_model_len();
-                    match self.watch(running.as_mut(), commands, false).await {
-                        Outcome::Stop(timeout, done) => {
-                            return self.stop(running, timeout, done).await
-                        }
-                        Outcome::Exited(status) => status,
-                        Outcome::Idle => return self.rest(running).await,
-                        Outcome::Rest(done) => return self.give_way(running, done).await,
-                        Outcome::Ready | Outcome::TimedOut => return,
+                    match self.while_ready(&mut running, commands).await {
+                        Phase::Ended => return,
+                        Phase::Exited(status) => status,
+                        Phase::Cold => continue,
                     }
                 }
                 Outcome::Stop(timeout, done) => return self.stop(running, timeout, done).await,
@@ -346,6 +366,162 @@ impl Runner {
         }
     }
 
+    /// A ready model until it ends: watched; gone idle (its idle timeout,
+    /// or giving way in its swap group), its server stops or, in sleep
+    /// mode, sleeps until a start wakes it, and it is watched again.
+    async fn while_ready(
+        &self,
+        running: &mut Option<Running>,
+        commands: &mut mpsc::UnboundedReceiver<Command>,
+    ) -> Phase {
+        loop {
+            let done = match self.watch(running.as_mut(), commands, false).await {
+                Outcome::Stop(timeout, done) => {
+                    self.stop(running.take(), timeout, done).await;
+                    return Phase::Ended;
+                }
+                Outcome::Exited(status) => return Phase::Exited(status),
+                Outcome::Idle => None,
+                Outcome::Rest(done) => {
+                    self.give_way_note();
+                    self.drain().await;
+                    done
+                }
+                Outcome::Ready | Outcome::TimedOut => return Phase::Ended,
+            };
+            let sleeps = self
+                .reg
+                .with(&self.name, |e| e.config.sleep_mode)
+                .unwrap_or(false);
+            if !sleeps {
+                self.rest(running.take()).await;
+                reply(done);
+                return Phase::Ended;
+            }
+            match self.sleep(running.as_mut(), commands, done).await {
+                Slept::Woken => {}
+                Slept::Refused(done) => {
+                    self.rest(running.take()).await;
+                    reply(done);
+                    return Phase::Ended;
+                }
+                Slept::Cold => {
+                    self.rest(running.take()).await;
+                    return Phase::Cold;
+                }
+                Slept::Stop(timeout, done) => {
+                    self.stop(running.take(), timeout, done).await;
+                    return Phase::Ended;
+                }
+                Slept::Exited(status) => {
+                    let how = process::describe(status);
+                    self.reg
+                        .model_log(&self.name, &format!("its sleeping server {how}"));
+                    self.reg.with(&self.name, |e| e.pid = None);
+                    return Phase::Ended;
+                }
+            }
+        }
+    }
+
+    /// Sleep mode: put the idle model's server to sleep (its weights to CPU
+    /// memory), say so through `done`, and keep it asleep until a start
+    /// wakes it, a stop comes, or it exits.
+    async fn sleep(
+        &self,
+        mut running: Option<&mut Running>,
+        commands: &mut mpsc::UnboundedReceiver<Command>,
+        done: Option<oneshot::Sender<()>>,
+    ) -> Slept {
+        let begun = Instant::now();
+        if let Err(why) = self.post("/sleep?level=1").await {
+            self.reg.model_log(
+                &self.name,
+                &format!("its server would not sleep ({why}); stopping it instead"),
+            );
+            return Slept::Refused(done);
+        }
+        self.reg.model_log(
+            &self.name,
+            &format!(
+                "asleep after {:.1} s: its weights are in CPU memory, its GPU memory is free",
+                begun.elapsed().as_secs_f64()
+            ),
+        );
+        reply(done);
+        loop {
+            tokio::select! {
+                status = exited(running.as_deref_mut()) => return Slept::Exited(status),
+                command = commands.recv() => match command {
+                    Some(Command::Start) => {
+                        self.reg.set_state(&self.name, ModelState::Starting, "waking its server up");
+                        let begun = Instant::now();
+                        return match self.post("/wake_up").await {
+                            Ok(()) => {
+                                let took = format!("awake in {:.1} s", begun.elapsed().as_secs_f64());
+                                self.reg.set_state(&self.name, ModelState::Ready, &took);
+                                Slept::Woken
+                            }
+                            Err(why) => {
+                                self.reg.model_log(
+                                    &self.name,
+                                    &format!("its server would not wake ({why}); starting it again"),
+                                );
+                                Slept::Cold
+                            }
+                        };
+                    }
+                    // Asleep is idle already.
+                    Some(Command::Rest { done }) => reply(done),
+                    Some(Command::Stop { timeout, done }) => return Slept::Stop(timeout, done),
+                    None => return Slept::Stop(GIVE_UP_GRACE, None),
+                },
+            }
+        }
+    }
+
+    /// A POST to the model's server (sleep mode's `/sleep`, `/wake_up`),
+    /// with its key when it has one; an error unless it answers 2xx.
+    async fn post(&self, path: &str) -> Result<(), String> {
+        let mut request = self
+            .http
+            .post(format!("{}{path}", self.launch.base_url()))
+            .timeout(SLEEP_TIMEOUT);
+        if let Some(auth) = &self.backend_auth {
+            request = request.header(reqwest::header::AUTHORIZATION, &**auth);
+        }
+        match request.send().await {
+            Ok(response) if response.status().is_success() => Ok(()),
+            Ok(response) => Err(format!("status {}", response.status())),
+            Err(err) if err.is_timeout() => {
+                Err(format!("no answer in {} s", SLEEP_TIMEOUT.as_secs()))
+            }
+            Err(err) => Err(err.to_string()),
+        }
+    }
+
+    /// Let the requests in flight finish, up to [`DRAIN`]; those left are
+    /// cut off when the server stops, which its log says.
+    async fn drain(&self) {
+        let Some(stats) = self.reg.with(&self.name, |e| Arc::clone(&e.stats)) else {
+            return;
+        };
+        let until = Instant::now() + DRAIN;
+        while stats.in_flight.get() > 0 && Instant::now() < until {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let left = stats.in_flight.get();
+        if left > 0 {
+            self.reg.model_log(
+                &self.name,
+                &format!(
+                    "{left} request(s) still in flight after {} s are cut off",
+                    DRAIN.as_secs()
+                ),
+            );
+        }
+    }
+
     /// Whether the model just went idle: ready, no request for its idle
     /// timeout, and none in flight (checked under the routing lock, so no
     /// request is routed to a server about to stop).
@@ -373,22 +549,7 @@ impl Runner {
     /// then the server stops.
     async fn give_way(&self, running: Option<Running>, done: Option<oneshot::Sender<()>>) {
         self.give_way_note();
-        if let Some(stats) = self.reg.with(&self.name, |e| Arc::clone(&e.stats)) {
-            let until = Instant::now() + DRAIN;
-            while stats.in_flight.get() > 0 && Instant::now() < until {
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-            let left = stats.in_flight.get();
-            if left > 0 {
-                self.reg.model_log(
-                    &self.name,
-                    &format!(
-                        "{left} request(s) still in flight after {} s are cut off",
-                        DRAIN.as_secs()
-                    ),
-                );
-            }
-        }
+        self.drain().await;
         self.rest(running).await;
         reply(done);
     }

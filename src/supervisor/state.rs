@@ -25,8 +25,9 @@ pub enum ModelState {
     Stopping,
     /// Stopped on request; `start-model` starts it again.
     Stopped,
-    /// Stopped after its idle timeout without requests, or swapped out of
-    /// its swap group; the next request for it starts it again.
+    /// Its server stopped (or, in sleep mode, asleep) after its idle
+    /// timeout without requests, or because another member of its swap
+    /// group runs; the next request for it starts (or wakes) it.
     Idle,
     /// Gave up: did not become ready, or crashed too often.
     Failed,
@@ -82,6 +83,8 @@ impl ModelState {
                 // waits its turn (pending) when a request wants it back.
                 | (Pending | Starting | Unhealthy, Idle)
                 | (Idle, Pending)
+                // A sleeping server (sleep mode) is stopped from there.
+                | (Idle | Pending, Stopping)
         )
     }
 
@@ -176,8 +179,8 @@ mod tests {
         assert!(!Failed.can_become(Idle), "a failed model stays failed");
         assert!(!Idle.can_become(Ready), "not ready without starting");
         assert!(
-            !Idle.can_become(Stopping),
-            "its server is stopped as it goes idle"
+            Idle.can_become(Stopping),
+            "a sleeping server (sleep mode) is stopped from idle"
         );
     }
 

@@ -608,6 +608,28 @@ fn a_swap_group_shares_gpus_among_its_members_only() {
 }
 
 #[test]
+fn sleep_mode_is_for_vllm_and_models_that_go_idle() {
+    let mut m = model("a", 8001);
+    m.sleep_mode = true;
+    only(
+        &config(vec![m.clone()]),
+        "a",
+        "sleep_mode",
+        "never goes idle",
+    );
+    m.idle_timeout_s = Some(60);
+    assert!(run(&config(vec![m.clone()])).is_empty());
+    m.engine = Engine::Command;
+    m.command = Some("srv --port {port}".into());
+    only(
+        &config(vec![m]),
+        "a",
+        "sleep_mode",
+        "not the command engine's",
+    );
+}
+
+#[test]
 fn every_problem_is_reported_at_once() {
     let err = into_result(run(&config(vec![model("a", 80), model("a", 80)])), "fix it")
         .expect_err("invalid");
