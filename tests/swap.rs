@@ -219,6 +219,11 @@ fn in_sleep_mode_a_member_sleeps_instead_of_stopping_and_wakes_with_the_same_ser
             &["--gpus", "0", "--swap-group", "g", "--sleep-mode"],
         );
     }
+    let shown = env.ok(&["--config", "c", "show"]);
+    assert!(
+        shown.contains("sleep mode    a, b (idle, the server sleeps"),
+        "{shown}"
+    );
     let started = env.start("c", port);
     let a_guard = Started::model(&started.status(), "a")["pid"].as_u64();
 

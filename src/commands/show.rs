@@ -117,6 +117,18 @@ pub fn run(ctx: &Ctx) -> Result<Exit> {
             members.join(", ")
         ));
     }
+    let sleepers: Vec<&str> = config
+        .models
+        .iter()
+        .filter(|m| m.sleep_mode)
+        .map(|m| m.name.as_str())
+        .collect();
+    if !sleepers.is_empty() {
+        notes.push(format!(
+            "sleep mode    {} (idle, the server sleeps instead of stopping)",
+            sleepers.join(", ")
+        ));
+    }
     if !notes.is_empty() {
         println!("\n{}", notes.join("\n"));
     }
