@@ -428,19 +428,12 @@ pub(super) async fn ready_route(
     if route.state.takes_traffic() {
         return Ok(route);
     }
-    let on_demand = demand
-        && state
-            .reg
-            .with(route.model(), |e| {
-                e.config.idle_timeout_s.is_some() || e.config.swap_group.is_some()
-            })
-            .unwrap_or(false);
-    let wait = if on_demand {
-        swap::demand_wait(&state.reg, route.model()).max(state.queue_timeout)
-    } else {
-        state.queue_timeout
-    };
-    let woken = on_demand && route.state == ModelState::Idle && swap::wake(&state.reg, &route);
+    let demand_wait = demand
+        .then(|| swap::demand_wait(&state.reg, route.model()))
+        .flatten();
+    let wait = demand_wait.map_or(state.queue_timeout, |w| w.max(state.queue_timeout));
+    let woken =
+        demand_wait.is_some() && route.state == ModelState::Idle && swap::wake(&state.reg, &route);
     let waits = (woken || matches!(route.state, ModelState::Pending | ModelState::Starting))
         && !wait.is_zero();
     if waits {

@@ -276,7 +276,11 @@ impl Runner {
     /// A GET to the model's server, with its key when it has one, bounded
     /// by the health check's timeout.
     fn get(&self, url: &str) -> reqwest::RequestBuilder {
-        let request = self.http.get(url).timeout(HEALTH_TIMEOUT);
+        self.authed(self.http.get(url).timeout(HEALTH_TIMEOUT))
+    }
+
+    /// `request` with the server's key, when it has one.
+    fn authed(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
         match &self.backend_auth {
             Some(auth) => request.header(reqwest::header::AUTHORIZATION, &**auth),
             None => request,
@@ -289,15 +293,7 @@ impl Runner {
 
     /// The health check, and why it failed.
     async fn health(&self) -> Result<(), String> {
-        match self.get(self.launch.health_url()).send().await {
-            Ok(response) if response.status().is_success() => Ok(()),
-            Ok(response) => Err(format!("status {}", response.status())),
-            Err(err) if err.is_timeout() => {
-                Err(format!("no answer in {} s", HEALTH_TIMEOUT.as_secs()))
-            }
-            Err(err) if err.is_connect() => Err("connection refused or unreachable".into()),
-            Err(err) => Err(err.to_string()),
-        }
+        answered(self.get(self.launch.health_url()), HEALTH_TIMEOUT).await
     }
 
     async fn wait_ready(
@@ -483,21 +479,9 @@ impl Runner {
     /// A POST to the model's server (sleep mode's `/sleep`, `/wake_up`),
     /// with its key when it has one; an error unless it answers 2xx.
     async fn post(&self, path: &str) -> Result<(), String> {
-        let mut request = self
-            .http
-            .post(format!("{}{path}", self.launch.base_url()))
-            .timeout(SLEEP_TIMEOUT);
-        if let Some(auth) = &self.backend_auth {
-            request = request.header(reqwest::header::AUTHORIZATION, &**auth);
-        }
-        match request.send().await {
-            Ok(response) if response.status().is_success() => Ok(()),
-            Ok(response) => Err(format!("status {}", response.status())),
-            Err(err) if err.is_timeout() => {
-                Err(format!("no answer in {} s", SLEEP_TIMEOUT.as_secs()))
-            }
-            Err(err) => Err(err.to_string()),
-        }
+        let url = format!("{}{path}", self.launch.base_url());
+        let request = self.authed(self.http.post(url).timeout(SLEEP_TIMEOUT));
+        answered(request, SLEEP_TIMEOUT).await
     }
 
     /// Let the requests in flight finish, up to [`DRAIN`]; those left are
@@ -634,6 +618,17 @@ impl Quiet {
             return None;
         }
         (self.since.elapsed() >= limit).then_some(requests)
+    }
+}
+
+/// Send `request` (bounded by `limit`): `Ok` for a 2xx answer, else why not.
+async fn answered(request: reqwest::RequestBuilder, limit: Duration) -> Result<(), String> {
+    match request.send().await {
+        Ok(response) if response.status().is_success() => Ok(()),
+        Ok(response) => Err(format!("status {}", response.status())),
+        Err(err) if err.is_timeout() => Err(format!("no answer in {} s", limit.as_secs())),
+        Err(err) if err.is_connect() => Err("connection refused or unreachable".into()),
+        Err(err) => Err(err.to_string()),
     }
 }
 

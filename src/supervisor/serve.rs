@@ -335,11 +335,7 @@ async fn load_in_order(reg: Arc<Registry>, models: Vec<ModelConfig>) {
         for id in group.iter().flat_map(|name| reg.ids_of(name)) {
             match reg.swap_group_of(&id) {
                 Some(swap) => match running.get(&swap) {
-                    Some(first) => reg.set_state(
-                        &id,
-                        ModelState::Idle,
-                        &format!("its swap group runs '{first}'; a request for it swaps it in"),
-                    ),
+                    Some(first) => crate::supervisor::swap::begin_idle(&reg, &id, first),
                     None => {
                         running.insert(swap, id.clone());
                         crate::supervisor::swap::start(&reg, &id);

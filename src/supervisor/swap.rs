@@ -54,15 +54,23 @@ pub fn wake(reg: &Arc<Registry>, route: &Route) -> bool {
     }
 }
 
-/// How long a request may wait for a model started on demand: its load,
-/// and in a swap group the time the member before it takes to give way.
-pub fn demand_wait(reg: &Registry, id: &str) -> Duration {
+/// How long a request may wait for model `id` if it is started on demand
+/// (an idle timeout, a swap group): its load, and in a swap group the time
+/// the member before it takes to give way. `None` for any other model.
+pub fn demand_wait(reg: &Registry, id: &str) -> Option<Duration> {
+    let (on_demand, swaps) = reg.with(id, |e| {
+        let swaps = e.config.swap_group.is_some();
+        (swaps || e.config.idle_timeout_s.is_some(), swaps)
+    })?;
+    if !on_demand {
+        return None;
+    }
     let load = Duration::from_secs(reg.config().startup_timeout_s);
-    if reg.swap_group_of(id).is_some() {
+    Some(if swaps {
         load + DRAIN + DEFAULT_STOP_TIMEOUT
     } else {
         load
-    }
+    })
 }
 
 /// At `reload`: a member whose group already runs another, or
@@ -84,12 +92,17 @@ pub fn start_or_idle(reg: &Arc<Registry>, id: &str) -> bool {
     });
     match busy {
         Some((other, _)) => {
-            let why = format!("its swap group runs '{other}'; a request for it swaps it in");
-            reg.set_state(id, ModelState::Idle, &why);
+            begin_idle(reg, id, &other);
             true
         }
         None => start(reg, id),
     }
+}
+
+/// A member that does not start because `other` of its group runs.
+pub fn begin_idle(reg: &Registry, id: &str, other: &str) {
+    let why = format!("its swap group runs '{other}'; a request for it swaps it in");
+    reg.set_state(id, ModelState::Idle, &why);
 }
 
 /// Wait for the group's turn, make every other member whose server may run
