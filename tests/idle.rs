@@ -41,6 +41,14 @@ fn an_idle_server_is_stopped_and_the_next_request_starts_it_and_waits() {
         }),
         "an idle model without a server has no pid"
     );
+    // Someone reading status at 3 a.m. is told why it is not ready.
+    let why = "no requests for 1 s, its idle_timeout_s; the next one starts it";
+    assert_eq!(Started::model(&started.status(), "m")["detail"], why);
+    let table = env.ok(&["--config", "c", "status"]);
+    assert!(
+        table.contains(&format!("why not ready:\n  m  idle: {why}")),
+        "{table}"
+    );
     assert!(
         crate::helper::wait_for(Duration::from_secs(5), || !alive(guard) && !alive(engine)),
         "the idle model's server is still running"
@@ -248,6 +256,15 @@ fn in_sleep_mode_an_idle_server_sleeps_and_the_next_request_wakes_it() {
     let engine = started.engine_pid("m");
     started.wait_state("m", "idle", Duration::from_secs(10));
     assert!(alive(engine), "asleep, not stopped");
+    assert!(
+        crate::helper::wait_for(Duration::from_secs(5), || {
+            Started::model(&started.status(), "m")["detail"]
+                .as_str()
+                .is_some_and(|d| d.starts_with("asleep (sleep mode)"))
+        }),
+        "status says it sleeps: {}",
+        started.status()
+    );
     assert_eq!(
         started
             .chat_body(r#"{"model": "m", "messages": []}"#)

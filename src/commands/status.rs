@@ -10,6 +10,7 @@ use crate::control::api::StatusReport;
 use crate::control::client::{block_on, Client};
 use crate::error::Exit;
 use crate::output::{join_or_dash, print_json, print_json_line, short_duration, table};
+use crate::supervisor::state::ModelState;
 
 pub fn run(ctx: &Ctx, watch: bool) -> Result<Exit> {
     let name = ctx.config_name()?;
@@ -72,6 +73,13 @@ pub fn print_report(report: &StatusReport) {
         ]);
     }
     println!("{t}");
+    let why = why_not_ready(report);
+    if !why.is_empty() {
+        println!("\nwhy not ready:");
+        for line in why {
+            println!("  {line}");
+        }
+    }
     for m in report.models.iter().filter(|m| !m.log_tail.is_empty()) {
         println!("\nlast lines of {}'s log:", m.name);
         for line in &m.log_tail {
@@ -99,12 +107,89 @@ pub fn print_report(report: &StatusReport) {
     }
 }
 
+/// A line per model that is not ready and says why (an idle timeout, its
+/// swap group, a restart coming), unless its last error already does.
+fn why_not_ready(report: &StatusReport) -> Vec<String> {
+    let explained: Vec<(&str, ModelState, &str)> = report
+        .models
+        .iter()
+        .filter_map(|m| {
+            let detail = m.detail.as_deref()?;
+            (m.last_error.as_deref() != Some(detail)).then_some((m.name.as_str(), m.state, detail))
+        })
+        .collect();
+    let width = explained
+        .iter()
+        .map(|(name, ..)| name.len())
+        .max()
+        .unwrap_or(0);
+    explained
+        .into_iter()
+        .map(|(name, state, detail)| format!("{name:width$}  {state}: {detail}"))
+        .collect()
+}
+
 fn warn_on_version_mismatch(report: &StatusReport) {
     let ours = env!("CARGO_PKG_VERSION");
     if report.version != ours {
         eprintln!(
             "warning: the running supervisor is version {}, this vllm-mux is {ours}; restart it to upgrade (vllm-mux stop && vllm-mux start)",
             report.version
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::control::api::{ModelStatus, ProxyStatus};
+
+    fn model(
+        name: &str,
+        state: ModelState,
+        detail: Option<&str>,
+        error: Option<&str>,
+    ) -> ModelStatus {
+        ModelStatus {
+            name: name.into(),
+            state,
+            state_for_s: 0,
+            port: None,
+            pid: None,
+            gpu_ids: Vec::new(),
+            restarts: 0,
+            requests: 0,
+            errors: 0,
+            in_flight: 0,
+            p50_ms: None,
+            last_error: error.map(Into::into),
+            detail: detail.map(Into::into),
+            log_tail: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn models_that_are_not_ready_say_why_once() {
+        let idle = "no requests for 300 s, its idle_timeout_s; the next one starts it";
+        let down = "http://127.0.0.1:9/health does not answer";
+        let report = StatusReport {
+            version: "0".into(),
+            config: "default".into(),
+            proxy: ProxyStatus {
+                url: "http://127.0.0.1:8000".into(),
+                pid: 1,
+                uptime_s: 0,
+            },
+            models: vec![
+                model("qwen", ModelState::Ready, None, None),
+                model("llama-70b", ModelState::Idle, Some(idle), None),
+                model("remote", ModelState::Unhealthy, Some(down), Some(down)),
+            ],
+            gpus: Vec::new(),
+        };
+        assert_eq!(
+            why_not_ready(&report),
+            vec![format!("llama-70b  idle: {idle}")]
         );
     }
 }

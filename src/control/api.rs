@@ -53,6 +53,10 @@ pub struct ModelStatus {
     pub in_flight: u64,
     pub p50_ms: Option<f64>,
     pub last_error: Option<String>,
+    /// Why it is in its state when it is not ready, in words ("no requests
+    /// for 300 s, …"; absent from a supervisor older than this field).
+    #[serde(default)]
+    pub detail: Option<String>,
     /// The last log lines, filled when the model has failed.
     pub log_tail: Vec<String>,
 }
@@ -100,6 +104,7 @@ mod tests {
                 in_flight: 1,
                 p50_ms: Some(41.5),
                 last_error: None,
+                detail: None,
                 log_tail: vec![],
             }],
             gpus: vec![GpuInfo {
@@ -125,10 +130,9 @@ mod tests {
         assert_eq!(back, report);
         // What is written is that example, plus the fields added since.
         let mut written = serde_json::to_value(&report).expect("serializes");
-        let added = written["models"][0]
-            .as_object_mut()
-            .and_then(|m| m.remove("state_for_s"));
-        assert_eq!(added, Some(json!(0)));
+        let model = written["models"][0].as_object_mut();
+        let added = model.map(|m| (m.remove("state_for_s"), m.remove("detail")));
+        assert_eq!(added, Some((Some(json!(0)), Some(json!(null)))));
         assert_eq!(written, expected);
     }
 

@@ -29,6 +29,8 @@ pub struct Entry {
     pub pid: Option<u32>,
     pub restarts: u32,
     pub last_error: Option<String>,
+    /// Why it is in its state, in words, from the change that put it there.
+    pub detail: Option<String>,
     pub log: Arc<Mutex<LogFile>>,
     pub stats: Arc<ModelStats>,
     pub commands: mpsc::UnboundedSender<Command>,
@@ -344,6 +346,7 @@ impl Registry {
             }
             e.state.send_replace(next);
             e.since = std::time::Instant::now();
+            e.detail = (!detail.is_empty()).then(|| detail.to_string());
             Some(Ok(current))
         });
         let suffix = if detail.is_empty() {
@@ -487,6 +490,8 @@ impl Registry {
                     in_flight: u64::try_from(e.stats.in_flight.get()).unwrap_or(0),
                     p50_ms: e.stats.p50_ms(),
                     last_error: e.last_error.clone(),
+                    // A ready model needs no explaining.
+                    detail: e.detail.clone().filter(|_| state != ModelState::Ready),
                     log_tail: if state == ModelState::Failed {
                         lock(&e.log).tail()
                     } else {

@@ -444,6 +444,12 @@ impl Runner {
                 begun.elapsed().as_secs_f64()
             ),
         );
+        self.reg.with(&self.name, |e| {
+            e.detail = Some(
+                "asleep (sleep mode): its weights are in CPU memory; the next request wakes it"
+                    .into(),
+            );
+        });
         reply(done);
         loop {
             tokio::select! {

@@ -130,6 +130,7 @@ impl Launcher {
                 pid: None,
                 restarts: 0,
                 last_error: None,
+                detail: None,
                 log,
                 stats: Arc::new(ModelStats::new(id, Arc::clone(&reg.metrics))),
                 commands,
