@@ -88,6 +88,9 @@ _vllm__mux() {
             vllm__mux,supervise)
                 cmd="vllm__mux__subcmd__supervise"
                 ;;
+            vllm__mux,wait)
+                cmd="vllm__mux__subcmd__wait"
+                ;;
             vllm__mux__subcmd__help,add-model)
                 cmd="vllm__mux__subcmd__help__subcmd__add__subcmd__model"
                 ;;
@@ -160,6 +163,9 @@ _vllm__mux() {
             vllm__mux__subcmd__help,supervise)
                 cmd="vllm__mux__subcmd__help__subcmd__supervise"
                 ;;
+            vllm__mux__subcmd__help,wait)
+                cmd="vllm__mux__subcmd__help__subcmd__wait"
+                ;;
             vllm__mux__subcmd__help__subcmd__shortcuts,add)
                 cmd="vllm__mux__subcmd__help__subcmd__shortcuts__subcmd__add"
                 ;;
@@ -191,7 +197,7 @@ _vllm__mux() {
 
     case "${cmd}" in
         vllm__mux)
-            opts="-y -q -v -h -V --config --json --yes --no-input --quiet --verbose --help --version init add-model edit-model edit-proxy remove-model list show gpus models start status logs stop start-model reload export import profiles shortcuts completions mock-engine supervise guard help"
+            opts="-y -q -v -h -V --config --json --yes --no-input --quiet --verbose --help --version init add-model edit-model edit-proxy remove-model list show gpus models start status logs stop start-model wait reload export import profiles shortcuts completions mock-engine supervise guard help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -523,7 +529,7 @@ _vllm__mux() {
             return 0
             ;;
         vllm__subcmd__mux__subcmd__help)
-            opts="init add-model edit-model edit-proxy remove-model list show gpus models start status logs stop start-model reload export import profiles shortcuts completions mock-engine supervise guard help"
+            opts="init add-model edit-model edit-proxy remove-model list show gpus models start status logs stop start-model wait reload export import profiles shortcuts completions mock-engine supervise guard help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -887,6 +893,20 @@ _vllm__mux() {
             return 0
             ;;
         vllm__subcmd__mux__subcmd__help__subcmd__supervise)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vllm__subcmd__mux__subcmd__help__subcmd__wait)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1357,6 +1377,28 @@ _vllm__mux() {
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vllm__subcmd__mux__subcmd__wait)
+            opts="-y -q -v -h -V --timeout --config --json --yes --no-input --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

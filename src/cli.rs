@@ -118,6 +118,18 @@ pub enum Command {
         #[command(flatten)]
         wait: WaitArgs,
     },
+    /// Wait until the running models (or those named) are ready or failed.
+    ///
+    /// For scripts and units that started them without waiting (`start
+    /// --no-wait`, systemd). Exit 1 if one failed, a named one is stopped,
+    /// or the timeout passed; 3 if the config is not running.
+    Wait {
+        /// Wait only for these models (with their replicas).
+        models: Vec<String>,
+        /// Give up after this many seconds (the models keep starting).
+        #[arg(long, value_name = "SECS")]
+        timeout: Option<u64>,
+    },
     /// Apply config changes to the running supervisor; untouched models keep running.
     Reload(WaitArgs),
     /// Print the config as JSON, or write it to a file.

@@ -874,6 +874,45 @@ fn no_wait_returns_while_models_start_and_timeout_gives_up_waiting() {
     );
 }
 
+#[test]
+fn wait_waits_for_models_started_without_waiting() {
+    let env = Env::new();
+    let port = env.init_fast("c");
+    env.add_mock("c", "slow", &["--set", "startup_delay_ms=1500"]);
+    env.add_mock("c", "spare", &[]);
+    let stderr = env.fails(&["--config", "c", "wait"], 3);
+    assert!(stderr.contains("'c' is not running"), "{stderr}");
+    let _started = env.started("c", port);
+    env.ok(&["--config", "c", "start", "--no-wait"]);
+    let stderr = env.fails(&["--config", "c", "wait", "slow", "--timeout", "0"], 1);
+    assert!(
+        stderr.contains("gave up waiting after 0 s; still starting: slow"),
+        "{stderr}"
+    );
+    let out = env.ok(&["--config", "c", "wait", "--json"]);
+    let report: serde_json::Value = serde_json::from_str(&out).expect("status JSON");
+    for model in ["slow", "spare"] {
+        assert_eq!(Started::model(&report, model)["state"], "ready", "{out}");
+    }
+    // A name that is not there is a usage error that lists what runs.
+    let stderr = env.fails(&["--config", "c", "wait", "slow", "nosuch"], 2);
+    assert!(
+        stderr.contains("no model nosuch in the running config 'c'")
+            && stderr.contains("it runs: slow, spare"),
+        "{stderr}"
+    );
+    // A model stopped on purpose will never be ready: a script must not go on.
+    env.ok(&["--config", "c", "stop", "spare"]);
+    let stderr = env.fails(&["--config", "c", "wait", "spare"], 1);
+    assert!(
+        stderr.contains("stopped, so not ready: spare")
+            && stderr.contains("vllm-mux start-model spare"),
+        "{stderr}"
+    );
+    // Waiting for everything counts the stopped one as settled.
+    env.ok(&["--config", "c", "wait", "-q"]);
+}
+
 /// A stand-in for `vllm` that records how it was called, then serves the
 /// mock engine on the port and name it was given.
 fn fake_vllm(env: &Env) -> (std::path::PathBuf, std::path::PathBuf) {

@@ -17,6 +17,7 @@ mod preflight;
 mod profiles;
 mod reload;
 mod remove_model;
+mod settle;
 mod shortcuts;
 mod show;
 mod start;
@@ -121,6 +122,7 @@ pub fn dispatch(cli: Cli) -> Result<Exit> {
         Command::Logs(args) => logs::run(&ctx, args),
         Command::Stop { model, timeout } => stop::run(&ctx, model.as_deref(), timeout),
         Command::StartModel { model, wait } => start_model::run(&ctx, &model, &wait),
+        Command::Wait { models, timeout } => wait::run(&ctx, &models, timeout),
         Command::Reload(args) => reload::run(&ctx, &args),
         Command::Supervise => {
             crate::supervisor::run(ctx.paths().clone(), ctx.config_name()?, false)

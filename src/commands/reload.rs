@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::Result;
 
-use super::wait::{finish, verdict, wait_settled, Progress, Watched};
+use super::settle::{finish, verdict, wait_settled, Progress, Watched};
 use super::Ctx;
 use crate::cli::WaitArgs;
 use crate::control::client::{block_on, Client};

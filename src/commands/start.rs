@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 
 use super::preflight::preflight;
-use super::wait::{finish, wait_settled, Progress, Watched, POLL};
+use super::settle::{finish, wait_settled, Progress, Watched, POLL};
 use super::Ctx;
 use crate::cli::StartArgs;
 use crate::config::validate::check_saved;

@@ -2,7 +2,7 @@
 
 use anyhow::Result;
 
-use super::wait::{finish, wait_settled, Progress, Watched};
+use super::settle::{finish, wait_settled, Progress, Watched};
 use super::Ctx;
 use crate::cli::WaitArgs;
 use crate::control::client::{block_on, Client};
