@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# Where one request at a time spends its time, nginx against vllm-mux: a
+# scheduler and system-call trace (perf tracepoints, no hardware counters
+# needed; run as root) of 0.5 s of wrk at concurrency 1, taken apart per
+# request and per hop. Same layout as bench/proxy.sh: the backend and wrk
+# on core 0, the proxy alone on core 1. Prints, per proxy:
+# - each hop's time (one process's send to the next one's send);
+# - the proxy's own part of its hops (switched in → its send);
+# - how fast core 0 is woken, by how long it had been idle: the
+#   hypervisor wakes a core that halted a short while ago much faster.
+# Bounded: a 1 s warm-up and a 4 s run per proxy.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+for tool in nginx wrk perf; do
+    command -v "$tool" >/dev/null 2>&1 || { echo "needs $tool" >&2; exit 2; }
+done
+cargo build --release --locked --quiet --bin vllm-mux --example bench-upstream
+work=$(mktemp -d)
+export VLLM_MUX_HOME="$work/home"
+mux="$PWD/target/release/vllm-mux"
+cleanup() {
+    "$mux" --config bench stop --timeout 2 >/dev/null 2>&1 || true
+    [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
+    [ -n "${upstream_pid:-}" ] && kill "$upstream_pid" 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+UP=$(free_port) NG=$(free_port) MX=$(free_port)
+
+taskset -c 0 target/release/examples/bench-upstream --port "$UP" --chunks 32 --interval-ms 5 &
+upstream_pid=$!
+mkdir -p "$work/nginx"
+cat > "$work/nginx.conf" <<NGINX
+worker_processes 1; pid $work/nginx.pid; error_log $work/nginx/error.log;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    client_body_temp_path $work/nginx/body; proxy_temp_path $work/nginx/proxy;
+    fastcgi_temp_path $work/nginx/f; uwsgi_temp_path $work/nginx/u; scgi_temp_path $work/nginx/s;
+    upstream backend { server 127.0.0.1:$UP; keepalive 256; }
+    server {
+        listen 127.0.0.1:$NG;
+        location / {
+            proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection "";
+            proxy_buffering off; proxy_request_buffering off;
+        }
+    }
+}
+NGINX
+taskset -c 1 nginx -c "$work/nginx.conf" -p "$work/nginx"
+"$mux" --config bench init -q --host 127.0.0.1 --port "$MX"
+"$mux" --config bench add-model bench --engine url --url "http://127.0.0.1:$UP" -q
+taskset -c 1 "$mux" --config bench start -q
+cat > "$work/post.lua" <<'LUA'
+wrk.method = "POST"
+wrk.body = '{"model": "bench", "messages": [{"role": "user", "content": "Say something."}], "max_tokens": 16}'
+wrk.headers["Content-Type"] = "application/json"
+LUA
+sleep 0.5
+nginx_worker=$(pgrep -P "$(cat "$work/nginx.pid")" | head -1)
+mux_pid=$(cat "$VLLM_MUX_HOME/run/bench/supervisor.pid")
+
+for target in "nginx $NG $nginx_worker" "vllm-mux $MX $mux_pid"; do
+    set -- $target
+    url="http://127.0.0.1:$2/v1/chat/completions"
+    taskset -c 0 wrk -t1 -c1 -d1s -s "$work/post.lua" "$url" >/dev/null
+    taskset -c 0 wrk -t1 -c1 -d4s -s "$work/post.lua" "$url" >/dev/null &
+    load=$!
+    sleep 1.5
+    perf record -q -a -o "$work/trace" \
+        -e raw_syscalls:sys_enter --exclude-perf \
+        -e sched:sched_switch --exclude-perf \
+        -e sched:sched_wakeup --exclude-perf -- sleep 0.5 >/dev/null 2>&1
+    wait "$load"
+    perf script --ns -i "$work/trace" -F comm,pid,tid,cpu,time,event,trace > "$work/trace.txt" 2>/dev/null
+    echo "== $1"
+    python3 - "$work/trace.txt" "$3" "$upstream_pid" <<'PY'
+import collections, re, sys
+
+path, proxy_pid, up = sys.argv[1:4]
+SEND = {1, 20, 44, 46}  # write, writev, sendto, sendmsg
+events = []
+for line in open(path):
+    m = re.match(r'\s*(.+?)\s+(\d+)/(\d+)\s+\[(\d+)\]\s+([\d.]+):\s+(\S+):\s*(.*)', line)
+    if m:
+        comm, pid, tid, cpu, ts, event, rest = m.groups()
+        events.append((float(ts) * 1e6, comm, tid, cpu, event, rest, pid))
+# The busiest thread of wrk (its load thread) and of the proxy.
+busy = collections.Counter((e[1], e[6], e[2]) for e in events if e[4] == 'raw_syscalls:sys_enter')
+wrk = max((c, t) for (comm, _, t), c in busy.items() if comm == 'wrk')[1]
+proxy = max((c, t) for (_, pid, t), c in busy.items() if pid == proxy_pid)[1]
+actors = (wrk, proxy, up)
+
+def pid_of(rest, key):
+    m = re.search(key + r'=(\d+) ', rest)
+    return m.group(1) if m else None
+
+chain = [wrk, proxy, up, proxy]
+hops = ['wrk → proxy', 'proxy → backend', 'backend → proxy', 'proxy → wrk']
+total = {h: [] for h in hops}
+own = {h: [] for h in hops}
+state, last, switched_in = None, 0.0, None
+for ts, comm, tid, cpu, event, rest, _ in events:
+    if event == 'raw_syscalls:sys_enter':
+        if tid not in actors or int(rest.split()[1]) not in SEND:
+            continue
+        if state is None:
+            if tid == wrk:
+                state, last, switched_in = 0, ts, None
+            continue
+        if tid == chain[(state + 1) % 4]:
+            total[hops[state]].append(ts - last)
+            if switched_in is not None:
+                own[hops[state]].append(ts - switched_in)
+            state, last, switched_in = (state + 1) % 4, ts, None
+    elif event == 'sched:sched_switch' and state is not None:
+        if pid_of(rest, 'next_pid') == chain[(state + 1) % 4]:
+            switched_in = ts
+
+def median(v):
+    v = sorted(v)
+    return v[len(v) // 2] if v else float('nan')
+
+requests = len(total[hops[3]])
+print(f'  {requests} requests in 0.5 s; median µs per hop, and of it the')
+print('  receiver\'s own part (switched in → its send):')
+for h in hops:
+    print(f'    {h:<16} {median(total[h]):6.1f}   own {median(own[h]):5.1f}')
+# Wakes of the backend on core 0, by how long core 0 had been idle.
+idle_since, buckets = None, collections.defaultdict(list)
+woken = None
+for ts, comm, tid, cpu, event, rest, _ in events:
+    if cpu == '000' and event == 'sched:sched_switch' and 'next_comm=swapper' in rest:
+        idle_since = ts
+    elif event == 'sched:sched_wakeup' and pid_of(rest, 'pid') == up and idle_since is not None:
+        woken = (ts, ts - idle_since)
+    elif event == 'sched:sched_switch' and pid_of(rest, 'next_pid') == up and woken:
+        buckets[int(woken[1] // 10) * 10].append(ts - woken[0])
+        woken = None
+print('    core 0 idle for    wakes   woken within 3 µs   median wake µs')
+for b in sorted(buckets):
+    lat = buckets[b]
+    if len(lat) >= 20:
+        fast = 100 * sum(1 for x in lat if x < 3) / len(lat)
+        print(f'    {b:3d}-{b + 10:<3d} µs       {len(lat):5d}   {fast:5.0f}%              {median(lat):5.1f}')
+PY
+done
