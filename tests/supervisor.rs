@@ -457,11 +457,30 @@ fn reload_waits_for_the_models_it_started_and_fails_with_them() {
 fn reload_restarts_a_changed_model_and_refuses_an_invalid_config() {
     let env = Env::new();
     let port = env.init_fast("c");
-    env.add_mock("c", "a", &[]);
+    let a_port = free_port().to_string();
+    let out = env.ok(&[
+        "--config",
+        "c",
+        "add-model",
+        "a",
+        "--engine",
+        "mock",
+        "--port",
+        &a_port,
+    ]);
+    assert!(
+        !out.contains("reload"),
+        "not running, nothing to reload: {out}"
+    );
     env.add_mock("c", "b", &[]);
     let started = env.start("c", port);
     let before = started.status();
-    env.ok(&["--config", "c", "edit-model", "a", "--set", "tokens=3"]);
+    // An edit of a running config says it needs a reload.
+    let out = env.ok(&["--config", "c", "edit-model", "a", "--set", "tokens=3"]);
+    assert!(
+        out.contains("config 'c' is running; apply the change with 'vllm-mux --config c reload'"),
+        "{out}"
+    );
     let summary = env.run(&["--config", "c", "--json", "reload"]).json();
     assert_eq!(summary["restarted"], json!(["a"]));
     let after = started.wait_state("a", "ready", Duration::from_secs(10));

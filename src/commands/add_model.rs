@@ -64,5 +64,6 @@ pub fn run(ctx: &Ctx, name: &str, args: ModelArgs) -> Result<Exit> {
             summary(added)
         ));
     }
+    ctx.say_reload_if_running(config_name);
     Ok(Exit::Success)
 }

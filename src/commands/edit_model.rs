@@ -46,5 +46,6 @@ pub fn run(ctx: &Ctx, name: &str, args: ModelArgs, edit: EditArgs) -> Result<Exi
             summary(model)
         ));
     }
+    ctx.say_reload_if_running(config_name);
     Ok(Exit::Success)
 }

@@ -94,5 +94,6 @@ pub fn run(ctx: &Ctx, file: &Path, name: Option<&str>, force: bool) -> Result<Ex
         plural(config.models.len(), "model"),
         path.display()
     ));
+    ctx.say_reload_if_running(&name);
     Ok(Exit::Success)
 }

@@ -34,6 +34,7 @@ use crate::cli::{Cli, Command};
 use crate::config::names::check_name;
 use crate::config::{Paths, Store};
 use crate::error::{Exit, Failure};
+use crate::supervisor::pidfile::running_pid;
 
 /// The default config name.
 pub const DEFAULT_CONFIG: &str = "default";
@@ -73,6 +74,16 @@ impl Ctx {
     pub fn say(&self, message: impl AsRef<str>) {
         if !self.json && !self.quiet {
             println!("{}", message.as_ref());
+        }
+    }
+
+    /// After a change to `config`'s models: a running config takes it only
+    /// on `reload`, which is easy to forget, so say so.
+    pub fn say_reload_if_running(&self, config: &str) {
+        if running_pid(&self.paths().run_dir(config)).is_some() {
+            self.say(format!(
+                "config '{config}' is running; apply the change with 'vllm-mux --config {config} reload'"
+            ));
         }
     }
 }

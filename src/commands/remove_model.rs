@@ -36,5 +36,6 @@ pub fn run(ctx: &Ctx, name: &str) -> Result<Exit> {
             "removed model '{name}' from config '{config_name}'"
         ));
     }
+    ctx.say_reload_if_running(config_name);
     Ok(Exit::Success)
 }
