@@ -389,34 +389,33 @@ impl Runner {
                 .reg
                 .with(&self.name, |e| e.config.sleep_mode)
                 .unwrap_or(false);
-            if !sleeps {
-                self.rest(running.take()).await;
-                reply(done);
-                return Phase::Ended;
-            }
-            match self.sleep(running.as_mut(), commands, done).await {
-                Slept::Woken => {}
-                Slept::Refused(done) => {
-                    self.rest(running.take()).await;
-                    reply(done);
-                    return Phase::Ended;
+            // Without sleep mode, or when the server would not sleep, it stops.
+            let done = if !sleeps {
+                done
+            } else {
+                match self.sleep(running.as_mut(), commands, done).await {
+                    Slept::Woken => continue,
+                    Slept::Refused(done) => done,
+                    Slept::Cold => {
+                        self.rest(running.take()).await;
+                        return Phase::Cold;
+                    }
+                    Slept::Stop(timeout, done) => {
+                        self.stop(running.take(), timeout, done).await;
+                        return Phase::Ended;
+                    }
+                    Slept::Exited(status) => {
+                        let how = process::describe(status);
+                        self.reg
+                            .model_log(&self.name, &format!("its sleeping server {how}"));
+                        self.reg.with(&self.name, |e| e.pid = None);
+                        return Phase::Ended;
+                    }
                 }
-                Slept::Cold => {
-                    self.rest(running.take()).await;
-                    return Phase::Cold;
-                }
-                Slept::Stop(timeout, done) => {
-                    self.stop(running.take(), timeout, done).await;
-                    return Phase::Ended;
-                }
-                Slept::Exited(status) => {
-                    let how = process::describe(status);
-                    self.reg
-                        .model_log(&self.name, &format!("its sleeping server {how}"));
-                    self.reg.with(&self.name, |e| e.pid = None);
-                    return Phase::Ended;
-                }
-            }
+            };
+            self.rest(running.take()).await;
+            reply(done);
+            return Phase::Ended;
         }
     }
 
