@@ -107,6 +107,14 @@ fn one_member_runs_and_a_request_for_another_swaps_it_in() {
         0,
         "giving way is no crash"
     );
+    // The table says which member holds the GPU now, and why b is idle.
+    let table = env.ok(&["--config", "c", "status"]);
+    for shown in [
+        "a,b (idle)",
+        "b  idle: gave way to another model of its swap group; a request for it swaps it back in",
+    ] {
+        assert!(table.contains(shown), "{shown:?} not in:\n{table}");
+    }
 
     let health = http().get(started.url("/health")).send().expect("health");
     assert_eq!(health.status(), 200);

@@ -89,11 +89,16 @@ pub fn print_report(report: &StatusReport) {
     if !report.gpus.is_empty() {
         let mut g = table(["GPU", "NAME", "MEMORY", "UTIL", "MODELS"]);
         for gpu in &report.gpus {
-            let holders: Vec<&str> = report
+            // Models that share a GPU (a swap group) take turns: the ones
+            // not running say so.
+            let holders: Vec<String> = report
                 .models
                 .iter()
                 .filter(|m| m.gpu_ids.contains(&gpu.index))
-                .map(|m| m.name.as_str())
+                .map(|m| match m.state {
+                    ModelState::Ready => m.name.clone(),
+                    state => format!("{} ({state})", m.name),
+                })
                 .collect();
             g.add_row([
                 gpu.index.to_string(),
