@@ -34,6 +34,21 @@ pub struct StateLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct LoadLabels {
+    pub model: String,
+    /// `load`: a server started and loaded its weights; `wake`: a sleeping
+    /// one woke (sleep mode).
+    pub kind: &'static str,
+}
+
+/// How a model got ready to serve.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Load {
+    Cold,
+    Wake,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct GpuLabel {
     pub gpu: String,
 }
@@ -41,6 +56,11 @@ pub struct GpuLabel {
 fn seconds_histogram() -> Histogram {
     // 1 ms to about 10 minutes.
     Histogram::new(exponential_buckets(0.001, 2.0, 20))
+}
+
+fn load_histogram() -> Histogram {
+    // 0.1 s (a wake) to about 27 minutes (a large model's first load).
+    Histogram::new(exponential_buckets(0.1, 2.0, 15))
 }
 
 pub struct Metrics {
@@ -53,6 +73,7 @@ pub struct Metrics {
     pub backend_up: Family<ModelLabel, Gauge>,
     pub restarts: Family<ModelLabel, Counter>,
     model_state: Family<StateLabels, Gauge>,
+    loads: Family<LoadLabels, Histogram, fn() -> Histogram>,
     pub gpu_utilization: Family<GpuLabel, Gauge>,
     pub gpu_memory_used: Family<GpuLabel, Gauge>,
 }
@@ -69,6 +90,7 @@ impl Default for Metrics {
             backend_up: Family::default(),
             restarts: Family::default(),
             model_state: Family::default(),
+            loads: Family::new_with_constructor(load_histogram as fn() -> Histogram),
             gpu_utilization: Family::default(),
             gpu_memory_used: Family::default(),
         };
@@ -114,6 +136,11 @@ impl Default for Metrics {
                 m.model_state.clone(),
             );
             r.register(
+                "model_load_seconds",
+                "Time from start to ready of each load (kind=load) or wake from sleep mode (kind=wake); its count is how often a model was loaded",
+                m.loads.clone(),
+            );
+            r.register(
                 "gpu_utilization_percent",
                 "GPU utilization",
                 m.gpu_utilization.clone(),
@@ -155,6 +182,23 @@ impl Metrics {
         }
     }
 
+    /// A model got ready after `seconds`, loaded or woken.
+    pub fn loaded(&self, model: &str, load: Load, seconds: f64) {
+        self.loads
+            .get_or_create(&Self::load_labels(model, load))
+            .observe(seconds);
+    }
+
+    fn load_labels(model: &str, load: Load) -> LoadLabels {
+        LoadLabels {
+            model: model.to_string(),
+            kind: match load {
+                Load::Cold => "load",
+                Load::Wake => "wake",
+            },
+        }
+    }
+
     fn state_labels(model: &str, state: ModelState) -> StateLabels {
         StateLabels {
             model: model.to_string(),
@@ -166,6 +210,9 @@ impl Metrics {
     pub fn forget(&self, model: &str) {
         for state in ModelState::ALL {
             self.model_state.remove(&Self::state_labels(model, state));
+        }
+        for load in [Load::Cold, Load::Wake] {
+            self.loads.remove(&Self::load_labels(model, load));
         }
         let label = Self::label(model);
         self.in_flight.remove(&label);
@@ -219,6 +266,24 @@ mod tests {
         );
         m.forget("chat");
         assert!(!m.encode().contains("vllm_mux_backend_up{model=\"chat\"}"));
+    }
+
+    #[test]
+    fn loads_and_wakes_are_counted_apart_and_forgotten_with_the_model() {
+        let m = Metrics::default();
+        m.loaded("chat", Load::Cold, 95.0);
+        m.loaded("chat", Load::Cold, 80.0);
+        m.loaded("chat", Load::Wake, 2.5);
+        let text = m.encode();
+        for line in [
+            "vllm_mux_model_load_seconds_count{model=\"chat\",kind=\"load\"} 2",
+            "vllm_mux_model_load_seconds_sum{model=\"chat\",kind=\"load\"} 175.0",
+            "vllm_mux_model_load_seconds_count{model=\"chat\",kind=\"wake\"} 1",
+        ] {
+            assert!(text.contains(line), "{line} not in:\n{text}");
+        }
+        m.forget("chat");
+        assert!(!m.encode().contains("model=\"chat\""));
     }
 
     #[test]

@@ -58,15 +58,12 @@ fn an_idle_server_is_stopped_and_the_next_request_starts_it_and_waits() {
     assert_eq!(health.status(), 200);
     assert_eq!(health.json::<Value>().expect("json")["models"]["m"], "idle");
     // Alerts can tell idle from down.
-    let metrics = http()
-        .get(started.url("/metrics"))
-        .send()
-        .and_then(|r| r.text())
-        .expect("metrics");
+    let metrics = started.metrics();
     for line in [
         "vllm_mux_model_state{model=\"m\",state=\"idle\"} 1",
         "vllm_mux_model_state{model=\"m\",state=\"ready\"} 0",
         "vllm_mux_backend_up{model=\"m\"} 0",
+        "vllm_mux_model_load_seconds_count{model=\"m\",kind=\"load\"} 1",
     ] {
         assert!(metrics.contains(line), "{line} not in:\n{metrics}");
     }
@@ -87,6 +84,11 @@ fn an_idle_server_is_stopped_and_the_next_request_starts_it_and_waits() {
     );
     assert_eq!(m["restarts"], 0, "going idle is no crash");
     assert_ne!(m["pid"].as_u64(), Some(u64::from(guard)), "a new server");
+    // Each load is counted, with how long it took: what to weigh an idle
+    // timeout against.
+    let metrics = started.metrics();
+    let loads = "vllm_mux_model_load_seconds_count{model=\"m\",kind=\"load\"} 2";
+    assert!(metrics.contains(loads), "{loads} not in:\n{metrics}");
     let log = model_log(&env);
     for line in [
         "ready → idle (no requests for 1 s",
@@ -272,6 +274,13 @@ fn in_sleep_mode_an_idle_server_sleeps_and_the_next_request_wakes_it() {
         200
     );
     assert_eq!(started.engine_pid("m"), engine, "the same server, woken");
+    let metrics = started.metrics();
+    for line in [
+        "vllm_mux_model_load_seconds_count{model=\"m\",kind=\"load\"} 1",
+        "vllm_mux_model_load_seconds_count{model=\"m\",kind=\"wake\"} 1",
+    ] {
+        assert!(metrics.contains(line), "{line} not in:\n{metrics}");
+    }
     let err = env.fails(
         &[
             "--config",

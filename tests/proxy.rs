@@ -406,12 +406,7 @@ fn metrics_count_what_status_shows() {
         );
     }
     assert_eq!(started.chat_body(r#"{"model": "nope"}"#).status(), 404);
-    let text = http()
-        .get(started.url("/metrics"))
-        .send()
-        .expect("metrics")
-        .text()
-        .expect("text");
+    let text = started.metrics();
     for line in [
         "vllm_mux_requests_total{model=\"m\",status=\"200\"} 3",
         "vllm_mux_requests_total{model=\"_unrouted\",status=\"404\"} 1",
@@ -572,12 +567,7 @@ fn a_backend_that_hangs_is_504_after_the_timeout() {
     );
     assert_eq!(Started::model(&started.status(), "m")["errors"], 1);
     // Counted once: by the request's record, not again as an error answer.
-    let metrics = http()
-        .get(started.url("/metrics"))
-        .send()
-        .expect("metrics")
-        .text()
-        .expect("text");
+    let metrics = started.metrics();
     assert!(
         metrics.contains("vllm_mux_requests_total{model=\"m\",status=\"504\"} 1\n"),
         "{metrics}"
@@ -692,11 +682,7 @@ fn a_client_that_leaves_before_the_answer_ends_the_request() {
         Started::model(&started.status(), "m")["in_flight"] == 0
     });
     assert!(ended, "the proxy kept waiting for a client that left");
-    let metrics = http()
-        .get(started.url("/metrics"))
-        .send()
-        .and_then(|r| r.text())
-        .expect("metrics");
+    let metrics = started.metrics();
     assert!(
         metrics.contains("vllm_mux_requests_total{model=\"m\",status=\"499\"} 1"),
         "counted as nginx's 499: {metrics}"

@@ -20,6 +20,7 @@ use super::registry::Registry;
 use super::restart::{Decision, RestartPolicy, RestartTracker};
 use super::state::ModelState;
 use crate::engine::Launch;
+use crate::metrics::Load;
 
 /// What a runner can be asked to do.
 #[derive(Debug)]
@@ -151,8 +152,10 @@ impl Runner {
                 Outcome::Ready => {
                     ever_ready = true;
                     tracker.on_ready();
-                    let took = format!("{:.1} s", started.elapsed().as_secs_f64());
-                    self.reg.set_state(&self.name, ModelState::Ready, &took);
+                    let took = started.elapsed().as_secs_f64();
+                    self.reg.metrics.loaded(&self.name, Load::Cold, took);
+                    self.reg
+                        .set_state(&self.name, ModelState::Ready, &format!("{took:.1} s"));
                     self.learn_max_model_len();
                     match self.while_ready(&mut running, commands).await {
                         Phase::Ended => return,
@@ -459,8 +462,9 @@ impl Runner {
                         let begun = Instant::now();
                         return match self.post("/wake_up").await {
                             Ok(()) => {
-                                let took = format!("awake in {:.1} s", begun.elapsed().as_secs_f64());
-                                self.reg.set_state(&self.name, ModelState::Ready, &took);
+                                let took = begun.elapsed().as_secs_f64();
+                                self.reg.metrics.loaded(&self.name, Load::Wake, took);
+                                self.reg.set_state(&self.name, ModelState::Ready, &format!("awake in {took:.1} s"));
                                 Slept::Woken
                             }
                             Err(why) => {

@@ -444,6 +444,15 @@ impl Started<'_> {
             .expect("request")
     }
 
+    /// The proxy's `/metrics` text.
+    pub fn metrics(&self) -> String {
+        http()
+            .get(self.url("/metrics"))
+            .send()
+            .and_then(|r| r.text())
+            .expect("metrics")
+    }
+
     /// A small chat request for `model`.
     pub fn chat(&self, model: &str) -> reqwest::blocking::Response {
         self.chat_body(&format!(
