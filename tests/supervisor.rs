@@ -111,9 +111,22 @@ fn priority_groups_start_in_order() {
     env.add_mock(
         "c",
         "first",
-        &["--priority", "1", "--set", "startup_delay_ms=300"],
+        &["--priority", "1", "--set", "startup_delay_ms=1000"],
     );
-    let _started = env.start("c", port);
+    let started = env.started("c", port);
+    env.ok(&["--config", "c", "start", "--no-wait"]);
+    // While `first` loads, status says what the others wait for.
+    let why = "waits for first to be ready or failed first (loading priority)";
+    assert!(
+        wait_for(Duration::from_secs(5), || {
+            Started::model(&started.status(), "second")["detail"] == why
+        }),
+        "{}",
+        started.status()
+    );
+    let table = env.ok(&["--config", "c", "status"]);
+    assert!(table.contains(&format!("second  pending: {why}")), "{table}");
+    env.ok(&["--config", "c", "wait"]);
     let log = std::fs::read_to_string(env.home().join("logs/c/proxy.log")).expect("proxy.log");
     let line = |needle: &str| {
         log.lines()

@@ -331,7 +331,18 @@ async fn recv(signal: &mut Option<tokio::signal::unix::Signal>) -> Option<()> {
 /// that order starts; the others begin idle.
 async fn load_in_order(reg: Arc<Registry>, models: Vec<ModelConfig>) {
     let mut running: BTreeMap<String, String> = BTreeMap::new();
-    for group in load_groups(&models) {
+    let groups = load_groups(&models);
+    // Said in `status` while they wait: nothing else explains a long pending.
+    for pair in groups.windows(2) {
+        let why = format!(
+            "waits for {} to be ready or failed first (loading priority)",
+            pair[0].join(", ")
+        );
+        for id in pair[1].iter().flat_map(|name| reg.ids_of(name)) {
+            reg.with(&id, |e| e.detail = Some(why.clone()));
+        }
+    }
+    for group in groups {
         let mut watchers = Vec::new();
         for id in group.iter().flat_map(|name| reg.ids_of(name)) {
             match reg.swap_group_of(&id) {
