@@ -15,53 +15,12 @@ for tool in nginx wrk perf; do
     command -v "$tool" >/dev/null 2>&1 || { echo "needs $tool" >&2; exit 2; }
 done
 cargo build --release --locked --quiet --bin vllm-mux --example bench-upstream
-work=$(mktemp -d)
-export VLLM_MUX_HOME="$work/home"
-mux="$PWD/target/release/vllm-mux"
-cleanup() {
-    "$mux" --config bench stop --timeout 2 >/dev/null 2>&1 || true
-    [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
-    [ -n "${upstream_pid:-}" ] && kill "$upstream_pid" 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-UP=$(free_port) NG=$(free_port) MX=$(free_port)
-
-taskset -c 0 target/release/examples/bench-upstream --port "$UP" --chunks 32 --interval-ms 5 &
-upstream_pid=$!
-mkdir -p "$work/nginx"
-cat > "$work/nginx.conf" <<NGINX
-worker_processes 1; pid $work/nginx.pid; error_log $work/nginx/error.log;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    client_body_temp_path $work/nginx/body; proxy_temp_path $work/nginx/proxy;
-    fastcgi_temp_path $work/nginx/f; uwsgi_temp_path $work/nginx/u; scgi_temp_path $work/nginx/s;
-    upstream backend { server 127.0.0.1:$UP; keepalive 256; }
-    server {
-        listen 127.0.0.1:$NG;
-        location / {
-            proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection "";
-            proxy_buffering off; proxy_request_buffering off;
-        }
-    }
-}
-NGINX
-taskset -c 1 nginx -c "$work/nginx.conf" -p "$work/nginx"
-"$mux" --config bench init -q --host 127.0.0.1 --port "$MX"
-"$mux" --config bench add-model bench --engine url --url "http://127.0.0.1:$UP" -q
-taskset -c 1 "$mux" --config bench start -q
-cat > "$work/post.lua" <<'LUA'
-wrk.method = "POST"
-wrk.body = '{"model": "bench", "messages": [{"role": "user", "content": "Say something."}], "max_tokens": 16}'
-wrk.headers["Content-Type"] = "application/json"
-LUA
+. bench/setup.sh
 sleep 0.5
 nginx_worker=$(pgrep -P "$(cat "$work/nginx.pid")" | head -1)
 mux_pid=$(cat "$VLLM_MUX_HOME/run/bench/supervisor.pid")
 
-for target in "nginx $NG $nginx_worker" "vllm-mux $MX $mux_pid"; do
+for target in "nginx $NGINX_PORT $nginx_worker" "vllm-mux $MUX_PORT $mux_pid"; do
     set -- $target
     url="http://127.0.0.1:$2/v1/chat/completions"
     taskset -c 0 wrk -t1 -c1 -d1s -s "$work/post.lua" "$url" >/dev/null

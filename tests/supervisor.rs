@@ -125,7 +125,10 @@ fn priority_groups_start_in_order() {
         started.status()
     );
     let table = env.ok(&["--config", "c", "status"]);
-    assert!(table.contains(&format!("second  pending: {why}")), "{table}");
+    assert!(
+        table.contains(&format!("second  pending: {why}")),
+        "{table}"
+    );
     env.ok(&["--config", "c", "wait"]);
     let log = std::fs::read_to_string(env.home().join("logs/c/proxy.log")).expect("proxy.log");
     let line = |needle: &str| {

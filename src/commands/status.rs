@@ -147,29 +147,13 @@ fn warn_on_version_mismatch(report: &StatusReport) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::control::api::{ModelStatus, ProxyStatus};
+    use crate::control::api::ModelStatus;
 
-    fn model(
-        name: &str,
-        state: ModelState,
-        detail: Option<&str>,
-        error: Option<&str>,
-    ) -> ModelStatus {
+    fn model(name: &str, state: ModelState, detail: &str, error: Option<&str>) -> ModelStatus {
         ModelStatus {
-            name: name.into(),
-            state,
-            state_for_s: 0,
-            port: None,
-            pid: None,
-            gpu_ids: Vec::new(),
-            restarts: 0,
-            requests: 0,
-            errors: 0,
-            in_flight: 0,
-            p50_ms: None,
+            detail: Some(detail.into()),
             last_error: error.map(Into::into),
-            detail: detail.map(Into::into),
-            log_tail: Vec::new(),
+            ..ModelStatus::bare(name, state)
         }
     }
 
@@ -177,21 +161,11 @@ mod tests {
     fn models_that_are_not_ready_say_why_once() {
         let idle = "no requests for 300 s, its idle_timeout_s; the next one starts it";
         let down = "http://127.0.0.1:9/health does not answer";
-        let report = StatusReport {
-            version: "0".into(),
-            config: "default".into(),
-            proxy: ProxyStatus {
-                url: "http://127.0.0.1:8000".into(),
-                pid: 1,
-                uptime_s: 0,
-            },
-            models: vec![
-                model("qwen", ModelState::Ready, None, None),
-                model("llama-70b", ModelState::Idle, Some(idle), None),
-                model("remote", ModelState::Unhealthy, Some(down), Some(down)),
-            ],
-            gpus: Vec::new(),
-        };
+        let report = StatusReport::of(vec![
+            ModelStatus::bare("qwen", ModelState::Ready),
+            model("llama-70b", ModelState::Idle, idle, None),
+            model("remote", ModelState::Unhealthy, down, Some(down)),
+        ]);
         assert_eq!(
             why_not_ready(&report),
             vec![format!("llama-70b  idle: {idle}")]

@@ -78,38 +78,15 @@ fn stopped_named(report: &StatusReport, models: &[String]) -> Result<(), Failure
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::control::api::{ModelStatus, ProxyStatus};
+    use crate::control::api::ModelStatus;
 
     fn report(models: &[(&str, ModelState)]) -> StatusReport {
-        StatusReport {
-            version: "0".into(),
-            config: "default".into(),
-            proxy: ProxyStatus {
-                url: "http://127.0.0.1:8000".into(),
-                pid: 1,
-                uptime_s: 0,
-            },
-            models: models
+        StatusReport::of(
+            models
                 .iter()
-                .map(|(name, state)| ModelStatus {
-                    name: (*name).into(),
-                    state: *state,
-                    state_for_s: 0,
-                    port: None,
-                    pid: None,
-                    gpu_ids: Vec::new(),
-                    restarts: 0,
-                    requests: 0,
-                    errors: 0,
-                    in_flight: 0,
-                    p50_ms: None,
-                    last_error: None,
-                    detail: None,
-                    log_tail: Vec::new(),
-                })
+                .map(|(name, state)| ModelStatus::bare(name, *state))
                 .collect(),
-            gpus: Vec::new(),
-        }
+        )
     }
 
     #[test]

@@ -75,6 +75,48 @@ pub struct ApiError {
     pub hint: Option<String>,
 }
 
+/// Reports for tests of what prints them.
+#[cfg(test)]
+impl StatusReport {
+    /// A report of config "default" with these models and no GPUs.
+    pub fn of(models: Vec<ModelStatus>) -> StatusReport {
+        StatusReport {
+            version: "0".into(),
+            config: "default".into(),
+            proxy: ProxyStatus {
+                url: "http://127.0.0.1:8000".into(),
+                pid: 1,
+                uptime_s: 0,
+            },
+            models,
+            gpus: Vec::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+impl ModelStatus {
+    /// A model in `state` with nothing else to say.
+    pub fn bare(name: &str, state: ModelState) -> ModelStatus {
+        ModelStatus {
+            name: name.into(),
+            state,
+            state_for_s: 0,
+            port: None,
+            pid: None,
+            gpu_ids: Vec::new(),
+            restarts: 0,
+            requests: 0,
+            errors: 0,
+            in_flight: 0,
+            p50_ms: None,
+            last_error: None,
+            detail: None,
+            log_tail: Vec::new(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
