@@ -125,6 +125,7 @@ pub enum Command {
     /// or the timeout passed; 3 if the config is not running.
     Wait {
         /// Wait only for these models (with their replicas).
+        #[arg(value_name = "MODEL")]
         models: Vec<String>,
         /// Give up after this many seconds (the models keep starting).
         #[arg(long, value_name = "SECS")]
