@@ -915,9 +915,10 @@ fn wait_waits_for_models_started_without_waiting() {
     let port = env.init_fast("c");
     env.add_mock("c", "slow", &["--set", "startup_delay_ms=1500"]);
     env.add_mock("c", "spare", &[]);
+    env.add_mock("c", "off", &["--disabled"]);
     let stderr = env.fails(&["--config", "c", "wait"], 3);
     assert!(stderr.contains("'c' is not running"), "{stderr}");
-    let _started = env.started("c", port);
+    let started = env.started("c", port);
     env.ok(&["--config", "c", "start", "--no-wait"]);
     let stderr = env.fails(&["--config", "c", "wait", "slow", "--timeout", "0"], 1);
     assert!(
@@ -933,11 +934,18 @@ fn wait_waits_for_models_started_without_waiting() {
     let stderr = env.fails(&["--config", "c", "wait", "slow", "nosuch"], 2);
     assert!(
         stderr.contains("no model nosuch in the running config 'c'")
-            && stderr.contains("it runs: slow, spare"),
+            && stderr.contains("it runs: slow, spare, off"),
         "{stderr}"
     );
     // A model stopped on purpose will never be ready: a script must not go on.
     env.ok(&["--config", "c", "stop", "spare"]);
+    let status = started.status();
+    for (model, why) in [
+        ("spare", "stopped on request; start-model starts it again"),
+        ("off", "disabled in the config (edit-model --enabled)"),
+    ] {
+        assert_eq!(Started::model(&status, model)["detail"], why);
+    }
     let stderr = env.fails(&["--config", "c", "wait", "spare"], 1);
     assert!(
         stderr.contains("stopped, so not ready: spare")

@@ -578,7 +578,11 @@ impl Runner {
             self.reg.model_log(&self.name, &how);
         }
         self.reg.with(&self.name, |e| e.pid = None);
-        self.reg.set_state(&self.name, ModelState::Stopped, "");
+        self.reg.set_state(
+            &self.name,
+            ModelState::Stopped,
+            "stopped on request; start-model starts it again",
+        );
         reply(done);
     }
 

@@ -130,7 +130,8 @@ impl Launcher {
                 pid: None,
                 restarts: 0,
                 last_error: None,
-                detail: None,
+                detail: (!model.enabled)
+                    .then(|| "disabled in the config (edit-model --enabled)".to_string()),
                 log,
                 stats: Arc::new(ModelStats::new(id, Arc::clone(&reg.metrics))),
                 commands,
