@@ -1,7 +1,7 @@
 //! What must hold before a config starts (`start`, and `init` when it
 //! starts what it saved): free ports, the API key's variable, vLLM where
-//! a model needs it, GPUs no running config holds. Each failure is a usage
-//! error (exit 2) and nothing is started.
+//! a model needs it, GPUs no running config holds, and enough free memory
+//! on them. Each failure is a usage error (exit 2) and nothing is started.
 
 use std::net::TcpListener;
 
@@ -9,10 +9,13 @@ use anyhow::Result;
 
 use super::Ctx;
 use crate::config::ports::proxy_listen_problem;
+use crate::config::profiles::Profiles;
 use crate::config::{key_from_env, Config, Engine};
 use crate::engine::program::locate;
 use crate::engine::{Executables, VLLM_ENV};
 use crate::error::Failure;
+use crate::gpu::free::shortages;
+use crate::gpu::Inventory;
 
 /// What must hold for `config` to start here and now: its ports are free,
 /// its API key variable is set, vLLM can be run if a model needs it, no
@@ -21,12 +24,27 @@ pub fn preflight(ctx: &Ctx, name: &str, config: &Config) -> Result<()> {
     check_ports(config)?;
     check_api_key(config)?;
     check_vllm(config)?;
-    crate::gpu::cross::check(
-        &ctx.store,
-        &crate::config::profiles::Profiles::load(ctx.paths())?,
-        name,
-        config,
-    )
+    let profiles = Profiles::load(ctx.paths())?;
+    crate::gpu::cross::check(&ctx.store, &profiles, name, config)?;
+    check_free_memory(config, &profiles)
+}
+
+/// vLLM models need the GPU memory they ask for to be free: a GPU another
+/// process holds is named here, with who holds it, instead of each model
+/// failing minutes into its load.
+fn check_free_memory(config: &Config, profiles: &Profiles) -> Result<()> {
+    // No NVIDIA driver (or no GPU models): nothing to measure.
+    let Ok(inventory) = Inventory::detect() else {
+        return Ok(());
+    };
+    let problems: Vec<String> = shortages(config, profiles, inventory.gpus())
+        .iter()
+        .map(|short| short.message())
+        .collect();
+    Ok(Failure::usage_if_any(
+        problems,
+        "free the GPU ('vllm-mux gpus' lists what runs on it), or lower the model's --gpu-memory-utilization; nothing was started",
+    )?)
 }
 
 /// The proxy port and every enabled launched model's port must be free.

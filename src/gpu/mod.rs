@@ -4,6 +4,7 @@
 pub mod assign;
 pub mod cross;
 mod fake;
+pub mod free;
 mod nvml;
 
 use serde::{Deserialize, Serialize};

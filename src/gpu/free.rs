@@ -1,0 +1,203 @@
+//! Free GPU memory at `start`. vLLM refuses to start when a GPU has less
+//! free memory than its `gpu_memory_utilization` asks for (0.9 of the GPU
+//! unless set), typically because a process outside vllm-mux (a crashed
+//! server, a notebook) still holds it. That is found out after minutes of
+//! loading; checked here, it is found out at once, with who holds the GPU.
+
+use std::collections::BTreeMap;
+
+use super::GpuInfo;
+use crate::config::profiles::Profiles;
+use crate::config::{Config, Engine};
+
+/// vLLM's `gpu_memory_utilization` when neither a profile nor the model sets it.
+pub const VLLM_DEFAULT_FRACTION: f64 = 0.9;
+
+/// One GPU that cannot give this config's vLLM models what they ask for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Short {
+    pub gpu: u32,
+    /// The models (copies) that will run on it, in config order.
+    pub models: Vec<String>,
+    pub need_mib: u64,
+    pub free_mib: u64,
+    pub total_mib: u64,
+    /// What holds its memory now, as the driver tells: "PID NAME (MiB)".
+    pub holders: Vec<String>,
+}
+
+impl Short {
+    pub fn message(&self) -> String {
+        let held = if self.holders.is_empty() {
+            String::new()
+        } else {
+            format!(", held by {}", self.holders.join(", "))
+        };
+        format!(
+            "GPU {}: {} need {} MiB free (gpu_memory_utilization of {} MiB) but only {} MiB are free{held}; vLLM would refuse to start",
+            self.gpu,
+            self.models
+                .iter()
+                .map(|m| format!("'{m}'"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            self.need_mib,
+            self.total_mib,
+            self.free_mib,
+        )
+    }
+}
+
+/// The GPUs whose free memory is less than the enabled vLLM models of
+/// `config` on them ask for together. A swap group runs one member at a
+/// time, so it asks for the most any member does.
+pub fn shortages(config: &Config, profiles: &Profiles, gpus: &[GpuInfo]) -> Vec<Short> {
+    // GPU → (claimant → (models, fraction)); a claimant is a model copy, or
+    // a swap group for all its members.
+    let mut wanted: BTreeMap<u32, BTreeMap<String, (Vec<String>, f64)>> = BTreeMap::new();
+    for model in config.models.iter().filter(|m| m.enabled) {
+        if model.engine != Engine::Vllm {
+            continue;
+        }
+        let fraction =
+            super::cross::memory_fraction(model, profiles).unwrap_or(VLLM_DEFAULT_FRACTION);
+        for instance in model.instances() {
+            let claimant = match &model.swap_group {
+                Some(group) => format!("swap group {group}"),
+                None => instance.id.clone(),
+            };
+            for gpu in &instance.model.gpu_ids {
+                let claim = wanted
+                    .entry(*gpu)
+                    .or_default()
+                    .entry(claimant.clone())
+                    .or_insert((Vec::new(), 0.0));
+                claim.0.push(instance.id.clone());
+                claim.1 = claim.1.max(fraction);
+            }
+        }
+    }
+    let mut short = Vec::new();
+    for (index, claims) in wanted {
+        let Some(gpu) = gpus.iter().find(|g| g.index == index) else {
+            continue;
+        };
+        let fraction: f64 = claims.values().map(|(_, f)| f).sum();
+        // As vLLM computes it: the fraction of the whole GPU.
+        let need_mib = (gpu.memory_total_mib as f64 * fraction).ceil() as u64;
+        let free_mib = gpu.memory_total_mib.saturating_sub(gpu.memory_used_mib);
+        if free_mib >= need_mib {
+            continue;
+        }
+        short.push(Short {
+            gpu: index,
+            models: claims
+                .into_values()
+                .flat_map(|(models, _)| models)
+                .collect(),
+            need_mib,
+            free_mib,
+            total_mib: gpu.memory_total_mib,
+            holders: gpu
+                .processes
+                .iter()
+                .map(|p| {
+                    let name = p.name.as_deref().map_or(String::new(), |n| format!(" {n}"));
+                    let mib = p
+                        .used_memory_mib
+                        .map_or(String::new(), |m| format!(" ({m} MiB)"));
+                    format!("pid {}{name}{mib}", p.pid)
+                })
+                .collect(),
+        });
+    }
+    short
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::ModelConfig;
+    use crate::gpu::GpuProcess;
+
+    fn gpu(index: u32, used: u64, processes: Vec<GpuProcess>) -> GpuInfo {
+        GpuInfo {
+            index,
+            name: "Fake".into(),
+            memory_total_mib: 80000,
+            memory_used_mib: used,
+            utilization_percent: 0,
+            temperature_c: None,
+            power_w: None,
+            processes,
+        }
+    }
+
+    fn model(name: &str, gpus: &[u32], fraction: Option<f64>) -> ModelConfig {
+        let mut m = ModelConfig::new(name);
+        m.model_path = "org/model".into();
+        m.gpu_ids = gpus.to_vec();
+        if let Some(f) = fraction {
+            m.config_overrides
+                .insert("gpu_memory_utilization".into(), serde_json::json!(f));
+        }
+        m
+    }
+
+    fn config(models: Vec<ModelConfig>) -> Config {
+        Config {
+            models,
+            ..Config::default()
+        }
+    }
+
+    #[test]
+    fn a_gpu_held_by_another_process_is_short_and_says_by_whom() {
+        let held = vec![GpuProcess {
+            pid: 4242,
+            name: Some("python3".into()),
+            used_memory_mib: Some(30000),
+        }];
+        let gpus = [gpu(0, 30500, held), gpu(1, 500, Vec::new())];
+        let c = config(vec![model("qwen", &[0], None), model("llama", &[1], None)]);
+        let short = shortages(&c, &Profiles::default(), &gpus);
+        assert_eq!(short.len(), 1, "{short:?}");
+        assert_eq!(
+            (short[0].gpu, short[0].need_mib, short[0].free_mib),
+            (0, 72000, 49500)
+        );
+        assert_eq!(
+            short[0].message(),
+            "GPU 0: 'qwen' need 72000 MiB free (gpu_memory_utilization of 80000 MiB) but only 49500 MiB are free, held by pid 4242 python3 (30000 MiB); vLLM would refuse to start"
+        );
+        // A lower fraction fits.
+        let c = config(vec![model("qwen", &[0], Some(0.6))]);
+        assert!(shortages(&c, &Profiles::default(), &gpus).is_empty());
+    }
+
+    #[test]
+    fn models_sharing_a_gpu_add_up_but_a_swap_group_counts_once() {
+        let gpus = [gpu(0, 10000, Vec::new())];
+        let mut a = model("a", &[0], Some(0.45));
+        let mut b = model("b", &[0], Some(0.45));
+        let c = config(vec![a.clone(), b.clone()]);
+        let short = shortages(&c, &Profiles::default(), &gpus);
+        assert_eq!(short[0].models, vec!["a", "b"]);
+        assert_eq!(short[0].need_mib, 72000);
+        a.swap_group = Some("g".into());
+        b.swap_group = Some("g".into());
+        assert!(shortages(&config(vec![a, b]), &Profiles::default(), &gpus).is_empty());
+    }
+
+    #[test]
+    fn only_enabled_vllm_models_on_known_gpus_count() {
+        let gpus = [gpu(0, 79000, Vec::new())];
+        let mut mock = model("mock", &[0], None);
+        mock.engine = Engine::Mock;
+        let mut off = model("off", &[0], None);
+        off.enabled = false;
+        let elsewhere = model("elsewhere", &[7], None);
+        let c = config(vec![mock, off, elsewhere]);
+        assert!(shortages(&c, &Profiles::default(), &gpus).is_empty());
+    }
+}
