@@ -877,6 +877,15 @@ fn no_wait_returns_while_models_start_and_timeout_gives_up_waiting() {
         Started::model(&started.status(), "slow")["state"],
         "starting"
     );
+    // Status shows what a loading server last said.
+    assert!(
+        wait_for(Duration::from_secs(2), || {
+            Started::model(&started.status(), "slow")["detail"]
+                == "mock-engine: loading 'slow' (startup delay 3000 ms)"
+        }),
+        "{}",
+        started.status()
+    );
     // start-model of a model that is starting waits for it like start does.
     let out = env.ok(&["--config", "c", "start-model", "slow"]);
     assert!(out.contains("ready"), "{out}");

@@ -7,15 +7,6 @@ use std::io::{Read, Seek, SeekFrom};
 use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 
-/// The leading RFC 3339 timestamp of a line (`2026-11-25T21:30:00.123Z`),
-/// or "" (sorts first).
-pub fn stamp_of(line: &str) -> &str {
-    line.split_once(' ').map_or(
-        "",
-        |(first, _)| if first.ends_with('Z') { first } else { "" },
-    )
-}
-
 /// Reads a log file from its start, then what is appended to it, holding
 /// the file open: when the path is rotated away (renamed) or recreated, it
 /// drains the old file before it moves on to the new one, so no line is
@@ -93,15 +84,6 @@ mod tests {
     use std::path::Path;
 
     use super::*;
-
-    #[test]
-    fn timestamps_are_found_or_sort_first() {
-        assert_eq!(
-            stamp_of("2026-11-25T21:30:00.123Z hello"),
-            "2026-11-25T21:30:00.123Z"
-        );
-        assert_eq!(stamp_of("plain line"), "");
-    }
 
     #[test]
     fn follower_reads_from_the_start_and_then_appends() {

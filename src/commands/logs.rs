@@ -7,12 +7,13 @@ use std::time::Duration;
 
 use anyhow::Result;
 
-use super::follow::{stamp_of, Follower};
+use super::follow::Follower;
 use super::Ctx;
 use crate::cli::LogsArgs;
 use crate::config::schema::is_instance_of;
 use crate::control::client::Client;
 use crate::error::{Exit, Failure};
+use crate::supervisor::logfile::stamp_of;
 use crate::supervisor::pidfile::running_pid;
 
 pub fn run(ctx: &Ctx, args: LogsArgs) -> Result<Exit> {

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Result;
 
-use super::follow::{stamp_of, Follower};
+use super::follow::Follower;
 use super::status::print_report;
 use super::Ctx;
 use crate::config::schema::is_instance_of;
@@ -17,6 +17,7 @@ use crate::control::api::{ModelStatus, StatusReport};
 use crate::control::client::{block_on, Client};
 use crate::error::{Exit, Failure};
 use crate::output::print_json;
+use crate::supervisor::logfile::{cut, engine_line, is_start_line};
 use crate::supervisor::state::ModelState;
 
 /// How often the supervisor is asked while waiting.
@@ -86,32 +87,15 @@ impl Progress {
         }
         note.shown.clone_from(&note.newest);
         note.at = Instant::now();
-        note.newest.as_deref().map(cut)
+        note.newest.as_deref().map(|l| cut(l, NOTE_WIDTH))
     }
 }
 
 /// The newest server line after the supervisor's last `→ starting` line
 /// (none if that line is not there: what is there is an earlier run's).
 fn newest_of_this_start(lines: &[String]) -> Option<String> {
-    let start = lines
-        .iter()
-        .rposition(|l| l.contains("vllm-mux: ") && l.contains("→ starting"))?;
+    let start = lines.iter().rposition(|l| is_start_line(l))?;
     lines[start + 1..].iter().rev().find_map(|l| engine_line(l))
-}
-
-/// A log line the server wrote, without its timestamp; `None` for
-/// vllm-mux's own lines and blank ones.
-fn engine_line(line: &str) -> Option<String> {
-    let text = line[stamp_of(line).len()..].trim();
-    (!text.is_empty() && !text.starts_with("vllm-mux:")).then(|| text.to_string())
-}
-
-/// `line` cut to [`NOTE_WIDTH`] characters, with an ellipsis when cut.
-fn cut(line: &str) -> String {
-    match line.char_indices().nth(NOTE_WIDTH) {
-        Some((end, _)) => format!("{}…", &line[..end]),
-        None => line.to_string(),
-    }
 }
 
 /// Which models a wait, and the verdict after it, are about.
@@ -259,14 +243,5 @@ mod tests {
         );
         assert_eq!(newest_of_this_start(&lines[1..2]), None, "no start line");
         assert_eq!(newest_of_this_start(&lines[..3]), None, "nothing yet");
-    }
-
-    #[test]
-    fn long_lines_are_cut_on_a_character() {
-        assert_eq!(cut("short"), "short");
-        let long = "é".repeat(NOTE_WIDTH + 5);
-        let shown = cut(&long);
-        assert_eq!(shown.chars().count(), NOTE_WIDTH + 1);
-        assert!(shown.ends_with('…'));
     }
 }

@@ -148,9 +148,56 @@ pub fn rotated(path: &Path, n: usize) -> PathBuf {
     PathBuf::from(name)
 }
 
+/// The leading RFC 3339 timestamp of a line (`2026-11-25T21:30:00.123Z`),
+/// or "" (sorts first).
+pub fn stamp_of(line: &str) -> &str {
+    line.split_once(' ').map_or(
+        "",
+        |(first, _)| if first.ends_with('Z') { first } else { "" },
+    )
+}
+
+/// A log line the server wrote, without its timestamp; `None` for
+/// vllm-mux's own lines and blank ones.
+pub fn engine_line(line: &str) -> Option<String> {
+    let text = line[stamp_of(line).len()..].trim();
+    (!text.is_empty() && !text.starts_with("vllm-mux:")).then(|| text.to_string())
+}
+
+/// The supervisor's line for a change to `starting`: a start begins after it.
+pub fn is_start_line(line: &str) -> bool {
+    line.contains("vllm-mux: ") && line.contains("→ starting")
+}
+
+/// `line` cut to `width` characters, with an ellipsis when cut.
+pub fn cut(line: &str, width: usize) -> String {
+    match line.char_indices().nth(width) {
+        Some((end, _)) => format!("{}…", &line[..end]),
+        None => line.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn timestamps_are_found_or_sort_first() {
+        assert_eq!(
+            stamp_of("2026-11-25T21:30:00.123Z hello"),
+            "2026-11-25T21:30:00.123Z"
+        );
+        assert_eq!(stamp_of("plain line"), "");
+    }
+
+    #[test]
+    fn long_lines_are_cut_on_a_character() {
+        assert_eq!(cut("short", 10), "short");
+        let long = "é".repeat(15);
+        let shown = cut(&long, 10);
+        assert_eq!(shown.chars().count(), 11);
+        assert!(shown.ends_with('…'));
+    }
 
     #[test]
     fn output_is_cut_at_newlines_and_carriage_returns() {

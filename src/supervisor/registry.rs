@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use tokio::sync::{mpsc, watch};
 
-use super::logfile::{LogFile, DEFAULT_KEEP, DEFAULT_MAX_BYTES};
+use super::logfile::{cut, engine_line, is_start_line, LogFile, DEFAULT_KEEP, DEFAULT_MAX_BYTES};
 use super::runner::Command;
 use super::state::ModelState;
 use super::stats::{Claim, ModelStats};
@@ -19,6 +19,9 @@ use crate::control::api::{ModelStatus, ProxyStatus, StatusReport};
 use crate::engine::Launch;
 use crate::gpu::Inventory;
 use crate::metrics::Metrics;
+
+/// A starting model's newest server line in `status` is cut to this many characters.
+const LOADING_WIDTH: usize = 160;
 
 /// One running copy of a model (the model itself or a replica), keyed by
 /// its instance id (`qwen`, `qwen@1`). `config.name` is the model's name.
@@ -490,8 +493,15 @@ impl Registry {
                     in_flight: u64::try_from(e.stats.in_flight.get()).unwrap_or(0),
                     p50_ms: e.stats.p50_ms(),
                     last_error: e.last_error.clone(),
-                    // A ready model needs no explaining.
-                    detail: e.detail.clone().filter(|_| state != ModelState::Ready),
+                    detail: match state {
+                        // A ready model needs no explaining.
+                        ModelState::Ready => None,
+                        // Loading takes minutes: what its server last said.
+                        ModelState::Starting => {
+                            loading(&lock(&e.log).tail()).or_else(|| e.detail.clone())
+                        }
+                        _ => e.detail.clone(),
+                    },
                     log_tail: if state == ModelState::Failed {
                         lock(&e.log).tail()
                     } else {
@@ -517,5 +527,48 @@ impl Registry {
             models: statuses,
             gpus: lock(&self.gpus).gpus().to_vec(),
         }
+    }
+}
+
+/// The newest line a starting model's server wrote since it was started
+/// (all of `tail` when the start line has scrolled out of it).
+fn loading(tail: &[String]) -> Option<String> {
+    let since = tail
+        .iter()
+        .rposition(|l| is_start_line(l))
+        .map_or(0, |i| i + 1);
+    tail[since..]
+        .iter()
+        .rev()
+        .find_map(|l| engine_line(l))
+        .map(|line| cut(&line, LOADING_WIDTH))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_starting_model_shows_its_servers_newest_line_of_this_start() {
+        let lines = |ls: &[&str]| ls.iter().map(|l| l.to_string()).collect::<Vec<_>>();
+        let tail = lines(&[
+            "2026-11-26T07:00:01.000Z INFO old run",
+            "2026-11-26T07:05:00.000Z vllm-mux: ready → starting (exited with code 1; restarting in 1 s)",
+        ]);
+        assert_eq!(loading(&tail), None, "nothing said since the start");
+        let tail = lines(&[
+            "2026-11-26T07:05:00.000Z vllm-mux: pending → starting",
+            "2026-11-26T07:05:01.000Z INFO Loading safetensors checkpoint shards: 60%",
+            "2026-11-26T07:05:02.000Z vllm-mux: started vllm (pid 7)",
+        ]);
+        assert_eq!(
+            loading(&tail).as_deref(),
+            Some("INFO Loading safetensors checkpoint shards: 60%")
+        );
+        // The start line scrolled out of the tail: every line is this start's.
+        assert_eq!(
+            loading(&tail[1..]).as_deref(),
+            Some("INFO Loading safetensors checkpoint shards: 60%")
+        );
     }
 }
