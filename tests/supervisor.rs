@@ -965,6 +965,20 @@ fn wait_waits_for_models_started_without_waiting() {
     env.ok(&["--config", "c", "wait", "-q"]);
 }
 
+/// `start` of config "c" (with `extra` flags), `vllm` as vLLM's executable.
+fn start_with_vllm(
+    env: &Env,
+    vllm: impl AsRef<std::ffi::OsStr>,
+    extra: &[&str],
+) -> std::process::Output {
+    let mut args = vec!["--config", "c", "start"];
+    args.extend_from_slice(extra);
+    env.command(&args)
+        .env("VLLM_MUX_VLLM", vllm)
+        .output()
+        .expect("start")
+}
+
 /// A stand-in for `vllm` that records how it was called, then serves the
 /// mock engine on the port and name it was given.
 fn fake_vllm(env: &Env) -> (std::path::PathBuf, std::path::PathBuf) {
@@ -1009,11 +1023,7 @@ fn the_vllm_engine_runs_the_exact_command_line_with_its_gpus() {
         "max_model_len=2048",
     ]);
     let started = env.started("c", port);
-    let run = env
-        .command(&["--config", "c", "start"])
-        .env("VLLM_MUX_VLLM", &script)
-        .output()
-        .expect("start");
+    let run = start_with_vllm(&env, &script, &[]);
     assert!(
         run.status.success(),
         "{}",
@@ -1051,12 +1061,7 @@ fn a_gpu_another_process_holds_refuses_the_start_and_says_who_holds_it() {
         &model_port,
     ]);
     let started = env.started("c", port);
-    let start = || {
-        env.command(&["--config", "c", "start"])
-            .env("VLLM_MUX_VLLM", &script)
-            .output()
-            .expect("start")
-    };
+    let start = || start_with_vllm(&env, &script, &[]);
     // vLLM's default 0.9 of the GPU is not free: refused before a minute of loading.
     let run = start();
     let stderr = String::from_utf8_lossy(&run.stderr);
@@ -1101,11 +1106,7 @@ fn a_missing_vllm_executable_refuses_the_start_before_anything_runs() {
         &free_port().to_string(),
     ]);
     let _started = env.started("c", port);
-    let run = env
-        .command(&["--config", "c", "start"])
-        .env("VLLM_MUX_VLLM", "/nonexistent/vllm")
-        .output()
-        .expect("start");
+    let run = start_with_vllm(&env, "/nonexistent/vllm", &[]);
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert_eq!(run.status.code(), Some(2), "{stderr}");
     assert!(
@@ -1157,11 +1158,7 @@ fn a_vllm_executable_gone_by_launch_fails_the_model_with_a_clear_line() {
     std::fs::write(&vllm, "#!/bin/sh\nexit 1\n").expect("write");
     std::fs::set_permissions(&vllm, std::fs::Permissions::from_mode(0o755)).expect("chmod");
     let started = env.started("c", port);
-    let run = env
-        .command(&["--config", "c", "start", "--no-wait"])
-        .env("VLLM_MUX_VLLM", &vllm)
-        .output()
-        .expect("start");
+    let run = start_with_vllm(&env, &vllm, &["--no-wait"]);
     assert!(run.status.success(), "{run:?}");
     std::fs::remove_file(&vllm).expect("remove");
     started.wait_state("qwen", "failed", Duration::from_secs(15));
