@@ -52,9 +52,9 @@ impl Short {
 /// `config` on them ask for together. A swap group runs one member at a
 /// time, so it asks for the most any member does.
 pub fn shortages(config: &Config, profiles: &Profiles, gpus: &[GpuInfo]) -> Vec<Short> {
-    // GPU → (claimant → (models, fraction)); a claimant is a model copy, or
-    // a swap group for all its members.
-    let mut wanted: BTreeMap<u32, BTreeMap<String, (Vec<String>, f64)>> = BTreeMap::new();
+    // GPU → [(claimant, its models, fraction)] in config order; a claimant
+    // is a model copy, or a swap group for all its members.
+    let mut wanted: BTreeMap<u32, Vec<(String, Vec<String>, f64)>> = BTreeMap::new();
     for model in config.models.iter().filter(|m| m.enabled) {
         if model.engine != Engine::Vllm {
             continue;
@@ -67,13 +67,17 @@ pub fn shortages(config: &Config, profiles: &Profiles, gpus: &[GpuInfo]) -> Vec<
                 None => instance.id.clone(),
             };
             for gpu in &instance.model.gpu_ids {
-                let claim = wanted
-                    .entry(*gpu)
-                    .or_default()
-                    .entry(claimant.clone())
-                    .or_insert((Vec::new(), 0.0));
-                claim.0.push(instance.id.clone());
-                claim.1 = claim.1.max(fraction);
+                let claims = wanted.entry(*gpu).or_default();
+                let at = match claims.iter().position(|(c, ..)| *c == claimant) {
+                    Some(at) => at,
+                    None => {
+                        claims.push((claimant.clone(), Vec::new(), 0.0));
+                        claims.len() - 1
+                    }
+                };
+                let (_, models, most) = &mut claims[at];
+                models.push(instance.id.clone());
+                *most = most.max(fraction);
             }
         }
     }
@@ -82,7 +86,7 @@ pub fn shortages(config: &Config, profiles: &Profiles, gpus: &[GpuInfo]) -> Vec<
         let Some(gpu) = gpus.iter().find(|g| g.index == index) else {
             continue;
         };
-        let fraction: f64 = claims.values().map(|(_, f)| f).sum();
+        let fraction: f64 = claims.iter().map(|(.., f)| f).sum();
         // As vLLM computes it: the fraction of the whole GPU.
         let need_mib = (gpu.memory_total_mib as f64 * fraction).ceil() as u64;
         let free_mib = gpu.memory_total_mib.saturating_sub(gpu.memory_used_mib);
@@ -92,8 +96,8 @@ pub fn shortages(config: &Config, profiles: &Profiles, gpus: &[GpuInfo]) -> Vec<
         short.push(Short {
             gpu: index,
             models: claims
-                .into_values()
-                .flat_map(|(models, _)| models)
+                .into_iter()
+                .flat_map(|(_, models, _)| models)
                 .collect(),
             need_mib,
             free_mib,
@@ -178,11 +182,11 @@ mod tests {
     #[test]
     fn models_sharing_a_gpu_add_up_but_a_swap_group_counts_once() {
         let gpus = [gpu(0, 10000, Vec::new())];
-        let mut a = model("a", &[0], Some(0.45));
-        let mut b = model("b", &[0], Some(0.45));
+        let mut a = model("b", &[0], Some(0.45));
+        let mut b = model("a", &[0], Some(0.45));
         let c = config(vec![a.clone(), b.clone()]);
         let short = shortages(&c, &Profiles::default(), &gpus);
-        assert_eq!(short[0].models, vec!["a", "b"]);
+        assert_eq!(short[0].models, vec!["b", "a"], "in config order");
         assert_eq!(short[0].need_mib, 72000);
         a.swap_group = Some("g".into());
         b.swap_group = Some("g".into());
