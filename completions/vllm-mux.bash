@@ -991,7 +991,7 @@ _vllm__mux() {
             return 0
             ;;
         vllm__subcmd__mux__subcmd__logs)
-            opts="-f -n -y -q -v -h -V --follow --lines --config --json --yes --no-input --quiet --verbose --help --version"
+            opts="-f -n -y -q -v -h -V --follow --lines --since --config --json --yes --no-input --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1002,6 +1002,10 @@ _vllm__mux() {
                     return 0
                     ;;
                 -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --since)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -232,7 +232,8 @@ complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand status" -s q -l quiet 
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand status" -s v -l verbose -d 'Print more detail (repeat for more)'
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand status" -s h -l help -d 'Print help'
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand status" -s V -l version -d 'Print version'
-complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand logs" -s n -l lines -d 'How many lines from the end to print first' -r
+complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand logs" -s n -l lines -d 'How many lines from the end to print first [default: 50; all with --since]' -r
+complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand logs" -l since -d 'Only lines from this time on: a duration ago (30m, 2h, 1d) or a UTC time (2026-11-26T07:00:00Z, "2026-11-26 07:00:00")' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand logs" -l config -d 'Which saved config to use' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand logs" -s f -l follow -d 'Keep printing new lines as they come'
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand logs" -l json -d 'Print machine-readable JSON instead of tables and messages'

@@ -383,9 +383,27 @@ pub struct LogsArgs {
     /// Keep printing new lines as they come.
     #[arg(short, long)]
     pub follow: bool,
-    /// How many lines from the end to print first.
-    #[arg(short = 'n', long, value_name = "LINES", default_value_t = 50)]
-    pub lines: usize,
+    /// How many lines from the end to print first [default: 50; all with --since].
+    #[arg(short = 'n', long, value_name = "LINES")]
+    pub lines: Option<usize>,
+    /// Only lines from this time on: a duration ago (30m, 2h, 1d) or a UTC
+    /// time (2026-11-26T07:00:00Z, "2026-11-26 07:00:00").
+    #[arg(long, value_name = "WHEN", value_parser = parse_since)]
+    pub since: Option<std::time::SystemTime>,
+}
+
+/// `--since`: a duration ago, or a UTC time.
+fn parse_since(value: &str) -> Result<std::time::SystemTime, String> {
+    if let Ok(ago) = humantime::parse_duration(value) {
+        return std::time::SystemTime::now()
+            .checked_sub(ago)
+            .ok_or_else(|| format!("'{value}' ago is before 1970"));
+    }
+    humantime::parse_rfc3339_weak(value).map_err(|_| {
+        format!(
+            "'{value}' is neither a duration (30m, 2h, 1d) nor a UTC time (2026-11-26T07:00:00Z)"
+        )
+    })
 }
 
 #[derive(Debug, Subcommand)]

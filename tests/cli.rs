@@ -306,6 +306,46 @@ fn logs_of_an_unknown_model_say_what_there_is() {
 }
 
 #[test]
+fn logs_since_shows_only_the_lines_from_then_on() {
+    let env = Env::new();
+    env.ok(&["init"]);
+    let stamp = |ago: u64| {
+        let t = std::time::SystemTime::now() - std::time::Duration::from_secs(ago);
+        humantime::format_rfc3339_millis(t).to_string()
+    };
+    let log = format!(
+        "{} vllm-mux: two days ago\n{} vllm-mux: two hours ago\n{} vllm-mux: a minute ago\n",
+        stamp(2 * 86400),
+        stamp(2 * 3600),
+        stamp(60)
+    );
+    let dir = env.home().join("logs/default");
+    std::fs::create_dir_all(&dir).expect("logs dir");
+    std::fs::write(dir.join("proxy.log"), log).expect("write log");
+    let shown = |args: &[&str]| -> Vec<String> {
+        let mut all = vec!["logs", "proxy"];
+        all.extend_from_slice(args);
+        env.ok(&all)
+            .lines()
+            .map(|l| l.split_once(": ").map_or(l, |(_, t)| t).to_string())
+            .collect()
+    };
+    assert_eq!(shown(&["--since", "3h"]), ["two hours ago", "a minute ago"]);
+    assert_eq!(shown(&["--since", "1d", "-n", "1"]), ["a minute ago"]);
+    let day_ago = stamp(86400);
+    assert_eq!(
+        shown(&["--since", &day_ago]),
+        ["two hours ago", "a minute ago"]
+    );
+    assert_eq!(shown(&[]).len(), 3, "without --since, the last 50");
+    let err = env.fails(&["logs", "--since", "yesterday-ish"], 2);
+    assert!(
+        err.contains("neither a duration (30m, 2h, 1d) nor a UTC time"),
+        "{err}"
+    );
+}
+
+#[test]
 fn remove_model_removes_it() {
     let env = Env::new();
     env.ok(&["init"]);

@@ -1,4 +1,4 @@
-//! `logs [proxy|MODEL|all] [-f] [-n LINES]`: read the log files the
+//! `logs [proxy|MODEL|all] [-f] [-n LINES] [--since WHEN]`: read the log files the
 //! supervisor writes. Every line starts with a timestamp, so `all` can
 //! interleave files in time order.
 
@@ -32,11 +32,23 @@ pub fn run(ctx: &Ctx, args: LogsArgs) -> Result<Exit> {
         .map(|(label, path)| Follower::new(label, path))
         .collect();
     let mut lines = poll_all(&mut followers);
+    // Log lines start with the same RFC 3339 stamp, so they compare as text.
+    let since = args
+        .since
+        .map(|t| humantime::format_rfc3339_millis(t).to_string());
+    if let Some(since) = &since {
+        lines.retain(|(_, line)| stamp_of(line) >= since.as_str());
+    }
     if !args.follow {
         // A last line without its newline yet is shown too.
         for f in &mut followers {
             if let Some(line) = f.take_partial() {
-                lines.push((f.label.clone(), line));
+                if since
+                    .as_deref()
+                    .is_none_or(|since| stamp_of(&line) >= since)
+                {
+                    lines.push((f.label.clone(), line));
+                }
             }
         }
         sort_by_time(&mut lines);
@@ -44,7 +56,10 @@ pub fn run(ctx: &Ctx, args: LogsArgs) -> Result<Exit> {
     if lines.is_empty() && !args.follow {
         ctx.say(format!("no log lines yet in {}", dir.display()));
     }
-    let skip = lines.len().saturating_sub(args.lines);
+    let keep = args
+        .lines
+        .unwrap_or(if since.is_some() { usize::MAX } else { 50 });
+    let skip = lines.len().saturating_sub(keep);
     for (label, line) in &lines[skip..] {
         print_line(prefix, label, line);
     }
