@@ -322,6 +322,9 @@ fn logs_since_shows_only_the_lines_from_then_on() {
     let dir = env.home().join("logs/default");
     std::fs::create_dir_all(&dir).expect("logs dir");
     std::fs::write(dir.join("proxy.log"), log).expect("write log");
+    // A rotated file holds what came before.
+    let rotated = format!("{} vllm-mux: three hours ago\n", stamp(3 * 3600));
+    std::fs::write(dir.join("proxy.log.1"), rotated).expect("write rotated log");
     let shown = |args: &[&str]| -> Vec<String> {
         let mut all = vec!["logs", "proxy"];
         all.extend_from_slice(args);
@@ -331,13 +334,22 @@ fn logs_since_shows_only_the_lines_from_then_on() {
             .collect()
     };
     assert_eq!(shown(&["--since", "3h"]), ["two hours ago", "a minute ago"]);
+    assert_eq!(
+        shown(&["--since", "4h"]),
+        ["three hours ago", "two hours ago", "a minute ago"],
+        "from the rotated file on"
+    );
     assert_eq!(shown(&["--since", "1d", "-n", "1"]), ["a minute ago"]);
     let day_ago = stamp(86400);
     assert_eq!(
         shown(&["--since", &day_ago]),
-        ["two hours ago", "a minute ago"]
+        ["three hours ago", "two hours ago", "a minute ago"]
     );
-    assert_eq!(shown(&[]).len(), 3, "without --since, the last 50");
+    assert_eq!(
+        shown(&[]).len(),
+        3,
+        "without --since, the current file's last 50"
+    );
     let err = env.fails(&["logs", "--since", "yesterday-ish"], 2);
     assert!(
         err.contains("neither a duration (30m, 2h, 1d) nor a UTC time"),

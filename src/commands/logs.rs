@@ -13,7 +13,7 @@ use crate::cli::LogsArgs;
 use crate::config::schema::is_instance_of;
 use crate::control::client::Client;
 use crate::error::{Exit, Failure};
-use crate::supervisor::logfile::stamp_of;
+use crate::supervisor::logfile::{rotated, stamp_of, DEFAULT_KEEP};
 use crate::supervisor::pidfile::running_pid;
 
 pub fn run(ctx: &Ctx, args: LogsArgs) -> Result<Exit> {
@@ -28,10 +28,21 @@ pub fn run(ctx: &Ctx, args: LogsArgs) -> Result<Exit> {
     // Every file is read from its start by the follower that then follows
     // it, so no line falls between what is shown and what is followed.
     let mut followers: Vec<Follower> = sources
-        .into_iter()
-        .map(|(label, path)| Follower::new(label, path))
+        .iter()
+        .map(|(label, path)| Follower::new(label.clone(), path.clone()))
         .collect();
-    let mut lines = poll_all(&mut followers);
+    let current = poll_all(&mut followers);
+    // Reaching back in time reaches into the rotated files too (read after
+    // the current ones: a rotation in between repeats lines, loses none).
+    let mut lines: Vec<(String, String)> = if args.since.is_some() {
+        sources
+            .iter()
+            .flat_map(|(label, path)| rotated_lines(label, path))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    lines.extend(current);
     // Log lines start with the same RFC 3339 stamp, so they compare as text.
     let since = args
         .since
@@ -51,8 +62,8 @@ pub fn run(ctx: &Ctx, args: LogsArgs) -> Result<Exit> {
                 }
             }
         }
-        sort_by_time(&mut lines);
     }
+    sort_by_time(&mut lines);
     if lines.is_empty() && !args.follow {
         ctx.say(format!("no log lines yet in {}", dir.display()));
     }
@@ -77,6 +88,20 @@ pub fn run(ctx: &Ctx, args: LogsArgs) -> Result<Exit> {
     }
     ctx.say(format!("(config '{name}' stopped)"));
     Ok(Exit::Success)
+}
+
+/// The lines of a log's rotated files (`NAME.log.3` … `NAME.log.1`), oldest first.
+fn rotated_lines(label: &str, path: &Path) -> Vec<(String, String)> {
+    (1..=DEFAULT_KEEP)
+        .rev()
+        .filter_map(|n| std::fs::read(rotated(path, n)).ok())
+        .flat_map(|bytes| {
+            String::from_utf8_lossy(&bytes)
+                .lines()
+                .map(|line| (label.to_string(), line.to_string()))
+                .collect::<Vec<_>>()
+        })
+        .collect()
 }
 
 /// New whole lines of every file, labelled, in time order.
