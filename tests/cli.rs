@@ -313,11 +313,11 @@ fn logs_since_shows_only_the_lines_from_then_on() {
         let t = std::time::SystemTime::now() - std::time::Duration::from_secs(ago);
         humantime::format_rfc3339_millis(t).to_string()
     };
+    let recent = stamp(60);
     let log = format!(
-        "{} vllm-mux: two days ago\n{} vllm-mux: two hours ago\n{} vllm-mux: a minute ago\n",
+        "{} vllm-mux: two days ago\n{} vllm-mux: two hours ago\n{recent} vllm-mux: a minute ago\n",
         stamp(2 * 86400),
         stamp(2 * 3600),
-        stamp(60)
     );
     let dir = env.home().join("logs/default");
     std::fs::create_dir_all(&dir).expect("logs dir");
@@ -350,6 +350,16 @@ fn logs_since_shows_only_the_lines_from_then_on() {
         3,
         "without --since, the current file's last 50"
     );
+    // For scripts: one JSON object per line, its source and time apart.
+    let json = env.ok(&["--json", "logs", "--since", "3h"]);
+    let objects: Vec<serde_json::Value> = json
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    assert_eq!(objects.len(), 2, "{json}");
+    assert_eq!(objects[1]["source"], "proxy");
+    assert_eq!(objects[1]["line"], "vllm-mux: a minute ago");
+    assert_eq!(objects[1]["time"], recent.as_str());
     let err = env.fails(&["logs", "--since", "yesterday-ish"], 2);
     assert!(
         err.contains("neither a duration (30m, 2h, 1d) nor a UTC time"),

@@ -1,11 +1,12 @@
-//! `logs [proxy|MODEL|all] [-f] [-n LINES] [--since WHEN]`: read the log files the
-//! supervisor writes. Every line starts with a timestamp, so `all` can
-//! interleave files in time order.
+//! `logs [proxy|MODEL|all] [-f] [-n LINES] [--since WHEN]`: read the log
+//! files the supervisor writes (`--json`: one JSON object per line). Every
+//! line starts with a timestamp, so `all` can interleave files in time order.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Result;
+use serde::Serialize;
 
 use super::follow::Follower;
 use super::Ctx;
@@ -72,7 +73,7 @@ pub fn run(ctx: &Ctx, args: LogsArgs) -> Result<Exit> {
         .unwrap_or(if since.is_some() { usize::MAX } else { 50 });
     let skip = lines.len().saturating_sub(keep);
     for (label, line) in &lines[skip..] {
-        print_line(prefix, label, line);
+        print_line(ctx, prefix, label, line);
     }
     if !args.follow {
         return Ok(Exit::Success);
@@ -80,11 +81,11 @@ pub fn run(ctx: &Ctx, args: LogsArgs) -> Result<Exit> {
     while running_pid(&run_dir).is_some() {
         std::thread::sleep(Duration::from_millis(200));
         for (label, line) in poll_all(&mut followers) {
-            print_line(prefix, &label, &line);
+            print_line(ctx, prefix, &label, &line);
         }
     }
     for (label, line) in poll_all(&mut followers) {
-        print_line(prefix, &label, &line);
+        print_line(ctx, prefix, &label, &line);
     }
     ctx.say(format!("(config '{name}' stopped)"));
     Ok(Exit::Success)
@@ -120,8 +121,29 @@ fn sort_by_time(lines: &mut [(String, String)]) {
     lines.sort_by(|a, b| stamp_of(&a.1).cmp(stamp_of(&b.1)));
 }
 
-fn print_line(prefix: bool, label: &str, line: &str) {
-    if prefix {
+/// One log line for scripts (`--json`): JSON Lines, as it comes.
+#[derive(Serialize)]
+struct JsonLine<'a> {
+    source: &'a str,
+    /// Its RFC 3339 timestamp, if it has one.
+    time: Option<&'a str>,
+    line: &'a str,
+}
+
+fn print_line(ctx: &Ctx, prefix: bool, label: &str, line: &str) {
+    if ctx.json {
+        let stamp = stamp_of(line);
+        let json = JsonLine {
+            source: label,
+            time: (!stamp.is_empty()).then_some(stamp),
+            line: line[stamp.len()..].trim_start(),
+        };
+        // A line that cannot be written (a closed pipe) ends the command
+        // by SIGPIPE, as plain lines do.
+        if let Ok(text) = serde_json::to_string(&json) {
+            println!("{text}");
+        }
+    } else if prefix {
         println!("{label:>12} | {line}");
     } else {
         println!("{line}");
