@@ -139,7 +139,7 @@ pub enum Command {
         #[arg(short, long, value_name = "FILE")]
         output: Option<std::path::PathBuf>,
     },
-    /// Save a config from a file: ours, or a vllm-cli proxy config in JSON.
+    /// Save a config from a file: ours, a vllm-cli proxy config, or llama-swap's config.yaml.
     Import {
         /// The file to read ('-' for standard input).
         file: std::path::PathBuf,

@@ -195,15 +195,20 @@ fn import_of_a_vllm_cli_proxy_config() {
 }
 
 #[test]
-fn import_of_yaml_explains_how_to_convert() {
+fn import_of_the_yaml_vllm_cli_saves() {
     let env = Env::new();
     let file = env.home().join("proxy.yaml");
-    std::fs::write(&file, "proxy:\n  port: 8000\nmodels: []\n").expect("write");
-    let stderr = env.fails(&["import", path_str(&file)], 2);
-    assert!(
-        stderr.contains("YAML") && stderr.contains("json.dump"),
-        "{stderr}"
-    );
+    std::fs::write(
+        &file,
+        "proxy:\n  port: 8100\nmodels:\n  - name: chat\n    model_path: Qwen/Qwen2.5-0.5B\n    port: 8101\n",
+    )
+    .expect("write");
+    let json = env.run(&["--json", "import", path_str(&file)]).json();
+    assert_eq!(json["format"], "vllm-cli proxy config");
+    assert_eq!(json["models"], serde_json::json!(["chat"]));
+    std::fs::write(&file, "proxy: [\n").expect("write");
+    let stderr = env.fails(&["import", path_str(&file), "--name", "bad"], 2);
+    assert!(stderr.contains("as YAML: line"), "{stderr}");
 }
 
 #[test]

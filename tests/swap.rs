@@ -272,3 +272,52 @@ fn in_sleep_mode_a_member_sleeps_instead_of_stopping_and_wakes_with_the_same_ser
     env.ok(&["--config", "c", "stop"]);
     assert!(b_pids.iter().all(|p| !alive(*p)));
 }
+
+#[test]
+fn a_llama_swap_config_imports_and_its_models_take_turns() {
+    let env = Env::new();
+    let file = env.home().join("config.yaml");
+    let yaml = format!(
+        r#"
+healthCheckTimeout: 60
+macros:
+  mock: "{bin} mock-engine --port ${{PORT}}"
+models:
+  "qwen:7b":
+    cmd: ${{mock}} --served-model-name ${{MODEL_ID}}
+    ttl: 300
+  llama:
+    cmd: |
+      # a comment line, as llama-swap allows
+      ${{mock}}
+      --served-model-name ${{MODEL_ID}}
+    aliases: [gpt-4o-mini]
+    useModelName: other
+"#,
+        bin = crate::helper::BIN
+    );
+    std::fs::write(&file, yaml).expect("write");
+    let out = env.ok(&["import", file.to_str().expect("utf-8"), "--name", "c"]);
+    for said in [
+        "note: model 'llama': useModelName is not carried over",
+        "note: models in no group are in swap group 'llama-swap'",
+        "imported llama-swap config as config 'c'",
+    ] {
+        assert!(out.contains(said), "{said:?} not in:\n{out}");
+    }
+    let port = crate::helper::free_port();
+    env.ok(&["--config", "c", "edit-proxy", "--port", &port.to_string()]);
+    let started = env.start("c", port);
+    let status = started.status();
+    assert_eq!(
+        (state(&status, "llama"), state(&status, "qwen-7b")),
+        ("ready", "idle"),
+        "one at a time, as llama-swap runs them"
+    );
+    // The llama-swap id works as it did: an alias of the model it became.
+    assert_eq!(started.chat("qwen:7b").status(), 200);
+    assert_eq!(started.chat("gpt-4o-mini").status(), 200, "and back");
+    let status = started.status();
+    assert_eq!(state(&status, "qwen-7b"), "idle");
+    assert_eq!(Started::model(&status, "qwen-7b")["restarts"], 0);
+}

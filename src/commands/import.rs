@@ -1,4 +1,5 @@
-//! `import`: save a config from a file (ours, or a vllm-cli proxy config).
+//! `import`: save a config from a file (ours, vllm-cli's proxy config, or
+//! llama-swap's config.yaml).
 
 use std::io::Read;
 use std::path::Path;
@@ -23,6 +24,8 @@ struct Imported<'a> {
     models: Vec<&'a str>,
     assigned_ports: Vec<(String, u16)>,
     backup: Option<String>,
+    /// What the file had that the config could not take (llama-swap).
+    notes: &'a [String],
 }
 
 pub fn run(ctx: &Ctx, file: &Path, name: Option<&str>, force: bool) -> Result<Exit> {
@@ -53,8 +56,8 @@ pub fn run(ctx: &Ctx, file: &Path, name: Option<&str>, force: bool) -> Result<Ex
     check_name("config", &name).map_err(|msg| {
         Failure::usage(msg).hint("pass --name NAME with letters, digits, '.', '_' and '-'")
     })?;
-    let (mut config, format) =
-        parse_import(&text, if stdin { Path::new("<stdin>") } else { file })?;
+    let parsed = parse_import(&text, if stdin { Path::new("<stdin>") } else { file })?;
+    let (mut config, format, notes) = (parsed.config, parsed.format, parsed.notes);
     config.version = CONFIG_VERSION;
     let before: Vec<Option<u16>> = config.models.iter().map(|m| m.port).collect();
     assign_port(ctx, &name, &mut config)?;
@@ -76,6 +79,7 @@ pub fn run(ctx: &Ctx, file: &Path, name: Option<&str>, force: bool) -> Result<Ex
             models: config.model_names(),
             assigned_ports: assigned,
             backup: backup.map(|b| b.display().to_string()),
+            notes: &notes,
         })?;
         return Ok(Exit::Success);
     }
@@ -87,6 +91,9 @@ pub fn run(ctx: &Ctx, file: &Path, name: Option<&str>, force: bool) -> Result<Ex
     }
     for (model, port) in &assigned {
         ctx.say(format!("model '{model}' had no port; assigned {port}"));
+    }
+    for note in &notes {
+        ctx.say(format!("note: {note}"));
     }
     ctx.say(format!(
         "imported {} as config '{name}' ({}) at {}",

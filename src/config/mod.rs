@@ -1,5 +1,6 @@
 //! Configs, profiles and shortcuts: schema, validation and storage.
 
+pub mod llama_swap;
 pub mod names;
 pub mod paths;
 pub mod ports;
