@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
 
-use super::names::check_name;
+use super::names::{check_name, RESERVED_MODEL_NAMES};
 use super::schema::{Config, Engine, ModelConfig};
 
 /// The swap group of models in no group: llama-swap runs one at a time.
@@ -25,7 +25,7 @@ pub fn is_llama_swap(value: &Value) -> bool {
 pub fn convert(value: &Value) -> Result<(Config, Vec<String>), String> {
     let mut notes = Vec::new();
     let env = |name: &str| std::env::var(name).ok();
-    let macros = macros_of(value.get("macros"), &BTreeMap::new())?;
+    let macros = macros_of(value.get("macros"), &BTreeMap::new());
     let empty = Map::new();
     let models = value
         .get("models")
@@ -45,7 +45,7 @@ pub fn convert(value: &Value) -> Result<(Config, Vec<String>), String> {
     let mut config = Config::default();
     let mut names = BTreeSet::new();
     for (id, settings) in models {
-        let model_macros = macros_of(settings.get("macros"), &macros)?;
+        let model_macros = macros_of(settings.get("macros"), &macros);
         let expand = |text: &str| expand(text, id, &model_macros, &env);
         let cmd = settings.get("cmd").and_then(Value::as_str).unwrap_or("");
         let mut template = expand(&one_line(cmd))?;
@@ -195,11 +195,8 @@ fn swap_groups(
     Ok(of)
 }
 
-/// Macro values as text, each expanded by the ones before it and `outer`.
-fn macros_of(
-    macros: Option<&Value>,
-    outer: &BTreeMap<String, String>,
-) -> Result<BTreeMap<String, String>, String> {
+/// Macro values as text, over those of `outer` (expanded where used).
+fn macros_of(macros: Option<&Value>, outer: &BTreeMap<String, String>) -> BTreeMap<String, String> {
     let mut all = outer.clone();
     for (name, value) in macros.and_then(Value::as_object).into_iter().flatten() {
         let text = match value {
@@ -208,7 +205,7 @@ fn macros_of(
         };
         all.insert(name.clone(), one_line(&text));
     }
-    Ok(all)
+    all
 }
 
 /// `${env.VAR}` and macros replaced; `${PORT}` and `${MODEL_ID}` become our
@@ -315,7 +312,10 @@ fn unique_name(id: &str, taken: &mut BTreeSet<String>) -> String {
     let base = sanitize(id);
     let mut name = base.clone();
     let mut n = 2;
-    while taken.contains(&name) || check_name("model", &name).is_err() {
+    while taken.contains(&name)
+        || check_name("model", &name).is_err()
+        || RESERVED_MODEL_NAMES.contains(&name.as_str())
+    {
         name = format!("{base}-{n}");
         n += 1;
     }
@@ -408,6 +408,19 @@ hooks: {on_startup: {preload: [c]}}
         assert_eq!(group(2).as_deref(), Some("alone"));
         assert_eq!(config.models[2].loading_priority, Some(0));
         assert!(notes.iter().any(|n| n.contains("exclusive")), "{notes:?}");
+    }
+
+    #[test]
+    fn ids_become_unique_valid_names() {
+        let mut taken = BTreeSet::new();
+        assert_eq!(unique_name("org/model:q4", &mut taken), "org-model-q4");
+        assert_eq!(unique_name("org/model:q4", &mut taken), "org-model-q4-2");
+        assert_eq!(
+            unique_name("proxy", &mut taken),
+            "proxy-2",
+            "reserved by logs"
+        );
+        assert_eq!(unique_name("::", &mut taken), "model");
     }
 
     #[test]
