@@ -66,7 +66,10 @@ pub fn run(ctx: &Ctx, args: LogsArgs) -> Result<Exit> {
     }
     sort_by_time(&mut lines);
     if lines.is_empty() && !args.follow {
-        ctx.say(format!("no log lines yet in {}", dir.display()));
+        match &since {
+            Some(since) => ctx.say(format!("no log lines since {since} in {}", dir.display())),
+            None => ctx.say(format!("no log lines yet in {}", dir.display())),
+        }
     }
     let keep = args
         .lines
