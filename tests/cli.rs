@@ -350,6 +350,8 @@ fn logs_since_shows_only_the_lines_from_then_on() {
         3,
         "without --since, the current file's last 50"
     );
+    let none = env.ok(&["logs", "--since", "30s"]);
+    assert!(none.starts_with("no log lines since "), "{none}");
     // For scripts: one JSON object per line, its source and time apart.
     let json = env.ok(&["--json", "logs", "--since", "3h"]);
     let objects: Vec<serde_json::Value> = json
