@@ -106,7 +106,7 @@ pub fn conflicts(claims: &[Claim<'_>]) -> Vec<Conflict> {
 
 /// One GPU's holders, each swap group as one: its first member, with the
 /// largest fraction of its members if every one sets a fraction.
-fn one_per_swap_group<'c, 'a>(holders: Vec<&'c Claim<'a>>) -> Vec<Claim<'a>> {
+pub fn one_per_swap_group<'c, 'a>(holders: Vec<&'c Claim<'a>>) -> Vec<Claim<'a>> {
     let mut merged: Vec<Claim<'a>> = Vec::new();
     let mut fractions: Vec<Option<f64>> = Vec::new();
     for claim in holders {

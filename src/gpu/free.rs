@@ -4,10 +4,11 @@
 //! server, a notebook) still holds it. That is found out after minutes of
 //! loading; checked here, it is found out at once, with who holds the GPU.
 
-use std::collections::BTreeMap;
-
+use super::assign::{one_per_swap_group, Claim};
+use super::cross::memory_fraction;
 use super::GpuInfo;
 use crate::config::profiles::Profiles;
+use crate::config::schema::Instance;
 use crate::config::{Config, Engine};
 
 /// vLLM's `gpu_memory_utilization` when neither a profile nor the model sets it.
@@ -50,43 +51,42 @@ impl Short {
 
 /// The GPUs whose free memory is less than the enabled vLLM models of
 /// `config` on them ask for together. A swap group runs one member at a
-/// time, so it asks for the most any member does.
+/// time, so it asks for the most any member does (the GPU rule's merge).
 pub fn shortages(config: &Config, profiles: &Profiles, gpus: &[GpuInfo]) -> Vec<Short> {
-    // GPU → [(claimant, its models, fraction)] in config order; a claimant
-    // is a model copy, or a swap group for all its members.
-    let mut wanted: BTreeMap<u32, Vec<(String, Vec<String>, f64)>> = BTreeMap::new();
-    for model in config.models.iter().filter(|m| m.enabled) {
-        if model.engine != Engine::Vllm {
-            continue;
-        }
-        let fraction =
-            super::cross::memory_fraction(model, profiles).unwrap_or(VLLM_DEFAULT_FRACTION);
-        for instance in model.instances() {
-            let claimant = match &model.swap_group {
-                Some(group) => format!("swap group {group}"),
-                None => instance.id.clone(),
-            };
-            for gpu in &instance.model.gpu_ids {
-                let claims = wanted.entry(*gpu).or_default();
-                let at = match claims.iter().position(|(c, ..)| *c == claimant) {
-                    Some(at) => at,
-                    None => {
-                        claims.push((claimant.clone(), Vec::new(), 0.0));
-                        claims.len() - 1
-                    }
-                };
-                let (_, models, most) = &mut claims[at];
-                models.push(instance.id.clone());
-                *most = most.max(fraction);
-            }
-        }
-    }
+    // Every copy of an enabled vLLM model, with its fraction (vLLM's
+    // default when unset), in config order.
+    let copies: Vec<(Instance, f64)> = config
+        .models
+        .iter()
+        .filter(|m| m.enabled && m.engine == Engine::Vllm)
+        .flat_map(|m| {
+            let fraction = memory_fraction(m, profiles).unwrap_or(VLLM_DEFAULT_FRACTION);
+            m.instances().into_iter().map(move |i| (i, fraction))
+        })
+        .collect();
+    let claims: Vec<Claim<'_>> = copies
+        .iter()
+        .map(|(copy, fraction)| Claim {
+            model: &copy.id,
+            gpu_ids: &copy.model.gpu_ids,
+            memory_fraction: Some(*fraction),
+            swap_group: copy.model.swap_group.as_deref(),
+        })
+        .collect();
     let mut short = Vec::new();
-    for (index, claims) in wanted {
-        let Some(gpu) = gpus.iter().find(|g| g.index == index) else {
+    for gpu in gpus {
+        let holders: Vec<&Claim<'_>> = claims
+            .iter()
+            .filter(|c| c.gpu_ids.contains(&gpu.index))
+            .collect();
+        if holders.is_empty() {
             continue;
-        };
-        let fraction: f64 = claims.iter().map(|(.., f)| f).sum();
+        }
+        let models: Vec<String> = holders.iter().map(|c| c.model.to_string()).collect();
+        let fraction: f64 = one_per_swap_group(holders)
+            .iter()
+            .filter_map(|c| c.memory_fraction)
+            .sum();
         // As vLLM computes it: the fraction of the whole GPU.
         let need_mib = (gpu.memory_total_mib as f64 * fraction).ceil() as u64;
         let free_mib = gpu.memory_total_mib.saturating_sub(gpu.memory_used_mib);
@@ -94,11 +94,8 @@ pub fn shortages(config: &Config, profiles: &Profiles, gpus: &[GpuInfo]) -> Vec<
             continue;
         }
         short.push(Short {
-            gpu: index,
-            models: claims
-                .into_iter()
-                .flat_map(|(_, models, _)| models)
-                .collect(),
+            gpu: gpu.index,
+            models,
             need_mib,
             free_mib,
             total_mib: gpu.memory_total_mib,
