@@ -17,7 +17,7 @@ use crate::control::api::{ModelStatus, StatusReport};
 use crate::control::client::{block_on, Client};
 use crate::error::{Exit, Failure};
 use crate::output::print_json;
-use crate::supervisor::logfile::{cut, engine_line, is_start_line};
+use crate::supervisor::logfile::{cut, newest_engine_line, since_last_start};
 use crate::supervisor::state::ModelState;
 
 /// How often the supervisor is asked while waiting.
@@ -73,13 +73,7 @@ impl Progress {
                 at: Instant::now(),
             }
         });
-        if let Some(newest) = note
-            .follower
-            .poll()
-            .iter()
-            .rev()
-            .find_map(|l| engine_line(l))
-        {
+        if let Some(newest) = newest_engine_line(&note.follower.poll()) {
             note.newest = Some(newest);
         }
         if note.newest == note.shown || note.at.elapsed() < NOTE_EVERY {
@@ -94,8 +88,7 @@ impl Progress {
 /// The newest server line after the supervisor's last `→ starting` line
 /// (none if that line is not there: what is there is an earlier run's).
 fn newest_of_this_start(lines: &[String]) -> Option<String> {
-    let start = lines.iter().rposition(|l| is_start_line(l))?;
-    lines[start + 1..].iter().rev().find_map(|l| engine_line(l))
+    since_last_start(lines).and_then(newest_engine_line)
 }
 
 /// Which models a wait, and the verdict after it, are about.

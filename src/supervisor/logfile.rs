@@ -159,14 +159,25 @@ pub fn stamp_of(line: &str) -> &str {
 
 /// A log line the server wrote, without its timestamp; `None` for
 /// vllm-mux's own lines and blank ones.
-pub fn engine_line(line: &str) -> Option<String> {
+fn engine_line(line: &str) -> Option<String> {
     let text = line[stamp_of(line).len()..].trim();
     (!text.is_empty() && !text.starts_with("vllm-mux:")).then(|| text.to_string())
 }
 
 /// The supervisor's line for a change to `starting`: a start begins after it.
-pub fn is_start_line(line: &str) -> bool {
+fn is_start_line(line: &str) -> bool {
     line.contains("vllm-mux: ") && line.contains("→ starting")
+}
+
+/// The lines after the supervisor's last `→ starting` line, if it is there.
+pub fn since_last_start(lines: &[String]) -> Option<&[String]> {
+    let start = lines.iter().rposition(|l| is_start_line(l))?;
+    Some(&lines[start + 1..])
+}
+
+/// The newest of `lines` that the server wrote, without its timestamp.
+pub fn newest_engine_line(lines: &[String]) -> Option<String> {
+    lines.iter().rev().find_map(|l| engine_line(l))
 }
 
 /// `line` cut to `width` characters, with an ellipsis when cut.

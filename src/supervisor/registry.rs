@@ -9,7 +9,9 @@ use std::time::Instant;
 
 use tokio::sync::{mpsc, watch};
 
-use super::logfile::{cut, engine_line, is_start_line, LogFile, DEFAULT_KEEP, DEFAULT_MAX_BYTES};
+use super::logfile::{
+    cut, newest_engine_line, since_last_start, LogFile, DEFAULT_KEEP, DEFAULT_MAX_BYTES,
+};
 use super::runner::Command;
 use super::state::ModelState;
 use super::stats::{Claim, ModelStats};
@@ -533,15 +535,7 @@ impl Registry {
 /// The newest line a starting model's server wrote since it was started
 /// (all of `tail` when the start line has scrolled out of it).
 fn loading(tail: &[String]) -> Option<String> {
-    let since = tail
-        .iter()
-        .rposition(|l| is_start_line(l))
-        .map_or(0, |i| i + 1);
-    tail[since..]
-        .iter()
-        .rev()
-        .find_map(|l| engine_line(l))
-        .map(|line| cut(&line, LOADING_WIDTH))
+    newest_engine_line(since_last_start(tail).unwrap_or(tail)).map(|line| cut(&line, LOADING_WIDTH))
 }
 
 #[cfg(test)]
