@@ -4,7 +4,7 @@ use anyhow::Result;
 use serde::Serialize;
 
 use crate::cli::{InitArgs, StartArgs, WaitArgs};
-use crate::config::validate::check;
+use crate::config::validate::{check, checked};
 use crate::config::Config;
 use crate::error::Exit;
 use crate::output::print_json;
@@ -80,8 +80,8 @@ fn interactive(ctx: &crate::commands::Ctx, name: &str, force: bool) -> Result<Ex
             Ok(Exit::Success)
         }
         Then::StartWithoutSaving => {
-            check(&config, ctx.paths())?;
-            super::preflight::preflight(ctx, name, &config)?;
+            let inventory = checked(&config, ctx.paths())?;
+            super::preflight::preflight(ctx, name, &config, &inventory)?;
             ctx.say(format!(
                 "starting config '{name}' without saving it; Ctrl-C stops it"
             ));

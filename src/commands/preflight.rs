@@ -20,23 +20,21 @@ use crate::gpu::Inventory;
 /// What must hold for `config` to start here and now: its ports are free,
 /// its API key variable is set, vLLM can be run if a model needs it, no
 /// running config holds its GPUs.
-pub fn preflight(ctx: &Ctx, name: &str, config: &Config) -> Result<()> {
+/// `inventory` is the one validation read, so NVML is asked once.
+pub fn preflight(ctx: &Ctx, name: &str, config: &Config, inventory: &Inventory) -> Result<()> {
     check_ports(config)?;
     check_api_key(config)?;
     check_vllm(config)?;
     let profiles = Profiles::load(ctx.paths())?;
     crate::gpu::cross::check(&ctx.store, &profiles, name, config)?;
-    check_free_memory(config, &profiles)
+    check_free_memory(config, &profiles, inventory)
 }
 
 /// vLLM models need the GPU memory they ask for to be free: a GPU another
 /// process holds is named here, with who holds it, instead of each model
 /// failing minutes into its load.
-fn check_free_memory(config: &Config, profiles: &Profiles) -> Result<()> {
-    // No NVIDIA driver (or no GPU models): nothing to measure.
-    let Ok(inventory) = Inventory::detect() else {
-        return Ok(());
-    };
+fn check_free_memory(config: &Config, profiles: &Profiles, inventory: &Inventory) -> Result<()> {
+    // No NVIDIA driver, or no model names a GPU: no GPUs, nothing to measure.
     let problems: Vec<String> = shortages(config, profiles, inventory.gpus())
         .iter()
         .map(|short| short.message())

@@ -25,8 +25,8 @@ pub fn run(ctx: &Ctx, args: StartArgs) -> Result<Exit> {
             .into());
     }
     let config = ctx.store.load(name)?;
-    check_saved(&config, ctx.paths(), &ctx.store.path(name))?;
-    preflight(ctx, name, &config)?;
+    let inventory = check_saved(&config, ctx.paths(), &ctx.store.path(name))?;
+    preflight(ctx, name, &config, &inventory)?;
     if config.models.iter().all(|m| !m.enabled) {
         ctx.say("note: no enabled models; the proxy will answer 404 until you add one and reload");
     }

@@ -97,27 +97,39 @@ const FIX_BEFORE_SAVING: &str =
 /// Load what validation needs (profiles; GPUs only if a model names one) and
 /// check `config` before it is saved. Returns a usage error listing every problem.
 pub fn check(config: &Config, paths: &Paths) -> Result<()> {
-    into_result(find(config, paths)?, FIX_BEFORE_SAVING)
+    checked(config, paths).map(drop)
+}
+
+/// [`check`], handing back the GPU inventory it checked against, for a
+/// start's free-memory check to use rather than read again.
+pub fn checked(config: &Config, paths: &Paths) -> Result<Inventory> {
+    let (problems, inventory) = find(config, paths)?;
+    into_result(problems, FIX_BEFORE_SAVING)?;
+    Ok(inventory)
 }
 
 /// Check a saved `config` (at `file`) before it runs: the same rules as
 /// [`check`], with a hint that says how to mend a saved config.
-pub fn check_saved(config: &Config, paths: &Paths, file: &std::path::Path) -> Result<()> {
+pub fn check_saved(config: &Config, paths: &Paths, file: &std::path::Path) -> Result<Inventory> {
     let hint = format!(
         "nothing was started or changed; mend it with 'vllm-mux edit-proxy' or 'vllm-mux edit-model NAME', or in {}",
         file.display()
     );
-    into_result(find(config, paths)?, &hint)
+    let (problems, inventory) = find(config, paths)?;
+    into_result(problems, &hint)?;
+    Ok(inventory)
 }
 
-fn find(config: &Config, paths: &Paths) -> Result<Vec<Problem>> {
+/// The problems of `config`, and the GPU inventory they were found against
+/// (read only if a model names a GPU).
+fn find(config: &Config, paths: &Paths) -> Result<(Vec<Problem>, Inventory)> {
     let profiles = Profiles::load(paths)?;
     let inventory = if config.models.iter().any(|m| !m.gpu_ids.is_empty()) {
         Inventory::detect()?
     } else {
         Inventory::Unavailable("no model names a GPU".into())
     };
-    Ok(problems(config, &profiles, &inventory))
+    Ok((problems(config, &profiles, &inventory), inventory))
 }
 
 /// Turn problems into one usage error (first problem, the rest as more
