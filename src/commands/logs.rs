@@ -44,25 +44,20 @@ pub fn run(ctx: &Ctx, args: LogsArgs) -> Result<Exit> {
         Vec::new()
     };
     lines.extend(current);
+    if !args.follow {
+        // A last line without its newline yet is shown too.
+        for f in &mut followers {
+            if let Some(line) = f.take_partial() {
+                lines.push((f.label.clone(), line));
+            }
+        }
+    }
     // Log lines start with the same RFC 3339 stamp, so they compare as text.
     let since = args
         .since
         .map(|t| humantime::format_rfc3339_millis(t).to_string());
     if let Some(since) = &since {
         lines.retain(|(_, line)| stamp_of(line) >= since.as_str());
-    }
-    if !args.follow {
-        // A last line without its newline yet is shown too.
-        for f in &mut followers {
-            if let Some(line) = f.take_partial() {
-                if since
-                    .as_deref()
-                    .is_none_or(|since| stamp_of(&line) >= since)
-                {
-                    lines.push((f.label.clone(), line));
-                }
-            }
-        }
     }
     sort_by_time(&mut lines);
     if lines.is_empty() && !args.follow {

@@ -61,8 +61,7 @@ fn stopped_named(report: &StatusReport, models: &[String]) -> Result<(), Failure
     let stopped: Vec<&str> = report
         .models
         .iter()
-        .filter(|m| m.state == ModelState::Stopped)
-        .filter(|m| models.iter().any(|name| is_instance_of(&m.name, name)))
+        .filter(|m| m.state == ModelState::Stopped && Watched::Models(models).covers(&m.name))
         .map(|m| m.name.as_str())
         .collect();
     match stopped.first() {
