@@ -1,8 +1,9 @@
-//! GPUs with a fake 4-GPU inventory: across configs, in status and metrics.
+//! GPUs with a fake 4-GPU inventory: across configs, in status and metrics,
+//! and free GPU memory before vLLM servers start.
 
-use serde_json::json;
+use serde_json::{json, Value};
 
-use crate::helper::{Env, Started};
+use crate::helper::{fake_vllm, free_port, start_with_vllm, Env, Started};
 
 /// A mock model on `gpus` (comma-separated), on a free port.
 fn add(env: &Env, config: &str, name: &str, gpus: &str, extra: &[&str]) {
@@ -121,4 +122,150 @@ fn gpus_lists_the_processes_on_each_gpu() {
     );
     let json = env.run(&["--json", "gpus"]).json();
     assert_eq!(json[0]["processes"][0]["pid"], 4242);
+}
+
+/// GPU 0 of 81559 MiB with `used` MiB held by `processes`.
+fn gpu0(env: &Env, used: u64, processes: Value) {
+    env.write_fake_gpus(json!([{
+        "index": 0, "name": "Fake H100", "memory_total_mib": 81559, "memory_used_mib": used,
+        "utilization_percent": 0, "processes": processes
+    }]));
+}
+
+/// A vLLM model of config "c" on GPU 0, asking for `fraction` of it.
+fn add_vllm(env: &Env, name: &str, fraction: &str, extra: &[&str]) {
+    let port = free_port().to_string();
+    let mut args = vec![
+        "--config",
+        "c",
+        "add-model",
+        name,
+        "--model",
+        "Qwen/Qwen2.5-7B-Instruct",
+        "--gpus",
+        "0",
+        "--port",
+        &port,
+        "--gpu-memory-utilization",
+        fraction,
+    ];
+    args.extend_from_slice(extra);
+    env.ok(&args);
+}
+
+#[test]
+fn reload_and_start_model_refuse_what_the_free_gpu_memory_cannot_hold() {
+    let env = Env::with_gpus(1);
+    let port = env.init_fast("c");
+    let (script, _) = fake_vllm(&env);
+    gpu0(&env, 0, json!([]));
+    add_vllm(&env, "qwen", "0.45", &[]);
+    let started = env.started("c", port);
+    let run = start_with_vllm(&env, &script, &[]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    // qwen's server now holds 36702 MiB of GPU 0, a stranger 40000.
+    let qwen = started.engine_pid("qwen");
+    let holding = |stranger: u64| {
+        json!([
+            {"pid": qwen, "name": "VLLM::EngineCore", "used_memory_mib": 36702},
+            {"pid": 4242, "name": "python3", "used_memory_mib": stranger}
+        ])
+    };
+    gpu0(&env, 76702, holding(40000));
+
+    // A second model does not fit next to both: refused, nothing changed.
+    add_vllm(&env, "coder", "0.45", &[]);
+    let stderr = env.fails(&["--config", "c", "reload"], 2);
+    assert!(
+        stderr.contains("GPU 0: 'coder' need 36702 MiB free (gpu_memory_utilization of 81559 MiB) but only 4857 MiB are free")
+            && stderr.contains(&format!("pid {qwen} VLLM::EngineCore (36702 MiB)"))
+            && stderr.contains("pid 4242 python3 (40000 MiB)")
+            && stderr.contains("hint: free the GPU")
+            && stderr.contains("nothing was changed"),
+        "{stderr}"
+    );
+    let status = started.status();
+    assert!(
+        status["models"].as_array().is_some_and(|m| m.len() == 1),
+        "{status}"
+    );
+    assert_eq!(started.engine_pid("qwen"), qwen, "qwen kept running");
+
+    // Restarting qwen frees what its own server holds: the change fits.
+    env.ok(&["--config", "c", "remove-model", "coder"]);
+    env.ok(&[
+        "--config",
+        "c",
+        "edit-model",
+        "qwen",
+        "--gpu-memory-utilization",
+        "0.5",
+    ]);
+    let out = env.ok(&["--config", "c", "reload"]);
+    assert!(out.contains("restarted qwen"), "{out}");
+    assert_ne!(started.engine_pid("qwen"), qwen, "qwen restarted");
+
+    // A stopped model is not started into memory a stranger took meanwhile.
+    env.ok(&["--config", "c", "stop", "qwen"]);
+    gpu0(
+        &env,
+        60000,
+        json!([{"pid": 4242, "name": "python3", "used_memory_mib": 60000}]),
+    );
+    let stderr = env.fails(&["--config", "c", "start-model", "qwen"], 2);
+    assert!(
+        stderr.contains("GPU 0: 'qwen' need 40780 MiB free (gpu_memory_utilization of 81559 MiB) but only 21559 MiB are free, held by pid 4242 python3 (60000 MiB)")
+            && stderr.contains("nothing was started"),
+        "{stderr}"
+    );
+    assert_eq!(
+        Started::model(&started.status(), "qwen")["state"],
+        "stopped"
+    );
+    gpu0(&env, 0, json!([]));
+    env.ok(&["--config", "c", "start-model", "qwen"]);
+    assert_eq!(started.chat("qwen").status(), 200);
+}
+
+#[test]
+fn a_swap_group_member_started_by_name_counts_the_memory_the_running_one_gives_back() {
+    let env = Env::with_gpus(1);
+    let port = env.init_fast("c");
+    let (script, _) = fake_vllm(&env);
+    gpu0(&env, 0, json!([]));
+    add_vllm(&env, "qwen", "0.9", &["--swap-group", "g"]);
+    add_vllm(&env, "coder", "0.9", &["--swap-group", "g"]);
+    let started = env.started("c", port);
+    let run = start_with_vllm(&env, &script, &[]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let status = started.status();
+    let running = if Started::model(&status, "qwen")["state"] == "ready" {
+        "qwen"
+    } else {
+        "coder"
+    };
+    let other = if running == "qwen" { "coder" } else { "qwen" };
+    // The member that runs holds 90% of the GPU; it gives way for the other.
+    let pid = started.engine_pid(running);
+    gpu0(
+        &env,
+        73404,
+        json!([{"pid": pid, "name": "VLLM::EngineCore", "used_memory_mib": 73404}]),
+    );
+    env.ok(&["--config", "c", "start-model", other]);
+    let status = started.status();
+    assert_eq!(Started::model(&status, other)["state"], "ready", "{status}");
+    assert_eq!(
+        Started::model(&status, running)["state"],
+        "idle",
+        "{status}"
+    );
 }

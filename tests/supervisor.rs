@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::helper::{alive, children, free_port, http, kill, wait_for, Env, Started};
+use crate::helper::{
+    alive, children, fake_vllm, free_port, http, kill, start_with_vllm, wait_for, Env, Started,
+};
 
 /// The guard pids and their engine pids of every model in a status.
 fn all_pids(status: &Value) -> Vec<u32> {
@@ -963,39 +965,6 @@ fn wait_waits_for_models_started_without_waiting() {
     );
     // Waiting for everything counts the stopped one as settled.
     env.ok(&["--config", "c", "wait", "-q"]);
-}
-
-/// `start` of config "c" (with `extra` flags), `vllm` as vLLM's executable.
-fn start_with_vllm(
-    env: &Env,
-    vllm: impl AsRef<std::ffi::OsStr>,
-    extra: &[&str],
-) -> std::process::Output {
-    let mut args = vec!["--config", "c", "start"];
-    args.extend_from_slice(extra);
-    env.command(&args)
-        .env("VLLM_MUX_VLLM", vllm)
-        .output()
-        .expect("start")
-}
-
-/// A stand-in for `vllm` that records how it was called, then serves the
-/// mock engine on the port and name it was given.
-fn fake_vllm(env: &Env) -> (std::path::PathBuf, std::path::PathBuf) {
-    use std::os::unix::fs::PermissionsExt;
-    let script = env.home().join("fake-vllm");
-    let record = env.home().join("vllm-call.txt");
-    std::fs::write(
-        &script,
-        format!(
-            "#!/bin/sh\necho \"$@\" > '{record}'\necho \"CUDA_VISIBLE_DEVICES=$CUDA_VISIBLE_DEVICES\" >> '{record}'\nexec '{bin}' mock-engine --port \"$8\" --served-model-name \"$4\"\n",
-            record = record.display(),
-            bin = crate::helper::BIN
-        ),
-    )
-    .expect("write script");
-    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    (script, record)
 }
 
 #[test]

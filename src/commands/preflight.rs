@@ -14,7 +14,7 @@ use crate::config::{key_from_env, Config, Engine};
 use crate::engine::program::locate;
 use crate::engine::{Executables, VLLM_ENV};
 use crate::error::Failure;
-use crate::gpu::free::shortages;
+use crate::gpu::free::{shortages, HINT};
 use crate::gpu::Inventory;
 
 /// What must hold for `config` to start here and now: its ports are free,
@@ -41,7 +41,7 @@ fn check_free_memory(config: &Config, profiles: &Profiles, inventory: &Inventory
         .collect();
     Ok(Failure::usage_if_any(
         problems,
-        "free the GPU ('vllm-mux gpus' lists what runs on it), or lower the model's --gpu-memory-utilization; nothing was started",
+        &format!("{HINT}; nothing was started"),
     )?)
 }
 

@@ -13,6 +13,7 @@ use tokio::sync::watch;
 
 use super::api::{self, ActionReply, ApiError};
 use crate::error::Failure;
+use crate::supervisor::gpu_memory;
 use crate::supervisor::registry::Registry;
 use crate::supervisor::runner::Command;
 use crate::supervisor::serve::{Launcher, DEFAULT_STOP_TIMEOUT};
@@ -128,6 +129,11 @@ async fn start_model(State(state): State<ControlState>, Path(name): Path<String>
     if ids.is_empty() {
         return unknown(&state, &name);
     }
+    let plan = gpu_memory::for_start(&state.reg, &ids);
+    if let Err(err) = gpu_memory::check(plan, &state.launcher.profiles, "nothing was started").await
+    {
+        return failed(err);
+    }
     for id in &ids {
         // A swap group's member takes the group's turn.
         crate::supervisor::swap::start(&state.reg, id);
@@ -139,16 +145,22 @@ async fn reload(State(state): State<ControlState>, Query(q): Query<TimeoutQuery>
     let _one_at_a_time = state.reloading.lock().await;
     match crate::supervisor::reload::apply(&state.reg, &state.launcher, q.get()).await {
         Ok(summary) => Json(summary).into_response(),
-        Err(err) => match err.downcast_ref::<Failure>() {
-            Some(f) => {
-                let mut message = f.message.clone();
-                for more in &f.more {
-                    message.push('\n');
-                    message.push_str(more);
-                }
-                error(StatusCode::UNPROCESSABLE_ENTITY, message, f.hint.clone())
+        Err(err) => failed(err),
+    }
+}
+
+/// A request the supervisor refused: the user's to mend (422, each line of
+/// the message and the hint), or its own failure (500).
+fn failed(err: anyhow::Error) -> Response {
+    match err.downcast_ref::<Failure>() {
+        Some(f) => {
+            let mut message = f.message.clone();
+            for more in &f.more {
+                message.push('\n');
+                message.push_str(more);
             }
-            None => error(StatusCode::INTERNAL_SERVER_ERROR, format!("{err:#}"), None),
-        },
+            error(StatusCode::UNPROCESSABLE_ENTITY, message, f.hint.clone())
+        }
+        None => error(StatusCode::INTERNAL_SERVER_ERROR, format!("{err:#}"), None),
     }
 }

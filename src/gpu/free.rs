@@ -1,15 +1,19 @@
-//! Free GPU memory at `start`. vLLM refuses to start when a GPU has less
-//! free memory than its `gpu_memory_utilization` asks for (0.9 of the GPU
-//! unless set), typically because a process outside vllm-mux (a crashed
-//! server, a notebook) still holds it. That is found out after minutes of
-//! loading; checked here, it is found out at once, with who holds the GPU.
+//! Free GPU memory before vLLM servers start (`start`, `start-model`,
+//! `reload`). vLLM refuses to start when a GPU has less free memory than
+//! its `gpu_memory_utilization` asks for (0.9 of the GPU unless set),
+//! typically because a process outside vllm-mux (a crashed server, a
+//! notebook) still holds it. That is found out after minutes of loading;
+//! checked here, it is found out at once, with who holds the GPU.
 
 use super::assign::{one_per_swap_group, Claim};
 use super::cross::memory_fraction;
-use super::GpuInfo;
+use super::{GpuInfo, GpuProcess};
 use crate::config::profiles::Profiles;
 use crate::config::schema::Instance;
 use crate::config::{Config, Engine};
+
+/// What to do about a GPU short of memory.
+pub const HINT: &str = "free the GPU ('vllm-mux gpus' lists what runs on it), or lower the model's --gpu-memory-utilization";
 
 /// vLLM's `gpu_memory_utilization` when neither a profile nor the model sets it.
 pub const VLLM_DEFAULT_FRACTION: f64 = 0.9;
@@ -50,18 +54,35 @@ impl Short {
 }
 
 /// The GPUs whose free memory is less than the enabled vLLM models of
-/// `config` on them ask for together. A swap group runs one member at a
-/// time, so it asks for the most any member does (the GPU rule's merge).
+/// `config` on them ask for together, all starting at once.
 pub fn shortages(config: &Config, profiles: &Profiles, gpus: &[GpuInfo]) -> Vec<Short> {
-    // Every copy of an enabled vLLM model, with its fraction (vLLM's
-    // default when unset), in config order.
-    let copies: Vec<(Instance, f64)> = config
+    let copies: Vec<Instance> = config
         .models
         .iter()
-        .filter(|m| m.enabled && m.engine == Engine::Vllm)
-        .flat_map(|m| {
-            let fraction = memory_fraction(m, profiles).unwrap_or(VLLM_DEFAULT_FRACTION);
-            m.instances().into_iter().map(move |i| (i, fraction))
+        .filter(|m| m.enabled)
+        .flat_map(|m| m.instances())
+        .collect();
+    shortages_for(&copies, profiles, gpus, &|_| false)
+}
+
+/// The GPUs whose free memory is less than the vLLM copies among
+/// `starting` ask for together. The memory of a process `released` says
+/// yes to counts as free, and the process is not named as a holder: it is
+/// one of ours that stops before these start. A swap group runs one member
+/// at a time, so it asks for the most any member does (the GPU rule's merge).
+pub fn shortages_for(
+    starting: &[Instance],
+    profiles: &Profiles,
+    gpus: &[GpuInfo],
+    released: &dyn Fn(u32) -> bool,
+) -> Vec<Short> {
+    // Each vLLM copy with its fraction (vLLM's default when unset), in order.
+    let copies: Vec<(&Instance, f64)> = starting
+        .iter()
+        .filter(|i| i.model.engine == Engine::Vllm)
+        .map(|i| {
+            let fraction = memory_fraction(&i.model, profiles).unwrap_or(VLLM_DEFAULT_FRACTION);
+            (i, fraction)
         })
         .collect();
     let claims: Vec<Claim<'_>> = copies
@@ -89,7 +110,12 @@ pub fn shortages(config: &Config, profiles: &Profiles, gpus: &[GpuInfo]) -> Vec<
             .sum();
         // As vLLM computes it: the fraction of the whole GPU.
         let need_mib = (gpu.memory_total_mib as f64 * fraction).ceil() as u64;
-        let free_mib = gpu.memory_total_mib.saturating_sub(gpu.memory_used_mib);
+        let (ours, others): (Vec<&GpuProcess>, Vec<&GpuProcess>) =
+            gpu.processes.iter().partition(|p| released(p.pid));
+        let freed: u64 = ours.iter().filter_map(|p| p.used_memory_mib).sum();
+        let free_mib = gpu
+            .memory_total_mib
+            .saturating_sub(gpu.memory_used_mib.saturating_sub(freed));
         if free_mib >= need_mib {
             continue;
         }
@@ -99,8 +125,7 @@ pub fn shortages(config: &Config, profiles: &Profiles, gpus: &[GpuInfo]) -> Vec<
             need_mib,
             free_mib,
             total_mib: gpu.memory_total_mib,
-            holders: gpu
-                .processes
+            holders: others
                 .iter()
                 .map(|p| {
                     let name = p.name.as_deref().map_or(String::new(), |n| format!(" {n}"));
@@ -119,7 +144,6 @@ pub fn shortages(config: &Config, profiles: &Profiles, gpus: &[GpuInfo]) -> Vec<
 mod tests {
     use super::*;
     use crate::config::ModelConfig;
-    use crate::gpu::GpuProcess;
 
     fn gpu(index: u32, used: u64, processes: Vec<GpuProcess>) -> GpuInfo {
         GpuInfo {
@@ -188,6 +212,35 @@ mod tests {
         a.swap_group = Some("g".into());
         b.swap_group = Some("g".into());
         assert!(shortages(&config(vec![a, b]), &Profiles::default(), &gpus).is_empty());
+    }
+
+    #[test]
+    fn memory_of_servers_that_stop_first_counts_as_free() {
+        let held = vec![
+            GpuProcess {
+                pid: 10,
+                name: Some("VLLM::EngineCore".into()),
+                used_memory_mib: Some(36000),
+            },
+            GpuProcess {
+                pid: 4242,
+                name: Some("python3".into()),
+                used_memory_mib: Some(30000),
+            },
+        ];
+        let gpus = [gpu(0, 66500, held)];
+        let starting = model("qwen", &[0], Some(0.45)).instances();
+        let profiles = Profiles::default();
+        // Pid 10 stays: 13500 MiB free of the 36000 asked for; both are named.
+        let short = shortages_for(&starting, &profiles, &gpus, &|_| false);
+        assert_eq!(short[0].free_mib, 13500);
+        assert_eq!(short[0].holders.len(), 2);
+        // Pid 10 is ours and stops first: its 36000 MiB are free then.
+        assert!(shortages_for(&starting, &profiles, &gpus, &|pid| pid == 10).is_empty());
+        let starting = model("qwen", &[0], Some(0.65)).instances();
+        let short = shortages_for(&starting, &profiles, &gpus, &|pid| pid == 10);
+        assert_eq!(short[0].free_mib, 49500);
+        assert_eq!(short[0].holders, vec!["pid 4242 python3 (30000 MiB)"]);
     }
 
     #[test]

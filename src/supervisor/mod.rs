@@ -3,6 +3,7 @@
 //! its port, and runs one [`runner`] task per model.
 
 pub mod daemonize;
+pub mod gpu_memory;
 pub mod guard;
 pub mod logfile;
 pub mod notify;

@@ -13,6 +13,7 @@ use super::runner::Command;
 use super::serve::Launcher;
 use super::state::ModelState;
 use crate::config::profiles::Profiles;
+use crate::config::schema::is_instance_of;
 use crate::config::validate::check_saved;
 use crate::config::{ModelConfig, Store};
 
@@ -66,38 +67,38 @@ pub async fn apply(
         profiles: Arc::new(Profiles::load(&reg.paths)?),
         ..launcher.clone()
     };
-    for model in &old.models {
-        match new.model(&model.name) {
-            None => {
+    // What changes is decided, and checked, before anything does.
+    let changes: Vec<(&ModelConfig, Change<'_>)> = old
+        .models
+        .iter()
+        .map(|model| (model, change(reg, &launcher, model, new.model(&model.name))))
+        .collect();
+    let added: Vec<&ModelConfig> = new
+        .models
+        .iter()
+        .filter(|m| old.model(&m.name).is_none())
+        .collect();
+    let plan = memory_plan(reg, &changes, &added);
+    super::gpu_memory::check(plan, &launcher.profiles, "nothing was changed").await?;
+    for (model, change) in changes {
+        match change {
+            Change::Remove => {
                 remove(reg, &model.name, stop_timeout).await;
                 summary.removed.push(model.name.clone());
             }
-            Some(updated) => {
-                // Same config and same launch plans (profiles may have changed) for every copy.
-                let instances = updated.instances();
-                let same_launch = reg.ids_of(&model.name).len() == instances.len()
-                    && instances.iter().all(|i| {
-                        crate::engine::plan(&i.model, &launcher.profiles, &launcher.exes).ok()
-                            == reg.with(&i.id, |e| e.launch.clone())
-                    });
-                let retuned = ModelConfig {
-                    idle_timeout_s: model.idle_timeout_s,
-                    ..updated.clone()
-                } == *model;
-                if updated == model && same_launch {
-                    summary.unchanged.push(model.name.clone());
-                } else if retuned && same_launch {
-                    set_idle_timeout(reg, updated);
-                    summary.updated.push(model.name.clone());
-                } else {
-                    remove(reg, &model.name, stop_timeout).await;
-                    launcher.add(reg, updated)?;
-                    summary.restarted.push(model.name.clone());
-                }
+            Change::Same => summary.unchanged.push(model.name.clone()),
+            Change::Retune(updated) => {
+                set_idle_timeout(reg, updated);
+                summary.updated.push(model.name.clone());
+            }
+            Change::Restart(updated) => {
+                remove(reg, &model.name, stop_timeout).await;
+                launcher.add(reg, updated)?;
+                summary.restarted.push(model.name.clone());
             }
         }
     }
-    for model in new.models.iter().filter(|m| old.model(&m.name).is_none()) {
+    for model in added {
         launcher.add(reg, model)?;
         summary.added.push(model.name.clone());
     }
@@ -115,6 +116,81 @@ pub async fn apply(
         summary.added, summary.removed, summary.restarted, summary.updated, summary.unchanged
     ));
     Ok(summary)
+}
+
+/// What a reload does to a model of the running config.
+enum Change<'a> {
+    Remove,
+    Same,
+    /// Only its idle timeout changed: set without a restart.
+    Retune(&'a ModelConfig),
+    Restart(&'a ModelConfig),
+}
+
+/// `model` as it runs, against `updated`, its entry in the saved config.
+fn change<'a>(
+    reg: &Registry,
+    launcher: &Launcher,
+    model: &ModelConfig,
+    updated: Option<&'a ModelConfig>,
+) -> Change<'a> {
+    let Some(updated) = updated else {
+        return Change::Remove;
+    };
+    // Same config and same launch plans (profiles may have changed) for every copy.
+    let instances = updated.instances();
+    let same_launch = reg.ids_of(&model.name).len() == instances.len()
+        && instances.iter().all(|i| {
+            crate::engine::plan(&i.model, &launcher.profiles, &launcher.exes).ok()
+                == reg.with(&i.id, |e| e.launch.clone())
+        });
+    let retuned = ModelConfig {
+        idle_timeout_s: model.idle_timeout_s,
+        ..updated.clone()
+    } == *model;
+    if updated == model && same_launch {
+        Change::Same
+    } else if retuned && same_launch {
+        Change::Retune(updated)
+    } else {
+        Change::Restart(updated)
+    }
+}
+
+/// The servers a reload of `changes` and `added` starts (enabled copies
+/// added or restarted, but not a swap group's member that will begin idle)
+/// and stops (the copies of removed or restarted models).
+fn memory_plan(
+    reg: &Registry,
+    changes: &[(&ModelConfig, Change<'_>)],
+    added: &[&ModelConfig],
+) -> super::gpu_memory::Plan {
+    let mut plan = super::gpu_memory::Plan::default();
+    let mut going = Vec::new();
+    let mut coming: Vec<&ModelConfig> = added.to_vec();
+    for (model, change) in changes {
+        match change {
+            Change::Remove => going.push(model.name.as_str()),
+            Change::Restart(updated) => {
+                going.push(model.name.as_str());
+                coming.push(updated);
+            }
+            Change::Same | Change::Retune(_) => {}
+        }
+    }
+    for name in &going {
+        for id in reg.ids_of(name) {
+            plan.stopping.extend(reg.with(&id, |e| e.pid).flatten());
+        }
+    }
+    let staying = |id: &str| !going.iter().any(|name| is_instance_of(id, name));
+    plan.starting = coming
+        .into_iter()
+        .filter(|m| m.enabled)
+        .flat_map(|m| m.instances())
+        .filter(|copy| !super::gpu_memory::idles_at_reload(reg, copy, &staying))
+        .collect();
+    plan
 }
 
 /// A new idle timeout for every copy of `model`, taken up by its runner's

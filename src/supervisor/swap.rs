@@ -80,16 +80,10 @@ pub fn start_or_idle(reg: &Arc<Registry>, id: &str) -> bool {
     let Some(group) = reg.swap_group_of(id) else {
         return reg.send(id, Command::Start);
     };
-    let busy = reg.swap_members(&group).into_iter().find(|(other, state)| {
-        other != id
-            && matches!(
-                state,
-                ModelState::Pending
-                    | ModelState::Starting
-                    | ModelState::Ready
-                    | ModelState::Unhealthy
-            )
-    });
+    let busy = reg
+        .swap_members(&group)
+        .into_iter()
+        .find(|(other, state)| other != id && takes_turn(*state));
     match busy {
         Some((other, _)) => {
             begin_idle(reg, id, &other);
@@ -97,6 +91,14 @@ pub fn start_or_idle(reg: &Arc<Registry>, id: &str) -> bool {
         }
         None => start(reg, id),
     }
+}
+
+/// Whether a member in `state` runs, or waits for, its group's turn.
+pub fn takes_turn(state: ModelState) -> bool {
+    matches!(
+        state,
+        ModelState::Pending | ModelState::Starting | ModelState::Ready | ModelState::Unhealthy
+    )
 }
 
 /// A member that does not start because `other` of its group runs.

@@ -502,3 +502,36 @@ pub fn model_ids(models: &serde_json::Value) -> Vec<&str> {
         .filter_map(|m| m["id"].as_str())
         .collect()
 }
+
+/// `start` of config "c" (with `extra` flags), `vllm` as vLLM's executable.
+pub fn start_with_vllm(
+    env: &Env,
+    vllm: impl AsRef<std::ffi::OsStr>,
+    extra: &[&str],
+) -> std::process::Output {
+    let mut args = vec!["--config", "c", "start"];
+    args.extend_from_slice(extra);
+    env.command(&args)
+        .env("VLLM_MUX_VLLM", vllm)
+        .output()
+        .expect("start")
+}
+
+/// A stand-in for `vllm` that records how it was called, then serves the
+/// mock engine on the port and name it was given.
+pub fn fake_vllm(env: &Env) -> (std::path::PathBuf, std::path::PathBuf) {
+    use std::os::unix::fs::PermissionsExt;
+    let script = env.home().join("fake-vllm");
+    let record = env.home().join("vllm-call.txt");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\necho \"$@\" > '{record}'\necho \"CUDA_VISIBLE_DEVICES=$CUDA_VISIBLE_DEVICES\" >> '{record}'\nexec '{bin}' mock-engine --port \"$8\" --served-model-name \"$4\"\n",
+            record = record.display(),
+            bin = BIN
+        ),
+    )
+    .expect("write script");
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    (script, record)
+}
