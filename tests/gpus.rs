@@ -1,6 +1,8 @@
 //! GPUs with a fake 4-GPU inventory: across configs, in status and metrics,
 //! and free GPU memory before vLLM servers start.
 
+use std::path::{Path, PathBuf};
+
 use serde_json::{json, Value};
 
 use crate::helper::{fake_vllm, free_port, start_with_vllm, Env, Started};
@@ -132,6 +134,16 @@ fn gpu0(env: &Env, used: u64, processes: Value) {
     }]));
 }
 
+/// Config "c" on that one GPU, all free, with a stand-in for vLLM: the
+/// environment, the proxy's port and the stand-in.
+fn on_one_gpu() -> (Env, u16, PathBuf) {
+    let env = Env::with_gpus(1);
+    let port = env.init_fast("c");
+    let (script, _) = fake_vllm(&env);
+    gpu0(&env, 0, json!([]));
+    (env, port, script)
+}
+
 /// A vLLM model of config "c" on GPU 0, asking for `fraction` of it.
 fn add_vllm(env: &Env, name: &str, fraction: &str, extra: &[&str]) {
     let port = free_port().to_string();
@@ -153,29 +165,68 @@ fn add_vllm(env: &Env, name: &str, fraction: &str, extra: &[&str]) {
     env.ok(&args);
 }
 
+fn set_fraction(env: &Env, name: &str, fraction: &str) {
+    env.ok(&[
+        "--config",
+        "c",
+        "edit-model",
+        name,
+        "--gpu-memory-utilization",
+        fraction,
+    ]);
+}
+
+/// `start` of config "c" with the stand-in; its stderr, and whether it succeeded.
+fn start(env: &Env, script: &Path) -> (bool, i32, String) {
+    let run = start_with_vllm(env, script, &[]);
+    let stderr = String::from_utf8_lossy(&run.stderr).into_owned();
+    (
+        run.status.success(),
+        run.status.code().unwrap_or(-1),
+        stderr,
+    )
+}
+
+#[test]
+fn a_gpu_another_process_holds_refuses_the_start_and_says_who_holds_it() {
+    let (env, port, script) = on_one_gpu();
+    gpu0(
+        &env,
+        40000,
+        json!([{"pid": 4242, "name": "python3", "used_memory_mib": 39500}]),
+    );
+    add_vllm(&env, "qwen", "0.9", &[]);
+    let started = env.started("c", port);
+    // vLLM's 0.9 of the GPU is not free: refused before a minute of loading.
+    let (_, code, stderr) = start(&env, &script);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("GPU 0: 'qwen' need 73404 MiB free (gpu_memory_utilization of 81559 MiB) but only 41559 MiB are free, held by pid 4242 python3 (39500 MiB)")
+            && stderr.contains("hint: free the GPU"),
+        "{stderr}"
+    );
+    env.fails(&["--config", "c", "status"], 3);
+    // Asking for what is free starts it.
+    set_fraction(&env, "qwen", "0.45");
+    let (ok, _, stderr) = start(&env, &script);
+    assert!(ok, "{stderr}");
+    assert_eq!(started.chat("qwen").status(), 200);
+}
+
 #[test]
 fn reload_and_start_model_refuse_what_the_free_gpu_memory_cannot_hold() {
-    let env = Env::with_gpus(1);
-    let port = env.init_fast("c");
-    let (script, _) = fake_vllm(&env);
-    gpu0(&env, 0, json!([]));
+    let (env, port, script) = on_one_gpu();
     add_vllm(&env, "qwen", "0.45", &[]);
     let started = env.started("c", port);
-    let run = start_with_vllm(&env, &script, &[]);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    let (ok, _, stderr) = start(&env, &script);
+    assert!(ok, "{stderr}");
     // qwen's server now holds 36702 MiB of GPU 0, a stranger 40000.
     let qwen = started.engine_pid("qwen");
-    let holding = |stranger: u64| {
-        json!([
-            {"pid": qwen, "name": "VLLM::EngineCore", "used_memory_mib": 36702},
-            {"pid": 4242, "name": "python3", "used_memory_mib": stranger}
-        ])
-    };
-    gpu0(&env, 76702, holding(40000));
+    let holding = json!([
+        {"pid": qwen, "name": "VLLM::EngineCore", "used_memory_mib": 36702},
+        {"pid": 4242, "name": "python3", "used_memory_mib": 40000}
+    ]);
+    gpu0(&env, 76702, holding);
 
     // A second model does not fit next to both: refused, nothing changed.
     add_vllm(&env, "coder", "0.45", &[]);
@@ -197,14 +248,7 @@ fn reload_and_start_model_refuse_what_the_free_gpu_memory_cannot_hold() {
 
     // Restarting qwen frees what its own server holds: the change fits.
     env.ok(&["--config", "c", "remove-model", "coder"]);
-    env.ok(&[
-        "--config",
-        "c",
-        "edit-model",
-        "qwen",
-        "--gpu-memory-utilization",
-        "0.5",
-    ]);
+    set_fraction(&env, "qwen", "0.5");
     let out = env.ok(&["--config", "c", "reload"]);
     assert!(out.contains("restarted qwen"), "{out}");
     assert_ne!(started.engine_pid("qwen"), qwen, "qwen restarted");
@@ -233,19 +277,12 @@ fn reload_and_start_model_refuse_what_the_free_gpu_memory_cannot_hold() {
 
 #[test]
 fn a_swap_group_member_started_by_name_counts_the_memory_the_running_one_gives_back() {
-    let env = Env::with_gpus(1);
-    let port = env.init_fast("c");
-    let (script, _) = fake_vllm(&env);
-    gpu0(&env, 0, json!([]));
+    let (env, port, script) = on_one_gpu();
     add_vllm(&env, "qwen", "0.9", &["--swap-group", "g"]);
     add_vllm(&env, "coder", "0.9", &["--swap-group", "g"]);
     let started = env.started("c", port);
-    let run = start_with_vllm(&env, &script, &[]);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    let (ok, _, stderr) = start(&env, &script);
+    assert!(ok, "{stderr}");
     let status = started.status();
     let running = if Started::model(&status, "qwen")["state"] == "ready" {
         "qwen"

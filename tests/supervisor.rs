@@ -1007,59 +1007,6 @@ fn the_vllm_engine_runs_the_exact_command_line_with_its_gpus() {
 }
 
 #[test]
-fn a_gpu_another_process_holds_refuses_the_start_and_says_who_holds_it() {
-    let env = Env::with_gpus(1);
-    let port = env.init_fast("c");
-    let (script, _) = fake_vllm(&env);
-    env.write_fake_gpus(json!([{
-        "index": 0, "name": "Fake H100", "memory_total_mib": 81559, "memory_used_mib": 40000,
-        "utilization_percent": 0,
-        "processes": [{"pid": 4242, "name": "python3", "used_memory_mib": 39500}]
-    }]));
-    let model_port = free_port().to_string();
-    env.ok(&[
-        "--config",
-        "c",
-        "add-model",
-        "qwen",
-        "--model",
-        "Qwen/Qwen2.5-7B-Instruct",
-        "--gpus",
-        "0",
-        "--port",
-        &model_port,
-    ]);
-    let started = env.started("c", port);
-    let start = || start_with_vllm(&env, &script, &[]);
-    // vLLM's default 0.9 of the GPU is not free: refused before a minute of loading.
-    let run = start();
-    let stderr = String::from_utf8_lossy(&run.stderr);
-    assert_eq!(run.status.code(), Some(2), "{stderr}");
-    assert!(
-        stderr.contains("GPU 0: 'qwen' need 73404 MiB free (gpu_memory_utilization of 81559 MiB) but only 41559 MiB are free, held by pid 4242 python3 (39500 MiB)")
-            && stderr.contains("hint: free the GPU"),
-        "{stderr}"
-    );
-    env.fails(&["--config", "c", "status"], 3);
-    // Asking for what is free starts it.
-    env.ok(&[
-        "--config",
-        "c",
-        "edit-model",
-        "qwen",
-        "--gpu-memory-utilization",
-        "0.45",
-    ]);
-    let run = start();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-    assert_eq!(started.chat("qwen").status(), 200);
-}
-
-#[test]
 fn a_missing_vllm_executable_refuses_the_start_before_anything_runs() {
     let env = Env::new();
     let port = env.init_fast("c");
