@@ -175,7 +175,7 @@ fn a_killed_engine_is_restarted() {
 }
 
 #[test]
-fn after_sigkill_of_the_supervisor_no_child_survives_and_start_works_again() {
+fn after_sigkill_of_the_supervisor_no_child_survives_status_says_so_and_start_works_again() {
     let env = Env::new();
     let port = env.init_fast("c");
     env.add_mock("c", "a", &[]);
@@ -183,6 +183,19 @@ fn after_sigkill_of_the_supervisor_no_child_survives_and_start_works_again() {
     let started = env.start("c", port);
     let pids = all_pids(&started.status());
     assert_eq!(pids.len(), 4);
+    // While it runs, run/c/state.json holds its newest status report.
+    let state_file = env.home().join("run/c/state.json");
+    let both_ready = || {
+        std::fs::read_to_string(&state_file)
+            .ok()
+            .and_then(|text| serde_json::from_str::<Value>(&text).ok())
+            .is_some_and(|state| {
+                ["a", "b"]
+                    .iter()
+                    .all(|m| Started::model(&state, m)["state"] == "ready")
+            })
+    };
+    assert!(wait_for(Duration::from_secs(5), both_ready));
     let supervisor = env.supervisor_pid("c").expect("pid");
     kill("-9", supervisor);
     assert!(
@@ -190,11 +203,32 @@ fn after_sigkill_of_the_supervisor_no_child_survives_and_start_works_again() {
         "children outlived the supervisor: {:?}",
         pids.iter().filter(|p| alive(**p)).collect::<Vec<_>>()
     );
-    // The stale pidfile and socket are still there; status says not running.
+    // The stale pidfile and socket are still there; status says not
+    // running, and that it ended without a stop, with its models then.
     assert!(env.home().join("run/c/supervisor.pid").exists());
-    assert_eq!(env.run(&["--config", "c", "status"]).code, 3);
+    let status = env.run(&["--config", "c", "status"]);
+    assert_eq!(status.code, 3);
+    assert!(
+        status.stderr.contains(&format!("error: config 'c' is not running: its supervisor (pid {supervisor}) ended without being stopped"))
+            && status.stderr.contains(": a ready, b ready\n")
+            && status.stderr.contains("logs proxy"),
+        "{}",
+        status.stderr
+    );
+    let list = env.run(&["--config", "c", "--json", "list"]).json();
+    assert_eq!(list[0]["ended_without_stop"], true, "{list}");
     let again = env.start("c", port);
     assert_eq!(Started::model(&again.status(), "a")["state"], "ready");
+    // A clean stop leaves nothing to be taken for a crash.
+    env.ok(&["--config", "c", "stop"]);
+    assert!(!state_file.exists());
+    let status = env.run(&["--config", "c", "status"]);
+    assert_eq!(status.code, 3);
+    assert!(
+        !status.stderr.contains("ended without"),
+        "{}",
+        status.stderr
+    );
     drop(started);
 }
 

@@ -7,6 +7,7 @@ use super::Ctx;
 use crate::error::{Exit, Failure};
 use crate::output::{print_json, table};
 use crate::supervisor::pidfile::running_pid;
+use crate::supervisor::state_file::left_behind;
 
 #[derive(Serialize)]
 struct Row {
@@ -17,6 +18,9 @@ struct Row {
     port: Option<u16>,
     running: bool,
     pid: Option<u32>,
+    /// Not running, and its supervisor ended without being stopped
+    /// (killed, crashed): `status` says more.
+    ended_without_stop: bool,
     /// Why the file cannot be read, if it cannot.
     error: Option<String>,
 }
@@ -28,7 +32,9 @@ pub fn run(ctx: &Ctx) -> Result<Exit> {
         .into_iter()
         .map(|name| {
             let path = ctx.store.path(&name).display().to_string();
-            let pid = running_pid(&ctx.paths().run_dir(&name));
+            let run_dir = ctx.paths().run_dir(&name);
+            let pid = running_pid(&run_dir);
+            let ended_without_stop = pid.is_none() && left_behind(&run_dir).is_some();
             let (models, port, error) = match ctx.store.load(&name) {
                 Ok(config) => (Some(config.models.len()), Some(config.port), None),
                 Err(err) => (
@@ -47,6 +53,7 @@ pub fn run(ctx: &Ctx) -> Result<Exit> {
                 port,
                 running: pid.is_some(),
                 pid,
+                ended_without_stop,
                 error,
             }
         })
@@ -65,8 +72,11 @@ pub fn run(ctx: &Ctx) -> Result<Exit> {
             row.name.clone(),
             row.models.map_or("?".into(), |n| n.to_string()),
             row.port.map_or("?".into(), |p| p.to_string()),
-            row.pid
-                .map_or("no".into(), |pid| format!("yes (pid {pid})")),
+            match (row.pid, row.ended_without_stop) {
+                (Some(pid), _) => format!("yes (pid {pid})"),
+                (None, true) => "no: ended without stop".into(),
+                (None, false) => "no".into(),
+            },
             row.error.clone().unwrap_or_default(),
         ]);
     }

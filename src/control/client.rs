@@ -9,8 +9,11 @@ use serde::de::DeserializeOwned;
 use super::api::{self, ActionReply, ApiError, StatusReport};
 use crate::config::Paths;
 use crate::error::Failure;
+use crate::supervisor::daemonize::OUT_FILE;
+use crate::supervisor::pidfile::running_pid;
 use crate::supervisor::reload::ReloadSummary;
 use crate::supervisor::serve::SOCKET;
+use crate::supervisor::state_file::{describe, left_behind};
 
 /// How long the CLI waits for the supervisor to answer a request that
 /// does not wait for models.
@@ -54,11 +57,28 @@ impl Client {
         format!("http://vllm-mux{path}")
     }
 
+    /// Nothing answers on the socket. When the supervisor ended without
+    /// stopping, what it left behind says so, and when.
     pub fn not_running(&self) -> Failure {
-        Failure::not_running(format!("config '{}' is not running", self.config)).hint(format!(
-            "start it with 'vllm-mux --config {} start'",
-            self.config
-        ))
+        let not_running = format!("config '{}' is not running", self.config);
+        let start = format!("'vllm-mux --config {} start'", self.config);
+        let run_dir = self.socket.parent().unwrap_or(std::path::Path::new("."));
+        let crashed = running_pid(run_dir)
+            .is_none()
+            .then(|| left_behind(run_dir))
+            .flatten();
+        match crashed {
+            Some((report, written)) => {
+                Failure::not_running(format!("{not_running}: {}", describe(&report, written))).hint(
+                    format!(
+                    "'vllm-mux --config {} logs proxy' and {} may say why; {start} starts it again",
+                    self.config,
+                    run_dir.join(OUT_FILE).display()
+                ),
+                )
+            }
+            None => Failure::not_running(not_running).hint(format!("start it with {start}")),
+        }
     }
 
     async fn send<T: DeserializeOwned>(&self, request: reqwest::RequestBuilder) -> Result<T> {

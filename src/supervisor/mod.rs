@@ -16,6 +16,7 @@ pub mod restart;
 pub mod runner;
 pub mod serve;
 pub mod state;
+pub mod state_file;
 pub mod stats;
 pub mod swap;
 

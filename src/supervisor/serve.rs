@@ -262,6 +262,13 @@ async fn serve(
         "proxy listening on http://{proxy_addr}; control socket {}",
         socket_path.display()
     ));
+    let state_file = paths.run_dir(name).join(super::state_file::STATE_FILE);
+    let (state_stop, state_stop_rx) = watch::channel(false);
+    let state_task = tokio::spawn(super::state_file::keep(
+        Arc::clone(&reg),
+        state_file.clone(),
+        state_stop_rx,
+    ));
     let (loaded_tx, loaded) = watch::channel(false);
     let load = load_in_order(Arc::clone(&reg), config.models.clone());
     tokio::spawn(async move {
@@ -285,6 +292,10 @@ async fn serve(
     let _ = proxy_task.await;
     let _ = control_task.await;
     let _ = std::fs::remove_file(&socket_path);
+    // Stopped cleanly: no state is left behind to be taken for a crash.
+    let _ = state_stop.send(true);
+    let _ = state_task.await;
+    let _ = std::fs::remove_file(&state_file);
     reg.log("supervisor stopped");
     Ok(Exit::Success)
 }
