@@ -217,6 +217,11 @@ fn after_sigkill_of_the_supervisor_no_child_survives_status_says_so_and_start_wo
     );
     let list = env.run(&["--config", "c", "--json", "list"]).json();
     assert_eq!(list[0]["ended_without_stop"], true, "{list}");
+    // `stop` says it too, then clears it: the config is stopped now.
+    let stderr = env.fails(&["--config", "c", "stop"], 3);
+    assert!(stderr.contains("ended without being stopped"), "{stderr}");
+    let list = env.run(&["--config", "c", "--json", "list"]).json();
+    assert_eq!(list[0]["ended_without_stop"], false, "{list}");
     let again = env.start("c", port);
     assert_eq!(Started::model(&again.status(), "a")["state"], "ready");
     // A clean stop leaves nothing to be taken for a crash.
@@ -1471,7 +1476,9 @@ fn a_supervisor_that_does_not_answer_is_still_stopped_and_leaves_nothing() {
             && pids.iter().all(|p| !alive(*p))),
         "the supervisor and every engine process are gone"
     );
-    env.fails(&["--config", "c", "status"], 3);
+    // Killed on request, so not reported as a supervisor that died.
+    let stderr = env.fails(&["--config", "c", "status"], 3);
+    assert!(!stderr.contains("ended without"), "{stderr}");
 }
 
 /// `KEY=VALUE` entries of a process's environment.

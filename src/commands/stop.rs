@@ -10,13 +10,18 @@ use super::Ctx;
 use crate::control::client::{block_on, Client, NoAnswer, ANSWER_TIMEOUT};
 use crate::error::{Exit, Failure};
 use crate::supervisor::pidfile::running_pid;
+use crate::supervisor::state_file::STATE_FILE;
 
 pub fn run(ctx: &Ctx, model: Option<&str>, timeout: u64) -> Result<Exit> {
     let name = ctx.config_name()?;
     let client = Client::new(ctx.paths(), name)?;
     let run_dir = ctx.paths().run_dir(name);
     if running_pid(&run_dir).is_none() {
-        return Err(client.not_running().into());
+        // It says so if the supervisor died; that said, `stop` clears it:
+        // the config is as stopped as a stop leaves it.
+        let not_running = client.not_running();
+        forget_state(&run_dir);
+        return Err(not_running.into());
     }
     let timeout = Duration::from_secs(timeout);
     // Engines may take the whole timeout: say what is being waited for.
@@ -98,7 +103,14 @@ fn kill_unanswering(ctx: &Ctx, name: &str, run_dir: &Path, timeout: Duration) ->
             .hint("see 'ps -o pid,stat,cmd -p PID'; a process stuck in the kernel (state D) cannot be killed")
             .into());
         }
+        // Killed on request: what it left is not a crash to report.
+        forget_state(run_dir);
     }
     ctx.say(format!("stopped config '{name}'"));
     Ok(Exit::Success)
+}
+
+/// Remove the state a supervisor that did not stop cleanly left behind.
+fn forget_state(run_dir: &Path) {
+    let _ = std::fs::remove_file(run_dir.join(STATE_FILE));
 }
