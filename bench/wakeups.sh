@@ -7,7 +7,9 @@
 # - each hop's time (one process's send to the next one's send);
 # - the proxy's own part of its hops (switched in → its send);
 # - how fast core 0 is woken, by how long it had been idle: the
-#   hypervisor wakes a core that halted a short while ago much faster.
+#   hypervisor wakes a core that halted a short while ago much faster;
+# - each request split at every system call: a process's own work (a
+#   receive to its send) and each delivery (a send to the next receive).
 # Bounded: a 1 s warm-up and a 4 s run per proxy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -103,5 +105,32 @@ for b in sorted(buckets):
     if len(lat) >= 20:
         fast = 100 * sum(1 for x in lat if x < 3) / len(lat)
         print(f'    {b:3d}-{b + 10:<3d} µs       {len(lat):5d}   {fast:5.0f}%              {median(lat):5.1f}')
+# The same requests split at each system call: a receive to the send that
+# follows is a process's own work, a send to the next receive is the
+# kernel's delivery plus waking the other core.
+RECV = {0, 45, 47}  # read, recvfrom, recvmsg
+who = {wrk: 'wrk', proxy: 'proxy', up: 'backend'}
+steps = [('wrk', 'send'), ('proxy', 'recv'), ('proxy', 'send'), ('backend', 'recv'),
+         ('backend', 'send'), ('proxy', 'recv'), ('proxy', 'send'), ('wrk', 'recv')]
+legs = {}
+current = []
+for ts, comm, tid, cpu, event, rest, _ in events:
+    if event != 'raw_syscalls:sys_enter' or tid not in who:
+        continue
+    nr = int(rest.split()[1])
+    step = (who[tid], 'send' if nr in SEND else 'recv' if nr in RECV else None)
+    if step == steps[len(current)]:
+        current.append(ts)
+    elif step == steps[0]:
+        current = [ts]
+    if len(current) == len(steps):
+        for i in range(len(steps) - 1):
+            name = f'{steps[i][0]} {steps[i][1]} → {steps[i + 1][0]} {steps[i + 1][1]}'
+            legs.setdefault((i, name), []).append(current[i + 1] - current[i])
+        current = []
+print('  per system call, median µs (p10 … p90):')
+for (_, name), v in sorted(legs.items()):
+    v = sorted(v)
+    print(f'    {name:<28} {median(v):6.1f}  ({v[len(v) // 10]:.1f} … {v[len(v) * 9 // 10]:.1f})')
 PY
 done

@@ -9,6 +9,7 @@ use super::registry::Registry;
 use super::swap::takes_turn;
 use crate::config::profiles::Profiles;
 use crate::config::schema::Instance;
+use crate::config::Engine;
 use crate::error::Failure;
 use crate::gpu::free::{shortages_for, HINT};
 use crate::gpu::Inventory;
@@ -64,7 +65,8 @@ pub fn idles_at_reload(reg: &Registry, copy: &Instance, staying: &dyn Fn(&str) -
 /// Refuse (a usage error; `nothing` says what was left undone) when the
 /// vLLM copies of `plan` would not find the free memory they ask for.
 pub async fn check(plan: Plan, profiles: &Profiles, nothing: &str) -> Result<()> {
-    if plan.starting.is_empty() {
+    // Only vLLM asks for a share of each GPU: NVML is not asked otherwise.
+    if !plan.starting.iter().any(|i| i.model.engine == Engine::Vllm) {
         return Ok(());
     }
     let inventory = tokio::task::spawn_blocking(Inventory::detect)
