@@ -1,6 +1,8 @@
 //! Human tables (comfy-table) and `--json` printing.
 
-use comfy_table::{presets, ContentArrangement, Table};
+use std::io::IsTerminal;
+
+use comfy_table::{presets, ColumnConstraint, ContentArrangement, Table};
 use serde::Serialize;
 
 use crate::config::store::to_canonical_json;
@@ -17,6 +19,65 @@ where
         .set_content_arrangement(ContentArrangement::Disabled)
         .set_header(headers);
     table
+}
+
+/// The narrowest a wrapped column may become; narrower, and rows run over.
+const MIN_WRAPPED: u16 = 24;
+
+/// Print `table`. On a terminal too narrow for it, the `wrap` columns
+/// (the last one when empty: an error, a note) wrap within their width,
+/// when that leaves them at least `MIN_WRAPPED` characters, instead of
+/// each row running over into the next line. A pipe gets every row on one
+/// line, for grep and awk.
+pub fn print_table(table: Table, wrap: &[usize]) {
+    println!("{}", arranged(table, terminal_width(), wrap));
+}
+
+/// `table` arranged for a terminal `width` columns wide (`None`: not a
+/// terminal), as [`print_table`] says.
+fn arranged(mut table: Table, width: Option<u16>, wrap: &[usize]) -> Table {
+    if let Some(width) = width {
+        let widths = table.column_max_content_widths();
+        let last = widths.len().saturating_sub(1);
+        let wraps = |i: usize| {
+            if wrap.is_empty() {
+                i == last
+            } else {
+                wrap.contains(&i)
+            }
+        };
+        // Each column is padded by a space on either side.
+        let padded = |w: u16| w.saturating_add(2);
+        let total: u16 = widths.iter().map(|w| padded(*w)).sum();
+        let fixed: u16 = (0..widths.len())
+            .map(|i| if wraps(i) { 2 } else { padded(widths[i]) })
+            .sum();
+        let wrapping = (0..widths.len()).filter(|i| wraps(*i)).count() as u16;
+        let room = width.saturating_sub(fixed);
+        if total > width && wrapping > 0 && room / wrapping >= MIN_WRAPPED {
+            table
+                .set_content_arrangement(ContentArrangement::Dynamic)
+                .set_width(width);
+            for (i, column) in table.column_iter_mut().enumerate() {
+                if !wraps(i) {
+                    column.set_constraint(ColumnConstraint::ContentWidth);
+                }
+            }
+        }
+    }
+    table
+}
+
+/// The width of the terminal stdout is, if it is one.
+fn terminal_width() -> Option<u16> {
+    let stdout = std::io::stdout();
+    if !stdout.is_terminal() {
+        return None;
+    }
+    rustix::termios::tcgetwinsize(&stdout)
+        .ok()
+        .map(|size| size.ws_col)
+        .filter(|cols| *cols > 0)
 }
 
 /// Print a value as pretty JSON on stdout.
@@ -90,6 +151,43 @@ pub fn on_off(flag: bool) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn wide() -> Table {
+        let mut t = table(["MODEL", "STATE", "LAST ERROR"]);
+        t.add_row([
+            "qwen",
+            "failed",
+            "exited with code 1 before it was ready: CUDA out of memory",
+        ]);
+        t.add_row(["llama", "ready", ""]);
+        t
+    }
+
+    fn widest_line(t: &Table) -> usize {
+        t.to_string()
+            .lines()
+            .map(|l| l.chars().count())
+            .max()
+            .unwrap_or(0)
+    }
+
+    #[test]
+    fn a_table_wraps_its_last_column_to_the_terminal_only_when_that_leaves_room() {
+        // Not a terminal: one line per row, however long.
+        let piped = arranged(wide(), None, &[]);
+        assert_eq!(piped.to_string().lines().count(), 3);
+        // A narrow terminal: the error wraps, the other columns stay whole.
+        let narrow = arranged(wide(), Some(50), &[]);
+        assert!(widest_line(&narrow) <= 50, "{narrow}");
+        assert!(narrow.to_string().lines().count() > 3, "{narrow}");
+        assert!(narrow.to_string().contains(" failed "), "{narrow}");
+        // Too narrow to leave the error 24 characters: rows run over as before.
+        let tiny = arranged(wide(), Some(30), &[]);
+        assert_eq!(tiny.to_string().lines().count(), 3);
+        // Wide enough: untouched.
+        let roomy = arranged(wide(), Some(200), &[]);
+        assert_eq!(roomy.to_string(), piped.to_string());
+    }
 
     #[test]
     fn durations_read_at_a_glance() {

@@ -6,7 +6,7 @@ use serde::Serialize;
 use super::Ctx;
 use crate::error::Exit;
 use crate::gpu::{GpuInfo, Inventory};
-use crate::output::{print_json, table};
+use crate::output::{print_json, print_table, table};
 use crate::supervisor::pidfile::running_pid;
 
 #[derive(Debug, Clone, Serialize)]
@@ -86,7 +86,7 @@ pub fn run(ctx: &Ctx) -> Result<Exit> {
             processes(g),
         ]);
     }
-    println!("{t}");
+    print_table(t, &[]);
     Ok(Exit::Success)
 }
 

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::Ctx;
 use crate::error::{Exit, Failure};
-use crate::output::{print_json, table};
+use crate::output::{print_json, print_table, table};
 use crate::supervisor::pidfile::running_pid;
 use crate::supervisor::state_file::left_behind;
 
@@ -80,6 +80,6 @@ pub fn run(ctx: &Ctx) -> Result<Exit> {
             row.error.clone().unwrap_or_default(),
         ]);
     }
-    println!("{t}");
+    print_table(t, &[]);
     Ok(Exit::Success)
 }

@@ -5,7 +5,7 @@ use anyhow::Result;
 use super::Ctx;
 use crate::error::Exit;
 use crate::models::{hub_cache, human_size, scan};
-use crate::output::{print_json, table};
+use crate::output::{print_json, print_table, table};
 
 pub fn run(ctx: &Ctx) -> Result<Exit> {
     let Some(cache) = hub_cache() else {
@@ -39,7 +39,7 @@ pub fn run(ctx: &Ctx) -> Result<Exit> {
                 .map_or("-".into(), |p| p.display().to_string()),
         ]);
     }
-    println!("{t}");
+    print_table(t, &[]);
     ctx.say(format!(
         "\nfrom {}; add one with 'vllm-mux add-model NAME --model MODEL'",
         cache.display()

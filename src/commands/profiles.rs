@@ -6,7 +6,7 @@ use super::Ctx;
 use crate::config::profiles::{Profiles, Source};
 use crate::engine::flags::to_flags;
 use crate::error::Exit;
-use crate::output::{print_json, table};
+use crate::output::{print_json, print_table, table};
 
 pub fn run(ctx: &Ctx) -> Result<Exit> {
     let profiles = Profiles::load(ctx.paths())?;
@@ -38,7 +38,7 @@ pub fn run(ctx: &Ctx) -> Result<Exit> {
             flags,
         ]);
     }
-    println!("{t}");
+    print_table(t, &[]);
     ctx.say(format!(
         "\nadd your own as {}/NAME.json: {{\"description\": \"...\", \"config\": {{\"max_model_len\": 8192}}, \"environment\": {{}}}}",
         ctx.paths().profiles_dir().display()

@@ -10,7 +10,7 @@ use crate::config::profiles::Profiles;
 use crate::config::shortcuts::{Shortcut, Shortcuts};
 use crate::engine::flags::to_flags;
 use crate::error::{Exit, Failure};
-use crate::output::{print_json, table};
+use crate::output::{print_json, print_table, table};
 
 pub fn run(ctx: &Ctx, action: Option<ShortcutAction>) -> Result<Exit> {
     match action {
@@ -95,6 +95,6 @@ fn list(ctx: &Ctx) -> Result<Exit> {
             s.description.clone().unwrap_or_default(),
         ]);
     }
-    println!("{t}");
+    print_table(t, &[]);
     Ok(Exit::Success)
 }

@@ -6,7 +6,7 @@ use serde::Serialize;
 use super::Ctx;
 use crate::config::Config;
 use crate::error::Exit;
-use crate::output::{join_or_dash, on_off, print_json, short_duration, table};
+use crate::output::{join_or_dash, on_off, print_json, print_table, short_duration, table};
 
 #[derive(Serialize)]
 struct Shown<'a> {
@@ -73,7 +73,8 @@ pub fn run(ctx: &Ctx) -> Result<Exit> {
             if m.enabled { "yes".into() } else { "no".into() },
         ]);
     }
-    println!("{t}");
+    // A command template or a list of aliases can be long: they wrap.
+    print_table(t, &[2, 5]);
     let keyed: Vec<String> = config
         .models
         .iter()

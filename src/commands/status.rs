@@ -9,7 +9,9 @@ use super::Ctx;
 use crate::control::api::StatusReport;
 use crate::control::client::{block_on, Client};
 use crate::error::Exit;
-use crate::output::{join_or_dash, print_json, print_json_line, short_duration, table};
+use crate::output::{
+    join_or_dash, print_json, print_json_line, print_table, short_duration, table,
+};
 use crate::supervisor::state::ModelState;
 
 pub fn run(ctx: &Ctx, watch: bool) -> Result<Exit> {
@@ -72,7 +74,7 @@ pub fn print_report(report: &StatusReport) {
             m.last_error.clone().unwrap_or_default(),
         ]);
     }
-    println!("{t}");
+    print_table(t, &[]);
     let why = why_not_ready(report);
     if !why.is_empty() {
         println!("\nwhy not ready:");
