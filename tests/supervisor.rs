@@ -149,6 +149,27 @@ fn priority_groups_start_in_order() {
 }
 
 #[test]
+fn a_crash_is_told_with_the_last_line_the_server_wrote() {
+    let env = Env::new();
+    let port = env.init_fast("c");
+    env.add_mock("c", "a", &["--set", "crash_after=1"]);
+    let started = env.start("c", port);
+    // It answers one request and crashes on the next: no answer, a 502.
+    assert_eq!(started.chat("a").status(), 200);
+    assert_eq!(started.chat("a").status(), 502);
+    let status = started.wait_state("a", "ready", Duration::from_secs(10));
+    let a = Started::model(&status, "a");
+    assert_eq!(a["restarts"], 1, "{status:#}");
+    assert!(
+        a["last_error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("exited with code 70; restarting in 1 s; its last line: mock-engine: crashing on request 2 (/v1/chat/completions) as asked (--crash-after 1)"),
+        "{status:#}"
+    );
+}
+
+#[test]
 fn a_killed_engine_is_restarted() {
     let env = Env::new();
     let port = env.init_fast("c");
@@ -289,10 +310,9 @@ fn a_model_that_exits_at_once_fails_start_with_its_log_lines() {
     let bad = Started::model(&status, "bad");
     assert_eq!(bad["state"], "failed");
     assert!(
-        bad["last_error"]
-            .as_str()
-            .unwrap_or("")
-            .contains("exited with code 3 before it was ready"),
+        bad["last_error"].as_str().unwrap_or("").contains(
+            "exited with code 3 before it was ready; its last line: model weights not found"
+        ),
         "{status:#}"
     );
     let tail = bad["log_tail"].as_array().expect("log_tail");
@@ -322,7 +342,7 @@ fn a_model_that_never_gets_healthy_fails_after_the_startup_timeout() {
         Started::model(&status, "sick")["last_error"]
             .as_str()
             .unwrap_or("")
-            .contains("not ready after 1 s"),
+            .contains("not ready after 1 s (startup_timeout_s); its health check never answered 200; its last line: mock-engine: serving 'sick'"),
         "{status:#}"
     );
     assert_eq!(

@@ -18,6 +18,21 @@ pub struct Running {
     pub pid: u32,
     /// The write end of the guard's lifeline; closing it kills the group.
     _lifeline: Option<ChildStdin>,
+    /// The tasks copying its stdout and stderr into its log.
+    output: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Running {
+    /// Wait up to `within` for its output to be in its log to the last
+    /// line (a process that exited may have written its last words just
+    /// before). Call it once the group is gone, or a worker that holds the
+    /// pipes keeps it waiting the whole time.
+    pub async fn drained(&mut self, within: Duration) {
+        let deadline = tokio::time::Instant::now() + within;
+        for copy in &mut self.output {
+            let _ = tokio::time::timeout_at(deadline, copy).await;
+        }
+    }
 }
 
 /// Start `spec` under `vllm-mux guard` in a new process group, its output
@@ -59,17 +74,19 @@ pub fn spawn(
     let pid = child
         .id()
         .ok_or_else(|| std::io::Error::other("the engine exited before it could be watched"))?;
+    let mut output = Vec::new();
     if let Some(out) = child.stdout.take() {
-        tokio::spawn(copy_lines(out, Arc::clone(log)));
+        output.push(tokio::spawn(copy_lines(out, Arc::clone(log))));
     }
     if let Some(err) = child.stderr.take() {
-        tokio::spawn(copy_lines(err, Arc::clone(log)));
+        output.push(tokio::spawn(copy_lines(err, Arc::clone(log))));
     }
     let lifeline = child.stdin.take();
     Ok(Running {
         child,
         pid,
         _lifeline: lifeline,
+        output,
     })
 }
 

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, oneshot};
 
+use super::logfile::{cut, newest_engine_line, since_last_start};
 use super::process::{self, Running};
 use super::registry::Registry;
 use super::restart::{Decision, RestartPolicy, RestartTracker};
@@ -51,6 +52,12 @@ pub const DRAIN: Duration = Duration::from_secs(60);
 /// How long a server gets to fall asleep or wake up (sleep mode): moving
 /// the weights of a large model between GPU and CPU memory takes a while.
 const SLEEP_TIMEOUT: Duration = Duration::from_secs(180);
+
+/// How long an exited server's last output may take to reach its log.
+const OUTPUT_DRAIN: Duration = Duration::from_secs(1);
+
+/// A server's last line in `last_error` is cut to this many characters.
+const LAST_WORDS_WIDTH: usize = 200;
 
 pub struct Runner {
     pub reg: Arc<Registry>,
@@ -168,32 +175,34 @@ impl Runner {
                 Outcome::Rest(done) => return self.give_way(running, done).await,
                 Outcome::TimedOut => {
                     let limit = self.reg.config().startup_timeout_s;
+                    // Where it got to, before stopping it adds lines of its own.
+                    let words = self.last_words(None).await;
                     if let Some(mut r) = running.take() {
                         process::stop(&mut r, GIVE_UP_GRACE).await;
                     }
-                    self.fail(format!("not ready after {limit} s (startup_timeout_s); its health check never answered 200"));
+                    self.fail(format!("not ready after {limit} s (startup_timeout_s); its health check never answered 200{words}"));
                     return;
                 }
                 Outcome::Exited(status) => {
                     if !ever_ready {
-                        self.fail(format!("{} before it was ready", process::describe(status)));
+                        let words = self.last_words(running.as_mut()).await;
+                        let how = process::describe(status);
+                        self.fail(format!("{how} before it was ready{words}"));
                         return;
                     }
                     status
                 }
             };
             self.reg.with(&self.name, |e| e.pid = None);
-            if let Some(r) = &running {
-                process::kill_group(r.pid);
-            }
+            let words = self.last_words(running.as_mut()).await;
             let how = process::describe(exit);
             match tracker.on_failure(Instant::now()) {
                 Decision::GiveUp => {
-                    self.fail(format!("{how}; it crashed {} times within 10 minutes, so it is not restarted again", RestartPolicy::default().max_failures));
+                    self.fail(format!("{how}; it crashed {} times within 10 minutes, so it is not restarted again{words}", RestartPolicy::default().max_failures));
                     return;
                 }
                 Decision::RestartAfter(delay) => {
-                    let message = format!("{how}; restarting in {} s", delay.as_secs());
+                    let message = format!("{how}; restarting in {} s{words}", delay.as_secs());
                     self.reg.note_restart(&self.name, &message);
                     self.reg
                         .set_state(&self.name, ModelState::Starting, &message);
@@ -591,6 +600,26 @@ impl Runner {
         self.reg
             .with(&self.name, |e| e.last_error = Some(why.clone()));
         self.reg.set_state(&self.name, ModelState::Unhealthy, &why);
+    }
+
+    /// `; its last line: …`, the newest line its server wrote in this start
+    /// (a traceback ends with its exception), once the rest of its group is
+    /// killed and its output is in the log; empty if it wrote none.
+    async fn last_words(&self, running: Option<&mut Running>) -> String {
+        if let Some(r) = running {
+            process::kill_group(r.pid);
+            r.drained(OUTPUT_DRAIN).await;
+        }
+        let tail = self
+            .reg
+            .with(&self.name, |e| {
+                e.log.lock().unwrap_or_else(|p| p.into_inner()).tail()
+            })
+            .unwrap_or_default();
+        match since_last_start(&tail).and_then(newest_engine_line) {
+            Some(line) => format!("; its last line: {}", cut(&line, LAST_WORDS_WIDTH)),
+            None => String::new(),
+        }
     }
 
     fn fail(&self, why: String) {
