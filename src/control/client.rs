@@ -69,13 +69,13 @@ impl Client {
             .flatten();
         match crashed {
             Some((report, written)) => {
-                Failure::not_running(format!("{not_running}: {}", describe(&report, written))).hint(
-                    format!(
-                    "'vllm-mux --config {} logs proxy' and {} may say why; {start} starts it again",
+                let why = format!(
+                    "'vllm-mux --config {} logs proxy' and {} may say why",
                     self.config,
                     run_dir.join(OUT_FILE).display()
-                ),
-                )
+                );
+                Failure::not_running(format!("{not_running}: {}", describe(&report, written)))
+                    .hint(format!("{why}; {start} starts it again"))
             }
             None => Failure::not_running(not_running).hint(format!("start it with {start}")),
         }
