@@ -11,8 +11,8 @@ use crate::config::profiles::Profiles;
 use crate::config::schema::Instance;
 use crate::config::Engine;
 use crate::error::Failure;
-use crate::gpu::free::{shortages_for, HINT};
-use crate::gpu::Inventory;
+use crate::gpu::free::{shortages_for, Short, HINT};
+use crate::gpu::{GpuInfo, Inventory};
 
 /// The copies about to start, and the process groups (guard pids) of our
 /// servers that stop before they do.
@@ -20,6 +20,18 @@ use crate::gpu::Inventory;
 pub struct Plan {
     pub starting: Vec<Instance>,
     pub stopping: Vec<u32>,
+    /// The GPUs of the servers that stop.
+    pub stopping_gpus: Vec<u32>,
+}
+
+impl Plan {
+    /// `id`'s server, if it runs, stops first.
+    pub fn stops(&mut self, reg: &Registry, id: &str) {
+        if let Some((Some(pid), gpus)) = reg.with(id, |e| (e.pid, e.config.gpu_ids.clone())) {
+            self.stopping.push(pid);
+            self.stopping_gpus.extend(gpus);
+        }
+    }
 }
 
 /// What `start-model` of the copies `ids` starts and stops: the copies
@@ -37,7 +49,7 @@ pub fn for_start(reg: &Registry, ids: &[String]) -> Plan {
         if let Some(group) = &model.swap_group {
             for (other, _) in reg.swap_members(group) {
                 if !ids.contains(&other) {
-                    plan.stopping.extend(reg.with(&other, |e| e.pid).flatten());
+                    plan.stops(reg, &other);
                 }
             }
         }
@@ -72,8 +84,7 @@ pub async fn check(plan: Plan, profiles: &Profiles, nothing: &str) -> Result<()>
     let inventory = tokio::task::spawn_blocking(Inventory::detect)
         .await
         .map_err(|err| Failure::runtime(format!("cannot read the GPUs: {err}")))??;
-    let released = |pid: u32| group_of(pid).is_some_and(|g| plan.stopping.contains(&g));
-    let problems = shortages_for(&plan.starting, profiles, inventory.gpus(), &released)
+    let problems = shortages(&plan, profiles, inventory.gpus(), &group_of)
         .iter()
         .map(|short| short.message())
         .collect();
@@ -81,6 +92,32 @@ pub async fn check(plan: Plan, profiles: &Profiles, nothing: &str) -> Result<()>
         problems,
         &format!("{HINT}; {nothing}"),
     )?)
+}
+
+/// The GPUs short of memory for `plan`; `group_of` finds a process's
+/// group. A GPU where a server that stops runs, but none of whose
+/// processes is found in that server's group, is not judged: NVML in a
+/// container often lists no processes, or pids of another namespace, and
+/// then what stops there cannot be told from a stranger. Better vLLM's
+/// own refusal later than ours by mistake.
+fn shortages(
+    plan: &Plan,
+    profiles: &Profiles,
+    gpus: &[GpuInfo],
+    group_of: &dyn Fn(u32) -> Option<u32>,
+) -> Vec<Short> {
+    let ours = |pid: u32| group_of(pid).is_some_and(|g| plan.stopping.contains(&g));
+    shortages_for(&plan.starting, profiles, gpus, &ours)
+        .into_iter()
+        .filter(|short| {
+            let releases_here = plan.stopping_gpus.contains(&short.gpu);
+            let found = gpus
+                .iter()
+                .filter(|g| g.index == short.gpu)
+                .any(|g| g.processes.iter().any(|p| ours(p.pid)));
+            !releases_here || found
+        })
+        .collect()
 }
 
 /// The process group of `pid`, if it still runs (vLLM's workers run in
@@ -94,6 +131,63 @@ fn group_of(pid: u32) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use crate::config::ModelConfig;
+    use crate::gpu::GpuProcess;
+
+    fn gpu0(used: u64, pids: &[u32]) -> Vec<GpuInfo> {
+        vec![GpuInfo {
+            index: 0,
+            name: "Fake".into(),
+            memory_total_mib: 80000,
+            memory_used_mib: used,
+            utilization_percent: 0,
+            temperature_c: None,
+            power_w: None,
+            processes: pids
+                .iter()
+                .map(|pid| GpuProcess {
+                    pid: *pid,
+                    name: None,
+                    used_memory_mib: Some(used / pids.len() as u64),
+                })
+                .collect(),
+        }]
+    }
+
+    /// `qwen` (0.9 of GPU 0) starts; the server of group 10 on GPU 0 stops.
+    fn plan() -> Plan {
+        let mut qwen = ModelConfig::new("qwen");
+        qwen.gpu_ids = vec![0];
+        Plan {
+            starting: qwen.instances(),
+            stopping: vec![10],
+            stopping_gpus: vec![0],
+        }
+    }
+
+    #[test]
+    fn what_stops_first_counts_only_where_its_processes_are_found() {
+        let profiles = Profiles::default();
+        // Pid 11 is in group 10: its 72000 MiB are freed first.
+        let group = |pid: u32| (pid == 11).then_some(10);
+        assert!(shortages(&plan(), &profiles, &gpu0(72000, &[11]), &group).is_empty());
+        // A stranger's memory is not: 40000 MiB freed, 40000 still held.
+        let short = shortages(&plan(), &profiles, &gpu0(80000, &[11, 12]), &group);
+        assert_eq!((short.len(), short[0].free_mib), (1, 40000));
+        // NVML lists nothing (a container): what stops cannot be told
+        // from a stranger, so the GPU is not judged.
+        assert!(shortages(&plan(), &profiles, &gpu0(72000, &[]), &group).is_empty());
+        // Nothing stops on the GPU: judged as `start` judges it.
+        let alone = Plan {
+            stopping_gpus: vec![],
+            ..plan()
+        };
+        assert_eq!(
+            shortages(&alone, &profiles, &gpu0(72000, &[]), &group).len(),
+            1
+        );
+    }
 
     #[test]
     fn a_running_process_is_found_in_its_group() {

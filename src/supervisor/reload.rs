@@ -180,7 +180,7 @@ fn memory_plan(
     }
     for name in &going {
         for id in reg.ids_of(name) {
-            plan.stopping.extend(reg.with(&id, |e| e.pid).flatten());
+            plan.stops(reg, &id);
         }
     }
     let staying = |id: &str| !going.iter().any(|name| is_instance_of(id, name));
