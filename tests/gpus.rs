@@ -117,7 +117,7 @@ fn gpus_lists_the_processes_on_each_gpu() {
     }]));
     let table = env.ok(&["gpus"]);
     assert!(
-        table.contains("4242 python3 (69000 MiB)")
+        table.contains("pid 4242 python3 (69000 MiB)")
             && table.contains("61°C")
             && table.contains("312 W"),
         "{table}"
@@ -233,7 +233,7 @@ fn reload_and_start_model_refuse_what_the_free_gpu_memory_cannot_hold() {
     let stderr = env.fails(&["--config", "c", "reload"], 2);
     assert!(
         stderr.contains("GPU 0: 'coder' need 36702 MiB free (gpu_memory_utilization of 81559 MiB) but only 4857 MiB are free")
-            && stderr.contains(&format!("pid {qwen} VLLM::EngineCore (36702 MiB)"))
+            && stderr.contains(&format!("pid {qwen} VLLM::EngineCore (36702 MiB, c/qwen)"))
             && stderr.contains("pid 4242 python3 (40000 MiB)")
             && stderr.contains("hint: free the GPU")
             && stderr.contains("nothing was changed"),
@@ -243,6 +243,16 @@ fn reload_and_start_model_refuse_what_the_free_gpu_memory_cannot_hold() {
     assert!(
         status["models"].as_array().is_some_and(|m| m.len() == 1),
         "{status}"
+    );
+    // `gpus` tells the model's process from the stranger's.
+    let gpus = env.run(&["--json", "gpus"]).json();
+    assert_eq!(gpus[0]["processes"][0]["owner"], "c/qwen", "{gpus}");
+    assert_eq!(gpus[0]["processes"][1]["owner"], Value::Null, "{gpus}");
+    let table = env.ok(&["gpus"]);
+    assert!(
+        table.contains(&format!("pid {qwen} VLLM::EngineCore (36702 MiB, c/qwen)"))
+            && table.contains("pid 4242 python3 (40000 MiB)"),
+        "{table}"
     );
     assert_eq!(started.engine_pid("qwen"), qwen, "qwen kept running");
 

@@ -24,7 +24,8 @@ struct Row {
 }
 
 pub fn run(ctx: &Ctx) -> Result<Exit> {
-    let inventory = Inventory::detect()?;
+    let mut inventory = Inventory::detect()?;
+    crate::gpu::owners::label(inventory.gpus_mut(), &ctx.store);
     let claims = claims(ctx);
     let rows: Vec<Row> = inventory
         .gpus()
@@ -90,20 +91,15 @@ pub fn run(ctx: &Ctx) -> Result<Exit> {
     Ok(Exit::Success)
 }
 
-/// "4242 python (70000 MiB), 4250 ..." or "-".
+/// "pid 4242 python (70000 MiB), pid 4250 VLLM::EngineCore (36702 MiB,
+/// c/qwen)" or "-".
 fn processes(gpu: &GpuInfo) -> String {
     if gpu.processes.is_empty() {
         return "-".into();
     }
     gpu.processes
         .iter()
-        .map(|p| {
-            let name = p.name.as_deref().unwrap_or("?");
-            match p.used_memory_mib {
-                Some(mib) => format!("{} {name} ({mib} MiB)", p.pid),
-                None => format!("{} {name}", p.pid),
-            }
-        })
+        .map(|p| p.describe())
         .collect::<Vec<_>>()
         .join(", ")
 }

@@ -27,15 +27,22 @@ pub fn preflight(ctx: &Ctx, name: &str, config: &Config, inventory: &Inventory) 
     check_vllm(config)?;
     let profiles = Profiles::load(ctx.paths())?;
     crate::gpu::cross::check(&ctx.store, &profiles, name, config)?;
-    check_free_memory(config, &profiles, inventory)
+    check_free_memory(ctx, config, &profiles, inventory)
 }
 
 /// vLLM models need the GPU memory they ask for to be free: a GPU another
 /// process holds is named here, with who holds it, instead of each model
 /// failing minutes into its load.
-fn check_free_memory(config: &Config, profiles: &Profiles, inventory: &Inventory) -> Result<()> {
+fn check_free_memory(
+    ctx: &Ctx,
+    config: &Config,
+    profiles: &Profiles,
+    inventory: &Inventory,
+) -> Result<()> {
     // No NVIDIA driver, or no model names a GPU: no GPUs, nothing to measure.
-    let problems: Vec<String> = shortages(config, profiles, inventory.gpus())
+    let mut gpus = inventory.gpus().to_vec();
+    crate::gpu::owners::label(&mut gpus, &ctx.store);
+    let problems: Vec<String> = shortages(config, profiles, &gpus)
         .iter()
         .map(|short| short.message())
         .collect();

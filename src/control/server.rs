@@ -130,7 +130,9 @@ async fn start_model(State(state): State<ControlState>, Path(name): Path<String>
         return unknown(&state, &name);
     }
     let plan = gpu_memory::for_start(&state.reg, &ids);
-    if let Err(err) = gpu_memory::check(plan, &state.launcher.profiles, "nothing was started").await
+    let profiles = &state.launcher.profiles;
+    if let Err(err) =
+        gpu_memory::check(plan, profiles, &state.reg.paths, "nothing was started").await
     {
         return failed(err);
     }

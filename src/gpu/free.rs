@@ -125,16 +125,7 @@ pub fn shortages_for(
             need_mib,
             free_mib,
             total_mib: gpu.memory_total_mib,
-            holders: others
-                .iter()
-                .map(|p| {
-                    let name = p.name.as_deref().map_or(String::new(), |n| format!(" {n}"));
-                    let mib = p
-                        .used_memory_mib
-                        .map_or(String::new(), |m| format!(" ({m} MiB)"));
-                    format!("pid {}{name}{mib}", p.pid)
-                })
-                .collect(),
+            holders: others.iter().map(|p| p.describe()).collect(),
         });
     }
     short
@@ -182,6 +173,7 @@ mod tests {
             pid: 4242,
             name: Some("python3".into()),
             used_memory_mib: Some(30000),
+            owner: None,
         }];
         let gpus = [gpu(0, 30500, held), gpu(1, 500, Vec::new())];
         let c = config(vec![model("qwen", &[0], None), model("llama", &[1], None)]);
@@ -221,11 +213,13 @@ mod tests {
                 pid: 10,
                 name: Some("VLLM::EngineCore".into()),
                 used_memory_mib: Some(36000),
+                owner: None,
             },
             GpuProcess {
                 pid: 4242,
                 name: Some("python3".into()),
                 used_memory_mib: Some(30000),
+                owner: None,
             },
         ];
         let gpus = [gpu(0, 66500, held)];

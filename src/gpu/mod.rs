@@ -6,6 +6,7 @@ pub mod cross;
 mod fake;
 pub mod free;
 mod nvml;
+pub mod owners;
 
 use serde::{Deserialize, Serialize};
 
@@ -34,6 +35,33 @@ pub struct GpuProcess {
     pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub used_memory_mib: Option<u64>,
+    /// The model of a running config whose server it belongs to, as
+    /// `CONFIG/MODEL` (see [`owners::label`]); `None` for anything else.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+}
+
+impl GpuProcess {
+    /// "pid 4242 python3 (39500 MiB)", with its owner when it has one:
+    /// "pid 4250 VLLM::EngineCore (36702 MiB, c/qwen)".
+    pub fn describe(&self) -> String {
+        let name = self
+            .name
+            .as_deref()
+            .map_or(String::new(), |n| format!(" {n}"));
+        let about: Vec<String> = self
+            .used_memory_mib
+            .map(|m| format!("{m} MiB"))
+            .into_iter()
+            .chain(self.owner.clone())
+            .collect();
+        let about = if about.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", about.join(", "))
+        };
+        format!("pid {}{name}{about}", self.pid)
+    }
 }
 
 /// What is known about the machine's GPUs.
@@ -58,6 +86,13 @@ impl Inventory {
         match self {
             Inventory::Detected(gpus) => gpus,
             Inventory::Unavailable(_) => &[],
+        }
+    }
+
+    pub fn gpus_mut(&mut self) -> &mut [GpuInfo] {
+        match self {
+            Inventory::Detected(gpus) => gpus,
+            Inventory::Unavailable(_) => &mut [],
         }
     }
 

@@ -44,6 +44,7 @@ pub fn detect() -> Inventory {
                             UsedGpuMemory::Used(bytes) => Some(bytes / MIB),
                             UsedGpuMemory::Unavailable => None,
                         },
+                        owner: None,
                     })
                     .collect(),
             })

@@ -5,11 +5,12 @@
 
 use anyhow::Result;
 
+use super::process::group_of;
 use super::registry::Registry;
 use super::swap::takes_turn;
 use crate::config::profiles::Profiles;
 use crate::config::schema::Instance;
-use crate::config::Engine;
+use crate::config::{Engine, Paths, Store};
 use crate::error::Failure;
 use crate::gpu::free::{shortages_for, Short, HINT};
 use crate::gpu::{GpuInfo, Inventory};
@@ -76,14 +77,15 @@ pub fn idles_at_reload(reg: &Registry, copy: &Instance, staying: &dyn Fn(&str) -
 
 /// Refuse (a usage error; `nothing` says what was left undone) when the
 /// vLLM copies of `plan` would not find the free memory they ask for.
-pub async fn check(plan: Plan, profiles: &Profiles, nothing: &str) -> Result<()> {
+pub async fn check(plan: Plan, profiles: &Profiles, paths: &Paths, nothing: &str) -> Result<()> {
     // Only vLLM asks for a share of each GPU: NVML is not asked otherwise.
     if !plan.starting.iter().any(|i| i.model.engine == Engine::Vllm) {
         return Ok(());
     }
-    let inventory = tokio::task::spawn_blocking(Inventory::detect)
+    let mut inventory = tokio::task::spawn_blocking(Inventory::detect)
         .await
         .map_err(|err| Failure::runtime(format!("cannot read the GPUs: {err}")))??;
+    crate::gpu::owners::label(inventory.gpus_mut(), &Store::new(paths.clone()));
     let problems = shortages(&plan, profiles, inventory.gpus(), &group_of)
         .iter()
         .map(|short| short.message())
@@ -120,14 +122,6 @@ fn shortages(
         .collect()
 }
 
-/// The process group of `pid`, if it still runs (vLLM's workers run in
-/// the group of the guard that started it).
-fn group_of(pid: u32) -> Option<u32> {
-    let pid = rustix::process::Pid::from_raw(i32::try_from(pid).ok()?)?;
-    let group = rustix::process::getpgid(Some(pid)).ok()?;
-    u32::try_from(group.as_raw_nonzero().get()).ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,6 +144,7 @@ mod tests {
                     pid: *pid,
                     name: None,
                     used_memory_mib: Some(used / pids.len() as u64),
+                    owner: None,
                 })
                 .collect(),
         }]
@@ -187,14 +182,5 @@ mod tests {
             shortages(&alone, &profiles, &gpu0(72000, &[]), &group).len(),
             1
         );
-    }
-
-    #[test]
-    fn a_running_process_is_found_in_its_group() {
-        let own = std::process::id();
-        let group = rustix::process::getpgrp().as_raw_nonzero().get() as u32;
-        assert_eq!(group_of(own), Some(group));
-        assert_eq!(group_of(0), None);
-        assert_eq!(group_of(u32::MAX), None);
     }
 }

@@ -132,6 +132,14 @@ pub fn kill_group(pid: u32) {
     }
 }
 
+/// The process group of `pid`, if it still runs (vLLM's workers run in
+/// the group of the guard that started it).
+pub fn group_of(pid: u32) -> Option<u32> {
+    let pid = rustix::process::Pid::from_raw(i32::try_from(pid).ok()?)?;
+    let group = rustix::process::getpgid(Some(pid)).ok()?;
+    u32::try_from(group.as_raw_nonzero().get()).ok()
+}
+
 /// "exited with code 1", "killed by signal 9".
 pub fn describe(status: Option<ExitStatus>) -> String {
     use std::os::unix::process::ExitStatusExt;
@@ -146,5 +154,19 @@ pub fn describe(status: Option<ExitStatus>) -> String {
             _ => "exited".to_string(),
         },
         None => "exited (status unknown)".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_running_process_is_found_in_its_group() {
+        let own = std::process::id();
+        let group = rustix::process::getpgrp().as_raw_nonzero().get() as u32;
+        assert_eq!(group_of(own), Some(group));
+        assert_eq!(group_of(0), None);
+        assert_eq!(group_of(u32::MAX), None);
     }
 }

@@ -79,7 +79,7 @@ pub async fn apply(
         .filter(|m| old.model(&m.name).is_none())
         .collect();
     let plan = memory_plan(reg, &changes, &added);
-    super::gpu_memory::check(plan, &launcher.profiles, "nothing was changed").await?;
+    super::gpu_memory::check(plan, &launcher.profiles, &reg.paths, "nothing was changed").await?;
     for (model, change) in changes {
         match change {
             Change::Remove => {

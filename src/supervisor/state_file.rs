@@ -64,10 +64,17 @@ async fn write(reg: &Registry, path: &Path) -> anyhow::Result<()> {
 /// The report a supervisor that did not stop cleanly left in `run_dir`,
 /// and when it wrote it; `None` if it stopped cleanly (or never ran).
 pub fn left_behind(run_dir: &Path) -> Option<(StatusReport, SystemTime)> {
-    let path = run_dir.join(STATE_FILE);
-    let report: StatusReport = read_json(&path).ok()??;
-    let written = std::fs::metadata(&path).ok()?.modified().ok()?;
+    let report = read(run_dir)?;
+    let written = std::fs::metadata(run_dir.join(STATE_FILE))
+        .ok()?
+        .modified()
+        .ok()?;
     Some((report, written))
+}
+
+/// The report in `run_dir`'s state file, if it has one that reads.
+pub fn read(run_dir: &Path) -> Option<StatusReport> {
+    read_json(&run_dir.join(STATE_FILE)).ok()?
 }
 
 /// One line on what a report left behind says: who ended, when, and the
