@@ -1480,6 +1480,8 @@ fn a_supervisor_that_does_not_answer_is_still_stopped_and_leaves_nothing() {
     assert_eq!(status.code, 1, "{}", status.stderr);
     assert!(
         status.stderr.contains("did not answer in time")
+            && status.stderr.contains("; its last state, written ")
+            && status.stderr.contains(": a ready\n")
             && status.stderr.contains("stop' stops it anyway"),
         "{}",
         status.stderr

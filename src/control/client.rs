@@ -13,7 +13,7 @@ use crate::supervisor::daemonize::OUT_FILE;
 use crate::supervisor::pidfile::running_pid;
 use crate::supervisor::reload::ReloadSummary;
 use crate::supervisor::serve::SOCKET;
-use crate::supervisor::state_file::{describe, left_behind};
+use crate::supervisor::state_file::{describe, last_state, left_behind};
 
 /// How long the CLI waits for the supervisor to answer a request that
 /// does not wait for models.
@@ -86,8 +86,16 @@ impl Client {
             Ok(response) => response,
             Err(err) if err.is_connect() => return Err(self.not_running().into()),
             Err(err) if err.is_timeout() => {
+                // What it last wrote is the best there is to go on.
+                let last = self
+                    .socket
+                    .parent()
+                    .and_then(left_behind)
+                    .map_or(String::new(), |(report, written)| {
+                        format!("; its {}", last_state(&report, written))
+                    });
                 let failure = Failure::runtime(format!(
-                    "the supervisor of '{}' did not answer in time on {}",
+                    "the supervisor of '{}' did not answer in time on {}{last}",
                     self.config,
                     self.socket.display()
                 ))

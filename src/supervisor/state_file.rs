@@ -61,8 +61,9 @@ async fn write(reg: &Registry, path: &Path) -> anyhow::Result<()> {
     tokio::task::spawn_blocking(move || write_atomic(&path, &text)).await?
 }
 
-/// The report a supervisor that did not stop cleanly left in `run_dir`,
-/// and when it wrote it; `None` if it stopped cleanly (or never ran).
+/// The report in `run_dir`, and when it was written; `None` if there is
+/// none. With no supervisor running, it is what one that did not stop
+/// cleanly left behind.
 pub fn left_behind(run_dir: &Path) -> Option<(StatusReport, SystemTime)> {
     let report = read(run_dir)?;
     let written = std::fs::metadata(run_dir.join(STATE_FILE))
@@ -80,19 +81,27 @@ pub fn read(run_dir: &Path) -> Option<StatusReport> {
 /// One line on what a report left behind says: who ended, when, and the
 /// states of its models then.
 pub fn describe(report: &StatusReport, written: SystemTime) -> String {
+    format!(
+        "its supervisor (pid {}) ended without being stopped (killed or crashed); {}",
+        report.proxy.pid,
+        last_state(report, written)
+    )
+}
+
+/// "last state, written 2026-11-26T03:12:07Z: qwen ready, coder starting".
+pub fn last_state(report: &StatusReport, written: SystemTime) -> String {
     let models: Vec<String> = report
         .models
         .iter()
         .map(|m| format!("{} {}", m.name, m.state))
         .collect();
     let models = if models.is_empty() {
-        "none".to_string()
+        "no models".to_string()
     } else {
         models.join(", ")
     };
     format!(
-        "its supervisor (pid {}) ended without being stopped (killed or crashed); last state, written {}: {models}",
-        report.proxy.pid,
+        "last state, written {}: {models}",
         humantime::format_rfc3339_seconds(written)
     )
 }
