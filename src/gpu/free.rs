@@ -136,19 +136,6 @@ mod tests {
     use super::*;
     use crate::config::ModelConfig;
 
-    fn gpu(index: u32, used: u64, processes: Vec<GpuProcess>) -> GpuInfo {
-        GpuInfo {
-            index,
-            name: "Fake".into(),
-            memory_total_mib: 80000,
-            memory_used_mib: used,
-            utilization_percent: 0,
-            temperature_c: None,
-            power_w: None,
-            processes,
-        }
-    }
-
     fn model(name: &str, gpus: &[u32], fraction: Option<f64>) -> ModelConfig {
         let mut m = ModelConfig::new(name);
         m.model_path = "org/model".into();
@@ -175,7 +162,10 @@ mod tests {
             used_memory_mib: Some(30000),
             owner: None,
         }];
-        let gpus = [gpu(0, 30500, held), gpu(1, 500, Vec::new())];
+        let gpus = [
+            GpuInfo::fake(0, 30500, held),
+            GpuInfo::fake(1, 500, Vec::new()),
+        ];
         let c = config(vec![model("qwen", &[0], None), model("llama", &[1], None)]);
         let short = shortages(&c, &Profiles::default(), &gpus);
         assert_eq!(short.len(), 1, "{short:?}");
@@ -194,7 +184,7 @@ mod tests {
 
     #[test]
     fn models_sharing_a_gpu_add_up_but_a_swap_group_counts_once() {
-        let gpus = [gpu(0, 10000, Vec::new())];
+        let gpus = [GpuInfo::fake(0, 10000, Vec::new())];
         let mut a = model("b", &[0], Some(0.45));
         let mut b = model("a", &[0], Some(0.45));
         let c = config(vec![a.clone(), b.clone()]);
@@ -222,7 +212,7 @@ mod tests {
                 owner: None,
             },
         ];
-        let gpus = [gpu(0, 66500, held)];
+        let gpus = [GpuInfo::fake(0, 66500, held)];
         let starting = model("qwen", &[0], Some(0.45)).instances();
         let profiles = Profiles::default();
         // Pid 10 stays: 13500 MiB free of the 36000 asked for; both are named.
@@ -239,7 +229,7 @@ mod tests {
 
     #[test]
     fn only_enabled_vllm_models_on_known_gpus_count() {
-        let gpus = [gpu(0, 79000, Vec::new())];
+        let gpus = [GpuInfo::fake(0, 79000, Vec::new())];
         let mut mock = model("mock", &[0], None);
         mock.engine = Engine::Mock;
         let mut off = model("off", &[0], None);

@@ -64,6 +64,23 @@ impl GpuProcess {
     }
 }
 
+#[cfg(test)]
+impl GpuInfo {
+    /// GPU `index` of 80000 MiB, `used` of it held by `processes`.
+    pub fn fake(index: u32, used: u64, processes: Vec<GpuProcess>) -> GpuInfo {
+        GpuInfo {
+            index,
+            name: "Fake".into(),
+            memory_total_mib: 80000,
+            memory_used_mib: used,
+            utilization_percent: 0,
+            temperature_c: None,
+            power_w: None,
+            processes,
+        }
+    }
+}
+
 /// What is known about the machine's GPUs.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Inventory {

@@ -129,25 +129,18 @@ mod tests {
     use crate::config::ModelConfig;
     use crate::gpu::GpuProcess;
 
+    /// GPU 0, `used` MiB of it shared evenly by `pids`.
     fn gpu0(used: u64, pids: &[u32]) -> Vec<GpuInfo> {
-        vec![GpuInfo {
-            index: 0,
-            name: "Fake".into(),
-            memory_total_mib: 80000,
-            memory_used_mib: used,
-            utilization_percent: 0,
-            temperature_c: None,
-            power_w: None,
-            processes: pids
-                .iter()
-                .map(|pid| GpuProcess {
-                    pid: *pid,
-                    name: None,
-                    used_memory_mib: Some(used / pids.len() as u64),
-                    owner: None,
-                })
-                .collect(),
-        }]
+        let processes = pids
+            .iter()
+            .map(|pid| GpuProcess {
+                pid: *pid,
+                name: None,
+                used_memory_mib: Some(used / pids.len() as u64),
+                owner: None,
+            })
+            .collect();
+        vec![GpuInfo::fake(0, used, processes)]
     }
 
     /// `qwen` (0.9 of GPU 0) starts; the server of group 10 on GPU 0 stops.
