@@ -2,10 +2,11 @@
 //! and free GPU memory before vLLM servers start.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::helper::{fake_vllm, free_port, start_with_vllm, Env, Started};
+use crate::helper::{fake_vllm, free_port, start_with_vllm, wait_for, Env, Started};
 
 /// A mock model on `gpus` (comma-separated), on a free port.
 fn add(env: &Env, config: &str, name: &str, gpus: &str, extra: &[&str]) {
@@ -216,6 +217,7 @@ fn a_gpu_another_process_holds_refuses_the_start_and_says_who_holds_it() {
 #[test]
 fn reload_and_start_model_refuse_what_the_free_gpu_memory_cannot_hold() {
     let (env, port, script) = on_one_gpu();
+    env.set_config_key("c", "gpu_sample_interval_s", json!(1));
     add_vllm(&env, "qwen", "0.45", &[]);
     let started = env.started("c", port);
     let (ok, _, stderr) = start(&env, &script);
@@ -254,6 +256,18 @@ fn reload_and_start_model_refuse_what_the_free_gpu_memory_cannot_hold() {
             && table.contains("pid 4242 python3 (40000 MiB)"),
         "{table}"
     );
+    // `status` points at what holds the GPU besides the models, once the
+    // supervisor has sampled the GPUs again (every second here).
+    let stranger_shown = || {
+        let status = env.ok(&["--config", "c", "status"]);
+        let gpu_row = status.lines().find(|l| l.contains("Fake H100"));
+        gpu_row.is_some_and(|row| {
+            row.contains("pid 4242 python3 (40000 MiB)") && !row.contains(&qwen.to_string())
+        })
+    };
+    assert!(wait_for(Duration::from_secs(5), stranger_shown));
+    let json = started.status();
+    assert_eq!(json["gpus"][0]["processes"][0]["owner"], "c/qwen", "{json}");
     assert_eq!(started.engine_pid("qwen"), qwen, "qwen kept running");
 
     // Restarting qwen frees what its own server holds: the change fits.

@@ -18,7 +18,8 @@ pub fn run(ctx: &Ctx, watch: bool) -> Result<Exit> {
     let name = ctx.config_name()?;
     let client = Client::new(ctx.paths(), name)?;
     loop {
-        let report = block_on(client.status())??;
+        let mut report = block_on(client.status())??;
+        crate::gpu::owners::label(&mut report.gpus, &ctx.store);
         if watch && ctx.json {
             // For scripts: one report per line (JSON Lines), as it comes.
             print_json_line(&report)?;
@@ -89,7 +90,7 @@ pub fn print_report(report: &StatusReport) {
         }
     }
     if !report.gpus.is_empty() {
-        let mut g = table(["GPU", "NAME", "MEMORY", "UTIL", "MODELS"]);
+        let mut g = table(["GPU", "NAME", "MEMORY", "UTIL", "MODELS", "OTHER PROCESSES"]);
         for gpu in &report.gpus {
             // Models that share a GPU (a swap group) take turns: the ones
             // not running say so.
@@ -102,15 +103,29 @@ pub fn print_report(report: &StatusReport) {
                     state => format!("{} ({state})", m.name),
                 })
                 .collect();
+            // What holds the GPU besides the models of running configs: a
+            // leftover server is the usual reason a model cannot load.
+            let others: Vec<String> = gpu
+                .processes
+                .iter()
+                .filter(|p| p.owner.is_none())
+                .map(|p| p.describe())
+                .collect();
             g.add_row([
                 gpu.index.to_string(),
                 gpu.name.clone(),
                 format!("{} / {} MiB", gpu.memory_used_mib, gpu.memory_total_mib),
                 format!("{}%", gpu.utilization_percent),
                 join_or_dash(&holders),
+                if others.is_empty() {
+                    "-".into()
+                } else {
+                    others.join(", ")
+                },
             ]);
         }
-        println!("\n{g}");
+        println!();
+        print_table(g, &[]);
     }
 }
 
