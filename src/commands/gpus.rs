@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::Ctx;
 use crate::error::Exit;
-use crate::gpu::{GpuInfo, Inventory};
+use crate::gpu::{describe_processes, GpuInfo, Inventory};
 use crate::output::{print_json, print_table, table};
 use crate::supervisor::pidfile::running_pid;
 
@@ -84,24 +84,11 @@ pub fn run(ctx: &Ctx) -> Result<Exit> {
             } else {
                 claimed.join(", ")
             },
-            processes(g),
+            describe_processes(&g.processes),
         ]);
     }
     print_table(t, &[]);
     Ok(Exit::Success)
-}
-
-/// "pid 4242 python (70000 MiB), pid 4250 VLLM::EngineCore (36702 MiB,
-/// c/qwen)" or "-".
-fn processes(gpu: &GpuInfo) -> String {
-    if gpu.processes.is_empty() {
-        return "-".into();
-    }
-    gpu.processes
-        .iter()
-        .map(|p| p.describe())
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// (GPU index, claim) for every enabled model of every readable saved config.

@@ -9,6 +9,7 @@ use super::Ctx;
 use crate::control::api::StatusReport;
 use crate::control::client::{block_on, Client};
 use crate::error::Exit;
+use crate::gpu::describe_processes;
 use crate::output::{
     join_or_dash, print_json, print_json_line, print_table, short_duration, table,
 };
@@ -105,23 +106,14 @@ pub fn print_report(report: &StatusReport) {
                 .collect();
             // What holds the GPU besides the models of running configs: a
             // leftover server is the usual reason a model cannot load.
-            let others: Vec<String> = gpu
-                .processes
-                .iter()
-                .filter(|p| p.owner.is_none())
-                .map(|p| p.describe())
-                .collect();
+            let others = describe_processes(gpu.processes.iter().filter(|p| p.owner.is_none()));
             g.add_row([
                 gpu.index.to_string(),
                 gpu.name.clone(),
                 format!("{} / {} MiB", gpu.memory_used_mib, gpu.memory_total_mib),
                 format!("{}%", gpu.utilization_percent),
                 join_or_dash(&holders),
-                if others.is_empty() {
-                    "-".into()
-                } else {
-                    others.join(", ")
-                },
+                others,
             ]);
         }
         println!();

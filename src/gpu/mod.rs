@@ -64,6 +64,17 @@ impl GpuProcess {
     }
 }
 
+/// "pid 4242 python3 (70000 MiB), pid 4250 VLLM::EngineCore (36702 MiB,
+/// c/qwen)", or "-" for none.
+pub fn describe_processes<'a>(processes: impl IntoIterator<Item = &'a GpuProcess>) -> String {
+    let all: Vec<String> = processes.into_iter().map(GpuProcess::describe).collect();
+    if all.is_empty() {
+        "-".into()
+    } else {
+        all.join(", ")
+    }
+}
+
 #[cfg(test)]
 impl GpuInfo {
     /// GPU `index` of 80000 MiB, `used` of it held by `processes`.
