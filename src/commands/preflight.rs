@@ -14,7 +14,7 @@ use crate::config::{key_from_env, Config, Engine};
 use crate::engine::program::locate;
 use crate::engine::{Executables, VLLM_ENV};
 use crate::error::Failure;
-use crate::gpu::free::{shortages, HINT};
+use crate::gpu::free::{refuse, shortages};
 use crate::gpu::Inventory;
 
 /// What must hold for `config` to start here and now: its ports are free,
@@ -42,13 +42,9 @@ fn check_free_memory(
     // No NVIDIA driver, or no model names a GPU: no GPUs, nothing to measure.
     let mut gpus = inventory.gpus().to_vec();
     crate::gpu::owners::label(&mut gpus, &ctx.store);
-    let problems: Vec<String> = shortages(config, profiles, &gpus)
-        .iter()
-        .map(|short| short.message())
-        .collect();
-    Ok(Failure::usage_if_any(
-        problems,
-        &format!("{HINT}; nothing was started"),
+    Ok(refuse(
+        &shortages(config, profiles, &gpus),
+        "nothing was started",
     )?)
 }
 

@@ -11,9 +11,10 @@ use super::{GpuInfo, GpuProcess};
 use crate::config::profiles::Profiles;
 use crate::config::schema::Instance;
 use crate::config::{Config, Engine};
+use crate::error::Failure;
 
 /// What to do about a GPU short of memory.
-pub const HINT: &str = "free the GPU ('vllm-mux gpus' lists what runs on it), or lower the model's --gpu-memory-utilization";
+const HINT: &str = "free the GPU ('vllm-mux gpus' lists what runs on it), or lower the model's --gpu-memory-utilization";
 
 /// vLLM's `gpu_memory_utilization` when neither a profile nor the model sets it.
 pub const VLLM_DEFAULT_FRACTION: f64 = 0.9;
@@ -51,6 +52,13 @@ impl Short {
             self.free_mib,
         )
     }
+}
+
+/// A usage error listing every GPU in `short`, with what to do about it;
+/// `nothing` says what was left undone ("nothing was started").
+pub fn refuse(short: &[Short], nothing: &str) -> Result<(), Failure> {
+    let problems = short.iter().map(Short::message).collect();
+    Failure::usage_if_any(problems, &format!("{HINT}; {nothing}"))
 }
 
 /// The GPUs whose free memory is less than the enabled vLLM models of

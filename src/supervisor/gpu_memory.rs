@@ -12,7 +12,7 @@ use crate::config::profiles::Profiles;
 use crate::config::schema::Instance;
 use crate::config::{Engine, Paths, Store};
 use crate::error::Failure;
-use crate::gpu::free::{shortages_for, Short, HINT};
+use crate::gpu::free::{refuse, shortages_for, Short};
 use crate::gpu::{GpuInfo, Inventory};
 
 /// The copies about to start, and the process groups (guard pids) of our
@@ -86,14 +86,8 @@ pub async fn check(plan: Plan, profiles: &Profiles, paths: &Paths, nothing: &str
         .await
         .map_err(|err| Failure::runtime(format!("cannot read the GPUs: {err}")))??;
     crate::gpu::owners::label(inventory.gpus_mut(), &Store::new(paths.clone()));
-    let problems = shortages(&plan, profiles, inventory.gpus(), &group_of)
-        .iter()
-        .map(|short| short.message())
-        .collect();
-    Ok(Failure::usage_if_any(
-        problems,
-        &format!("{HINT}; {nothing}"),
-    )?)
+    let short = shortages(&plan, profiles, inventory.gpus(), &group_of);
+    Ok(refuse(&short, nothing)?)
 }
 
 /// The GPUs short of memory for `plan`; `group_of` finds a process's
