@@ -25,6 +25,11 @@ fn state_file_says_ready(env: &Env, models: &[&str]) -> bool {
     })
 }
 
+/// A model's `last_error` in a status, or "" when it has none.
+fn last_error(model: &Value) -> &str {
+    model["last_error"].as_str().unwrap_or("")
+}
+
 /// The guard pids and their engine pids of every model in a status.
 fn all_pids(status: &Value) -> Vec<u32> {
     let guards: Vec<u32> = status["models"]
@@ -183,9 +188,7 @@ fn a_crash_is_told_with_the_last_line_the_server_wrote() {
     let status = started.status();
     let a = Started::model(&status, "a");
     assert!(
-        a["last_error"]
-            .as_str()
-            .unwrap_or("")
+        last_error(a)
             .contains("exited with code 70; restarting in 1 s; its last line: mock-engine: crashing on request 2 (/v1/chat/completions) as asked (--crash-after 1)"),
         "{status:#}"
     );
@@ -202,10 +205,7 @@ fn a_killed_engine_is_restarted() {
     let status = started.wait_state("a", "starting", Duration::from_secs(5));
     assert_eq!(Started::model(&status, "a")["restarts"], 1);
     assert!(
-        Started::model(&status, "a")["last_error"]
-            .as_str()
-            .unwrap_or("")
-            .contains("killed by signal 9"),
+        last_error(Started::model(&status, "a")).contains("killed by signal 9"),
         "{status:#}"
     );
     let status = started.wait_state("a", "ready", Duration::from_secs(10));
@@ -322,7 +322,7 @@ fn a_model_that_exits_at_once_fails_start_with_its_log_lines() {
     let bad = Started::model(&status, "bad");
     assert_eq!(bad["state"], "failed");
     assert!(
-        bad["last_error"].as_str().unwrap_or("").contains(
+        last_error(bad).contains(
             "exited with code 3 before it was ready; its last line: model weights not found"
         ),
         "{status:#}"
@@ -351,9 +351,7 @@ fn a_model_that_never_gets_healthy_fails_after_the_startup_timeout() {
     assert_eq!(env.run(&["--config", "c", "start"]).code, 1);
     let status = started.status();
     assert!(
-        Started::model(&status, "sick")["last_error"]
-            .as_str()
-            .unwrap_or("")
+        last_error(Started::model(&status, "sick"))
             .contains("not ready after 1 s (startup_timeout_s); its health check never answered 200; its last line: mock-engine: serving 'sick'"),
         "{status:#}"
     );
@@ -678,7 +676,7 @@ fn an_unreachable_remote_becomes_unhealthy_and_recovers() {
     let status = started.status();
     let far = Started::model(&status, "far");
     assert_eq!(far["state"], "unhealthy", "{status:#}");
-    let why = far["last_error"].as_str().unwrap_or("");
+    let why = last_error(far);
     assert!(
         why.contains(&format!("127.0.0.1:{remote_port}")) && why.contains("does not answer"),
         "{why}"
@@ -689,10 +687,7 @@ fn an_unreachable_remote_becomes_unhealthy_and_recovers() {
     assert_eq!(started.chat("far").status(), 200);
     drop(remote);
     let status = started.wait_state("far", "unhealthy", Duration::from_secs(10));
-    assert!(Started::model(&status, "far")["last_error"]
-        .as_str()
-        .unwrap_or("")
-        .contains("health checks failed"));
+    assert!(last_error(Started::model(&status, "far")).contains("health checks failed"));
     assert_eq!(started.chat("far").status(), 503);
     let _remote = spawn_remote();
     started.wait_state("far", "ready", Duration::from_secs(10));
@@ -1151,13 +1146,7 @@ fn a_vllm_executable_gone_by_launch_fails_the_model_with_a_clear_line() {
     started.wait_state("qwen", "failed", Duration::from_secs(15));
     let status = started.status();
     let qwen = Started::model(&status, "qwen");
-    assert!(
-        qwen["last_error"]
-            .as_str()
-            .unwrap_or("")
-            .contains("could not be run"),
-        "{status:#}"
-    );
+    assert!(last_error(qwen).contains("could not be run"), "{status:#}");
     assert!(
         qwen["log_tail"]
             .to_string()
@@ -1314,10 +1303,7 @@ fn a_model_that_keeps_crashing_ends_failed_with_its_log_lines() {
     let flaky = Started::model(&status, "flaky");
     assert_eq!(flaky["restarts"], 4);
     assert!(
-        flaky["last_error"]
-            .as_str()
-            .unwrap_or("")
-            .contains("crashed 5 times within 10 minutes"),
+        last_error(flaky).contains("crashed 5 times within 10 minutes"),
         "{status:#}"
     );
     assert!(
