@@ -195,6 +195,32 @@ fn a_crash_is_told_with_the_last_line_the_server_wrote() {
 }
 
 #[test]
+fn a_crash_after_a_long_run_still_tells_the_servers_last_line() {
+    let env = Env::new();
+    let port = env.init_fast("c");
+    env.add_mock("c", "a", &["--set", "crash_after=30"]);
+    let started = env.start("c", port);
+    // 30 answers, a log line each: the start line scrolls out of the
+    // 20 lines the supervisor keeps in memory.
+    for _ in 0..30 {
+        assert_eq!(started.chat("a").status(), 200);
+    }
+    assert_eq!(started.chat("a").status(), 502);
+    let restarted = || {
+        let status = started.try_status();
+        let a = Started::model(&status, "a");
+        a["restarts"] == 1 && a["state"] == "ready"
+    };
+    assert!(wait_for(Duration::from_secs(10), restarted));
+    let status = started.status();
+    assert!(
+        last_error(Started::model(&status, "a"))
+            .contains("; its last line: mock-engine: crashing on request 31"),
+        "{status:#}"
+    );
+}
+
+#[test]
 fn a_killed_engine_is_restarted() {
     let env = Env::new();
     let port = env.init_fast("c");

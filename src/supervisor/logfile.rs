@@ -180,6 +180,14 @@ pub fn newest_engine_line(lines: &[String]) -> Option<String> {
     lines.iter().rev().find_map(|l| engine_line(l))
 }
 
+/// The newest line the server wrote in its current start, of a log's last
+/// lines `tail`, cut to `width` characters: after the supervisor's last
+/// `→ starting` line, or anywhere in `tail` when that line has scrolled
+/// out of it (then every line there is this start's).
+pub fn newest_in_tail(tail: &[String], width: usize) -> Option<String> {
+    newest_engine_line(since_last_start(tail).unwrap_or(tail)).map(|line| cut(&line, width))
+}
+
 /// `line` cut to `width` characters, with an ellipsis when cut.
 pub fn cut(line: &str, width: usize) -> String {
     match line.char_indices().nth(width) {

@@ -9,9 +9,7 @@ use std::time::Instant;
 
 use tokio::sync::{mpsc, watch};
 
-use super::logfile::{
-    cut, newest_engine_line, since_last_start, LogFile, DEFAULT_KEEP, DEFAULT_MAX_BYTES,
-};
+use super::logfile::{newest_in_tail, LogFile, DEFAULT_KEEP, DEFAULT_MAX_BYTES};
 use super::runner::Command;
 use super::state::ModelState;
 use super::stats::{Claim, ModelStats};
@@ -532,10 +530,9 @@ impl Registry {
     }
 }
 
-/// The newest line a starting model's server wrote since it was started
-/// (all of `tail` when the start line has scrolled out of it).
+/// The newest line a starting model's server wrote since it was started.
 fn loading(tail: &[String]) -> Option<String> {
-    newest_engine_line(since_last_start(tail).unwrap_or(tail)).map(|line| cut(&line, LOADING_WIDTH))
+    newest_in_tail(tail, LOADING_WIDTH)
 }
 
 #[cfg(test)]

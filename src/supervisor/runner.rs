@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::logfile::{cut, newest_engine_line, since_last_start};
+use super::logfile::newest_in_tail;
 use super::process::{self, Running};
 use super::registry::Registry;
 use super::restart::{Decision, RestartPolicy, RestartTracker};
@@ -616,10 +616,8 @@ impl Runner {
                 e.log.lock().unwrap_or_else(|p| p.into_inner()).tail()
             })
             .unwrap_or_default();
-        match since_last_start(&tail).and_then(newest_engine_line) {
-            Some(line) => format!("; its last line: {}", cut(&line, LAST_WORDS_WIDTH)),
-            None => String::new(),
-        }
+        newest_in_tail(&tail, LAST_WORDS_WIDTH)
+            .map_or(String::new(), |line| format!("; its last line: {line}"))
     }
 
     fn fail(&self, why: String) {
