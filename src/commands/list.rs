@@ -34,7 +34,7 @@ pub fn run(ctx: &Ctx) -> Result<Exit> {
             let path = ctx.store.path(&name).display().to_string();
             let run_dir = ctx.paths().run_dir(&name);
             let pid = running_pid(&run_dir);
-            let ended_without_stop = pid.is_none() && left_behind(&run_dir).is_some();
+            let ended_without_stop = left_behind(&run_dir).is_some();
             let (models, port, error) = match ctx.store.load(&name) {
                 Ok(config) => (Some(config.models.len()), Some(config.port), None),
                 Err(err) => (

@@ -10,7 +10,7 @@ use super::Ctx;
 use crate::control::client::{block_on, Client, NoAnswer, ANSWER_TIMEOUT};
 use crate::error::{Exit, Failure};
 use crate::supervisor::pidfile::running_pid;
-use crate::supervisor::state_file::STATE_FILE;
+use crate::supervisor::state_file;
 
 pub fn run(ctx: &Ctx, model: Option<&str>, timeout: u64) -> Result<Exit> {
     let name = ctx.config_name()?;
@@ -20,7 +20,7 @@ pub fn run(ctx: &Ctx, model: Option<&str>, timeout: u64) -> Result<Exit> {
         // It says so if the supervisor died; that said, `stop` clears it:
         // the config is as stopped as a stop leaves it.
         let not_running = client.not_running();
-        forget_state(&run_dir);
+        state_file::forget(&run_dir);
         return Err(not_running.into());
     }
     let timeout = Duration::from_secs(timeout);
@@ -104,13 +104,8 @@ fn kill_unanswering(ctx: &Ctx, name: &str, run_dir: &Path, timeout: Duration) ->
             .into());
         }
         // Killed on request: what it left is not a crash to report.
-        forget_state(run_dir);
+        state_file::forget(run_dir);
     }
     ctx.say(format!("stopped config '{name}'"));
     Ok(Exit::Success)
-}
-
-/// Remove the state a supervisor that did not stop cleanly left behind.
-fn forget_state(run_dir: &Path) {
-    let _ = std::fs::remove_file(run_dir.join(STATE_FILE));
 }

@@ -10,10 +10,9 @@ use super::api::{self, ActionReply, ApiError, StatusReport};
 use crate::config::Paths;
 use crate::error::Failure;
 use crate::supervisor::daemonize::OUT_FILE;
-use crate::supervisor::pidfile::running_pid;
 use crate::supervisor::reload::ReloadSummary;
 use crate::supervisor::serve::SOCKET;
-use crate::supervisor::state_file::{describe, last_state, left_behind};
+use crate::supervisor::state_file::{describe, last_state, last_written, left_behind};
 
 /// How long the CLI waits for the supervisor to answer a request that
 /// does not wait for models.
@@ -63,11 +62,7 @@ impl Client {
         let not_running = format!("config '{}' is not running", self.config);
         let start = format!("'vllm-mux --config {} start'", self.config);
         let run_dir = self.socket.parent().unwrap_or(std::path::Path::new("."));
-        let crashed = running_pid(run_dir)
-            .is_none()
-            .then(|| left_behind(run_dir))
-            .flatten();
-        match crashed {
+        match left_behind(run_dir) {
             Some((report, written)) => {
                 let why = format!(
                     "'vllm-mux --config {} logs proxy' and {} may say why",
@@ -90,7 +85,7 @@ impl Client {
                 let last = self
                     .socket
                     .parent()
-                    .and_then(left_behind)
+                    .and_then(last_written)
                     .map_or(String::new(), |(report, written)| {
                         format!("; its {}", last_state(&report, written))
                     });

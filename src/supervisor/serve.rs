@@ -266,7 +266,7 @@ async fn serve(
     let (state_stop, state_stop_rx) = watch::channel(false);
     let state_task = tokio::spawn(super::state_file::keep(
         Arc::clone(&reg),
-        state_file.clone(),
+        state_file,
         state_stop_rx,
     ));
     let (loaded_tx, loaded) = watch::channel(false);
@@ -295,7 +295,7 @@ async fn serve(
     // Stopped cleanly: no state is left behind to be taken for a crash.
     let _ = state_stop.send(true);
     let _ = state_task.await;
-    let _ = std::fs::remove_file(&state_file);
+    super::state_file::forget(&paths.run_dir(name));
     reg.log("supervisor stopped");
     Ok(Exit::Success)
 }

@@ -10,6 +10,7 @@ use std::time::{Duration, SystemTime};
 
 use tokio::sync::watch;
 
+use super::pidfile::running_pid;
 use super::registry::Registry;
 use crate::config::store::{read_json, write_atomic};
 use crate::control::api::StatusReport;
@@ -61,10 +62,22 @@ async fn write(reg: &Registry, path: &Path) -> anyhow::Result<()> {
     tokio::task::spawn_blocking(move || write_atomic(&path, &text)).await?
 }
 
-/// The report in `run_dir`, and when it was written; `None` if there is
-/// none. With no supervisor running, it is what one that did not stop
-/// cleanly left behind.
+/// The report a supervisor that did not stop cleanly left in `run_dir`,
+/// and when it wrote it; `None` if none did, or one runs there now.
 pub fn left_behind(run_dir: &Path) -> Option<(StatusReport, SystemTime)> {
+    running_pid(run_dir)
+        .is_none()
+        .then(|| last_written(run_dir))?
+}
+
+/// Remove what a supervisor that did not stop cleanly left in `run_dir`:
+/// a clean stop does it, and so does `stop` once it has reported it.
+pub fn forget(run_dir: &Path) {
+    let _ = std::fs::remove_file(run_dir.join(STATE_FILE));
+}
+
+/// The report in `run_dir`, and when it was written; `None` if there is none.
+pub fn last_written(run_dir: &Path) -> Option<(StatusReport, SystemTime)> {
     let report = read(run_dir)?;
     let written = std::fs::metadata(run_dir.join(STATE_FILE))
         .ok()?
