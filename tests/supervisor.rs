@@ -30,6 +30,18 @@ fn last_error(model: &Value) -> &str {
     model["last_error"].as_str().unwrap_or("")
 }
 
+/// The status once `model` has crashed and is ready again, within 10 s.
+/// Until the runner notices the exit, status may still show it ready.
+fn ready_after_one_restart(started: &Started<'_>, model: &str) -> Value {
+    let restarted = || {
+        let status = started.try_status();
+        let m = Started::model(&status, model);
+        m["restarts"] == 1 && m["state"] == "ready"
+    };
+    assert!(wait_for(Duration::from_secs(10), restarted));
+    started.status()
+}
+
 /// The guard pids and their engine pids of every model in a status.
 fn all_pids(status: &Value) -> Vec<u32> {
     let guards: Vec<u32> = status["models"]
@@ -178,14 +190,7 @@ fn a_crash_is_told_with_the_last_line_the_server_wrote() {
     // It answers one request and crashes on the next: no answer, a 502.
     assert_eq!(started.chat("a").status(), 200);
     assert_eq!(started.chat("a").status(), 502);
-    // Until the runner notices the exit, status may still show it ready.
-    let restarted = || {
-        let status = started.try_status();
-        let a = Started::model(&status, "a");
-        a["restarts"] == 1 && a["state"] == "ready"
-    };
-    assert!(wait_for(Duration::from_secs(10), restarted));
-    let status = started.status();
+    let status = ready_after_one_restart(&started, "a");
     let a = Started::model(&status, "a");
     assert!(
         last_error(a)
@@ -206,13 +211,7 @@ fn a_crash_after_a_long_run_still_tells_the_servers_last_line() {
         assert_eq!(started.chat("a").status(), 200);
     }
     assert_eq!(started.chat("a").status(), 502);
-    let restarted = || {
-        let status = started.try_status();
-        let a = Started::model(&status, "a");
-        a["restarts"] == 1 && a["state"] == "ready"
-    };
-    assert!(wait_for(Duration::from_secs(10), restarted));
-    let status = started.status();
+    let status = ready_after_one_restart(&started, "a");
     assert!(
         last_error(Started::model(&status, "a"))
             .contains("; its last line: mock-engine: crashing on request 31"),
