@@ -240,7 +240,7 @@ pub struct EditProxyArgs {
     /// Another proxy setting, e.g. queue_timeout_s=30 (repeat for more):
     /// startup_timeout_s, health_interval_ms, unhealthy_after,
     /// queue_timeout_s, backend_timeout_s, client_header_timeout_s,
-    /// gpu_sample_interval_s.
+    /// gpu_sample_interval_s, min_residency_s, max_wait_s.
     #[arg(long = "set", value_name = "KEY=VALUE", value_parser = parse_set)]
     pub set: Vec<(String, Value)>,
 }

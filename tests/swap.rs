@@ -321,3 +321,77 @@ models:
     assert_eq!(state(&status, "qwen-7b"), "idle");
     assert_eq!(Started::model(&status, "qwen-7b")["restarts"], 0);
 }
+
+/// Issue 23: two agents on two members of one swap group, 4 requests at a
+/// time (a, b, a, b), 8 rounds. Every request is served by the load it
+/// waited for (or sets off the next turn itself): none is left waiting
+/// while its model is idle.
+#[test]
+fn alternating_requests_for_two_members_are_all_served() {
+    let env = Env::with_gpus(1);
+    let port = env.init_fast("c");
+    for name in ["a", "b"] {
+        env.add_mock(
+            "c",
+            name,
+            &[
+                "--gpus",
+                "0",
+                "--swap-group",
+                "g",
+                "--set",
+                "startup_delay_ms=1500",
+            ],
+        );
+    }
+    let started = env.start("c", port);
+    // The bound: a swap (the other gives way, 1.5 s of load) and the
+    // requests, with room for a slow machine.
+    let client = reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("client");
+    let begun = Instant::now();
+    for round in 0..8 {
+        let answers: Vec<(String, Result<u16, String>)> = std::thread::scope(|scope| {
+            let calls: Vec<_> = ["a", "b", "a", "b"]
+                .into_iter()
+                .map(|model| {
+                    let client = &client;
+                    let url = started.url("/v1/chat/completions");
+                    scope.spawn(move || {
+                        let body = format!(
+                            r#"{{"model": "{model}", "messages": [{{"role": "user", "content": "hi"}}], "max_tokens": 2}}"#
+                        );
+                        let status = client
+                            .post(url)
+                            .header("content-type", "application/json")
+                            .body(body)
+                            .send()
+                            .map(|r| r.status().as_u16())
+                            .map_err(|e| e.to_string());
+                        (model.to_string(), status)
+                    })
+                })
+                .collect();
+            calls
+                .into_iter()
+                .map(|c| c.join().expect("a request thread"))
+                .collect()
+        });
+        for (model, status) in answers {
+            assert_eq!(
+                status,
+                Ok(200),
+                "round {round}, model {model}, after {:?}:\n{}",
+                begun.elapsed(),
+                env.ok(&["--config", "c", "logs", "proxy"])
+            );
+        }
+    }
+    // Served in batches: each round swaps once at most (the first start
+    // and one swap a round), never once per request.
+    let log = env.ok(&["--config", "c", "logs", "proxy", "-n", "1000"]);
+    let loads = log.matches("starting → ready").count();
+    assert!(loads <= 9, "{loads} loads for 8 rounds:\n{log}");
+}

@@ -14,7 +14,7 @@ use crate::output::print_json;
 use crate::supervisor::pidfile::running_pid;
 
 /// The proxy settings `--set` may change (the rest have their own flags).
-const SETTABLE: [&str; 7] = [
+const SETTABLE: [&str; 9] = [
     "startup_timeout_s",
     "health_interval_ms",
     "unhealthy_after",
@@ -22,6 +22,8 @@ const SETTABLE: [&str; 7] = [
     "backend_timeout_s",
     "client_header_timeout_s",
     "gpu_sample_interval_s",
+    "min_residency_s",
+    "max_wait_s",
 ];
 
 #[derive(Serialize)]

@@ -83,6 +83,21 @@ pub struct Config {
         skip_serializing_if = "is_default_header_timeout"
     )]
     pub client_header_timeout_s: u64,
+    /// Swap groups: a model swapped in keeps its GPUs at least this many
+    /// seconds while it is in use, before a waiting member takes them.
+    #[serde(
+        default = "default_min_residency",
+        skip_serializing_if = "is_default_min_residency"
+    )]
+    pub min_residency_s: u64,
+    /// Swap groups: once a request has waited this many seconds for its
+    /// model, that model goes next, whatever the one swapped in is doing
+    /// (its requests in flight still finish).
+    #[serde(
+        default = "default_max_wait",
+        skip_serializing_if = "is_default_max_wait"
+    )]
+    pub max_wait_s: u64,
 }
 
 pub const DEFAULT_STARTUP_TIMEOUT_S: u64 = 600;
@@ -92,6 +107,24 @@ pub const DEFAULT_QUEUE_TIMEOUT_S: u64 = 5;
 pub const DEFAULT_BACKEND_TIMEOUT_S: u64 = 600;
 pub const DEFAULT_GPU_INTERVAL_S: u64 = 5;
 pub const DEFAULT_HEADER_TIMEOUT_S: u64 = 10;
+pub const DEFAULT_MIN_RESIDENCY_S: u64 = 5;
+pub const DEFAULT_MAX_WAIT_S: u64 = 30;
+
+fn default_min_residency() -> u64 {
+    DEFAULT_MIN_RESIDENCY_S
+}
+
+fn is_default_min_residency(v: &u64) -> bool {
+    *v == DEFAULT_MIN_RESIDENCY_S
+}
+
+fn default_max_wait() -> u64 {
+    DEFAULT_MAX_WAIT_S
+}
+
+fn is_default_max_wait(v: &u64) -> bool {
+    *v == DEFAULT_MAX_WAIT_S
+}
 
 fn default_header_timeout() -> u64 {
     DEFAULT_HEADER_TIMEOUT_S
@@ -167,6 +200,8 @@ impl Default for Config {
             backend_timeout_s: DEFAULT_BACKEND_TIMEOUT_S,
             gpu_sample_interval_s: DEFAULT_GPU_INTERVAL_S,
             client_header_timeout_s: DEFAULT_HEADER_TIMEOUT_S,
+            min_residency_s: DEFAULT_MIN_RESIDENCY_S,
+            max_wait_s: DEFAULT_MAX_WAIT_S,
         }
     }
 }

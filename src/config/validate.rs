@@ -377,6 +377,15 @@ fn check_proxy(config: &Config, found: &mut Found) {
             "0 would close every connection at once; the default is 10".into(),
         );
     }
+    if config.min_residency_s > config.max_wait_s {
+        found.proxy(
+            "min_residency_s",
+            format!(
+                "{} s is longer than max_wait_s ({} s), which wins: a model that waited max_wait_s goes next",
+                config.min_residency_s, config.max_wait_s
+            ),
+        );
+    }
     if let Some(var) = &config.api_key_env {
         if !is_env_name(var) {
             found.proxy(

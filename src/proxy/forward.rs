@@ -415,8 +415,10 @@ fn may_have_body(status: u16) -> bool {
 /// for a model that is still starting. With `demand` (a model request, not
 /// a look at a server's status page), a request for an idle model starts
 /// it, and requests for a model started on demand (an idle timeout, a swap
-/// group) wait for its load (up to the startup timeout), since that is how
-/// it is started.
+/// group) wait for its load (up to the startup timeout, and in a swap
+/// group its turn), since that is how it is started. A request that waits
+/// is queued for the copy it waits for until it is routed or gives up: a
+/// swap group's scheduler serves the queues.
 pub(super) async fn ready_route(
     state: &ProxyState,
     requested: &str,
@@ -428,36 +430,41 @@ pub(super) async fn ready_route(
     if route.state.takes_traffic() {
         return Ok(route);
     }
-    let demand_wait = demand
-        .then(|| swap::demand_wait(&state.reg, route.model()))
-        .flatten();
+    let id = route.model().to_string();
+    let not_ready = |current: ModelState| ProxyError::NotReady {
+        model: id.clone(),
+        state: state.reg.state(&id).unwrap_or(current),
+    };
+    let demand_wait = demand.then(|| swap::demand_wait(&state.reg, &id)).flatten();
     let wait = demand_wait.map_or(state.queue_timeout, |w| w.max(state.queue_timeout));
-    let woken =
-        demand_wait.is_some() && route.state == ModelState::Idle && swap::wake(&state.reg, &route);
-    let waits = (woken || matches!(route.state, ModelState::Pending | ModelState::Starting))
-        && !wait.is_zero();
-    if waits {
-        if let Some(mut watcher) = state.reg.subscribe(route.model()) {
-            // Settled and not ready (failed, stopped) ends the wait too.
-            let ready = tokio::time::timeout(
-                wait,
-                watcher
-                    .wait_for(|s| s.takes_traffic() || (s.is_settled() && *s != ModelState::Idle)),
-            )
-            .await;
-            if matches!(ready, Ok(Ok(_))) {
-                let route = find(&state.reg, requested).ok_or_else(unknown)?;
-                if route.state.takes_traffic() {
-                    return Ok(route);
-                }
+    let wakes = demand_wait.is_some() && route.state == ModelState::Idle;
+    let waits = wakes || matches!(route.state, ModelState::Pending | ModelState::Starting);
+    if !waits || wait.is_zero() {
+        return Err(not_ready(route.state));
+    }
+    let deadline = tokio::time::Instant::now() + wait;
+    let Some(mut watcher) = state.reg.subscribe(&id) else {
+        return Err(not_ready(route.state));
+    };
+    let _queued = state.reg.enqueue(&id);
+    loop {
+        let current = *watcher.borrow_and_update();
+        if current.takes_traffic() {
+            if let Some(route) = find(&state.reg, requested).filter(|r| r.state.takes_traffic()) {
+                return Ok(route);
             }
+        } else if current == ModelState::Idle && demand_wait.is_some() {
+            // Woken now, or gave way again before this request was routed.
+            swap::wake(&state.reg, &id);
+        } else if current.is_settled() {
+            // Failed, stopped, unhealthy: no use waiting.
+            return Err(not_ready(current));
+        }
+        match tokio::time::timeout_at(deadline, watcher.changed()).await {
+            Ok(Ok(())) => {}
+            _ => return Err(not_ready(current)),
         }
     }
-    let current = state.reg.state(route.model()).unwrap_or(route.state);
-    Err(ProxyError::NotReady {
-        model: route.model().to_string(),
-        state: current,
-    })
 }
 
 /// Replace `model` (an alias) with the name the backend serves.

@@ -45,6 +45,11 @@ pub struct Entry {
     pub backend_auth: Option<Arc<str>>,
     /// The context length its server reports in `/v1/models` (vLLM does).
     pub max_model_len: Option<u64>,
+    /// Requests waiting for the copy to take traffic, by ticket number,
+    /// with when each began to wait.
+    pub waiting: BTreeMap<u64, Instant>,
+    /// When `start-model` (or the first start) asked for it, until it starts.
+    pub wanted_by_hand: Option<Instant>,
 }
 
 impl Entry {
@@ -77,8 +82,26 @@ pub struct Registry {
     gpus: Mutex<Inventory>,
     /// Marked on every state change, and when a model comes or goes.
     changes: watch::Sender<()>,
-    /// Each swap group's turn: held while one of its members is swapped in.
-    swap_turns: Mutex<BTreeMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// The swap groups whose scheduler runs.
+    swap_schedulers: Mutex<std::collections::BTreeSet<String>>,
+    /// Marked when a request begins or ends waiting for a model.
+    demand: watch::Sender<()>,
+    next_ticket: std::sync::atomic::AtomicU64,
+}
+
+/// A request's place in the queue of a model it waits for; it leaves the
+/// queue when dropped (served, refused, or its client gone).
+pub struct Ticket {
+    reg: Arc<Registry>,
+    id: String,
+    number: u64,
+}
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        self.reg.with(&self.id, |e| e.waiting.remove(&self.number));
+        self.reg.demand.send_replace(());
+    }
 }
 
 /// Where a request for `model` goes.
@@ -153,13 +176,54 @@ impl Registry {
             echo,
             gpus: Mutex::new(Inventory::Unavailable("not sampled yet".into())),
             changes: watch::Sender::new(()),
-            swap_turns: Mutex::new(BTreeMap::new()),
+            swap_schedulers: Mutex::new(std::collections::BTreeSet::new()),
+            demand: watch::Sender::new(()),
+            next_ticket: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
-    /// The lock a swap group's members take turns under.
-    pub fn swap_turn(&self, group: &str) -> Arc<tokio::sync::Mutex<()>> {
-        Arc::clone(lock(&self.swap_turns).entry(group.to_string()).or_default())
+    /// Queue a request for copy `id` until the ticket is dropped.
+    pub fn enqueue(self: &Arc<Self>, id: &str) -> Ticket {
+        let number = self
+            .next_ticket
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.with(id, |e| e.waiting.insert(number, Instant::now()));
+        self.demand.send_replace(());
+        Ticket {
+            reg: Arc::clone(self),
+            id: id.to_string(),
+            number,
+        }
+    }
+
+    /// Sees a change each time a request begins or ends waiting, or a
+    /// model is asked for by hand.
+    pub fn demand(&self) -> watch::Receiver<()> {
+        self.demand.subscribe()
+    }
+
+    /// Mark copy `id` as asked for by hand (`start-model`, the first
+    /// start), or no longer (`None`).
+    pub fn want_by_hand(&self, id: &str, since: Option<Instant>) {
+        self.with(id, |e| e.wanted_by_hand = since);
+        self.demand.send_replace(());
+    }
+
+    /// Whether swap group `group`'s scheduler is to be started: true once,
+    /// until [`Registry::swap_scheduler_ended`].
+    pub fn swap_scheduler_needed(&self, group: &str) -> bool {
+        lock(&self.swap_schedulers).insert(group.to_string())
+    }
+
+    /// The scheduler of `group` ends if the group has no member left;
+    /// whether it did (under one lock, so a new member starts a new one).
+    pub fn swap_scheduler_ended(&self, group: &str) -> bool {
+        let mut running = lock(&self.swap_schedulers);
+        if self.swap_members(group).is_empty() {
+            running.remove(group);
+            return true;
+        }
+        false
     }
 
     /// The swap group of model `id`, if it is in one.
@@ -380,12 +444,12 @@ impl Registry {
         }
     }
 
-    /// Start the idle copies of the model `route` picked, for a request
+    /// Start the idle copies of the model of copy `id`, for a request
     /// that wants it; whether there were any.
-    pub fn wake(&self, route: &Route) -> bool {
+    pub fn wake(&self, id: &str) -> bool {
         let woken: Vec<String> = {
             let models = lock(&self.models);
-            let Some(name) = models.get(route.model()).map(|e| e.config.name.clone()) else {
+            let Some(name) = models.get(id).map(|e| e.config.name.clone()) else {
                 return false;
             };
             models

@@ -139,6 +139,8 @@ impl Launcher {
                 since: std::time::Instant::now(),
                 backend_auth: backend_auth.clone(),
                 max_model_len: None,
+                waiting: BTreeMap::new(),
+                wanted_by_hand: None,
             },
         );
         let runner = Runner {

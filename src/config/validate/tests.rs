@@ -432,6 +432,7 @@ fn supervisor_timings_are_checked() {
         unhealthy_after: 0,
         backend_timeout_s: 0,
         client_header_timeout_s: 0,
+        min_residency_s: 31,
         ..Config::default()
     };
     let fields: Vec<&str> = run(&cfg).iter().map(|p| p.field).collect();
@@ -442,9 +443,17 @@ fn supervisor_timings_are_checked() {
             "health_interval_ms",
             "unhealthy_after",
             "backend_timeout_s",
-            "client_header_timeout_s"
+            "client_header_timeout_s",
+            "min_residency_s"
         ]
     );
+    // Swap on every request: no residency, and a waiting model goes at once.
+    let per_request = Config {
+        min_residency_s: 0,
+        max_wait_s: 0,
+        ..Config::default()
+    };
+    assert!(run(&per_request).is_empty());
 }
 
 #[test]
