@@ -295,6 +295,66 @@ fn after_sigkill_of_the_supervisor_no_child_survives_status_says_so_and_start_wo
     drop(started);
 }
 
+/// Every descendant of `pid` (Linux), children first.
+fn descendants(pid: u32) -> Vec<u32> {
+    let mut found = Vec::new();
+    let mut next = vec![pid];
+    while let Some(p) = next.pop() {
+        for child in children(p) {
+            found.push(child);
+            next.push(child);
+        }
+    }
+    found
+}
+
+/// Issue 18: an engine that forks (as `vllm serve` forks EngineCore and
+/// its workers) leaves no process behind when the supervisor is SIGKILLed.
+/// The grandchild has no PDEATHSIG of ours: only the guard killing its
+/// whole process group ends it.
+#[test]
+fn after_sigkill_of_the_supervisor_no_grandchild_of_an_engine_survives() {
+    let env = Env::new();
+    let port = env.init_fast("c");
+    let command = format!(
+        "sh -c '{bin} mock-engine --port {{port}} --served-model-name g & wait'",
+        bin = crate::helper::BIN
+    );
+    let engine_port = crate::helper::free_port().to_string();
+    env.ok(&[
+        "--config",
+        "c",
+        "add-model",
+        "g",
+        "--engine",
+        "command",
+        "--model",
+        "g",
+        "--port",
+        &engine_port,
+        "--command",
+        &command,
+    ]);
+    let started = env.start("c", port);
+    let guard = Started::model(&started.status(), "g")["pid"]
+        .as_u64()
+        .expect("a guard pid") as u32;
+    let mut pids = vec![guard];
+    pids.extend(descendants(guard));
+    assert!(
+        pids.len() >= 3,
+        "guard, sh and its mock engine child: {pids:?}"
+    );
+    let supervisor = env.supervisor_pid("c").expect("pid");
+    kill("-9", supervisor);
+    assert!(
+        wait_for(Duration::from_secs(5), || pids.iter().all(|p| !alive(*p))),
+        "outlived the supervisor: {:?}",
+        pids.iter().filter(|p| alive(**p)).collect::<Vec<_>>()
+    );
+    drop(started);
+}
+
 #[test]
 fn a_stale_pidfile_is_replaced() {
     let env = Env::new();

@@ -18,7 +18,7 @@ pub const CANNOT_RUN: u8 = 127;
 
 pub fn run(command: &[String]) -> ExitCode {
     let Some((program, args)) = command.split_first() else {
-        eprintln!("vllm-mux guard: no command given");
+        say("no command given");
         return ExitCode::from(CANNOT_RUN);
     };
     let runtime = match tokio::runtime::Builder::new_current_thread()
@@ -27,7 +27,7 @@ pub fn run(command: &[String]) -> ExitCode {
     {
         Ok(runtime) => runtime,
         Err(err) => {
-            eprintln!("vllm-mux guard: cannot start: {err}");
+            say(&format!("cannot start: {err}"));
             return ExitCode::from(CANNOT_RUN);
         }
     };
@@ -45,7 +45,7 @@ async fn guard(program: &str, args: &[String]) -> ExitCode {
     let mut term = match signal(SignalKind::terminate()) {
         Ok(term) => Some(term),
         Err(err) => {
-            eprintln!("vllm-mux guard: cannot watch SIGTERM: {err}");
+            say(&format!("cannot watch SIGTERM: {err}"));
             None
         }
     };
@@ -61,7 +61,7 @@ async fn guard(program: &str, args: &[String]) -> ExitCode {
     let mut child = match command.spawn() {
         Ok(child) => child,
         Err(err) => {
-            eprintln!("vllm-mux guard: cannot run '{program}': {err}");
+            say(&format!("cannot run '{program}': {err}"));
             return ExitCode::from(CANNOT_RUN);
         }
     };
@@ -85,14 +85,17 @@ async fn guard(program: &str, args: &[String]) -> ExitCode {
                         _ => ExitCode::from(1),
                     },
                     Err(err) => {
-                        eprintln!("vllm-mux guard: cannot wait for the engine: {err}");
+                        say(&format!("cannot wait for the engine: {err}"));
                         ExitCode::from(1)
                     }
                 };
             }
             _ = &mut supervisor_gone => {
-                eprintln!("vllm-mux guard: the supervisor is gone; killing the engine's process group");
+                // The group first, and nothing before it that could fail or
+                // block: stderr is the dead supervisor's pipe. SIGKILL to
+                // the group ends the guard too, which is all that is left.
                 let _ = rustix::process::kill_process_group(rustix::process::getpgrp(), rustix::process::Signal::KILL);
+                say("the supervisor is gone; killed the engine's process group");
                 return ExitCode::from(1);
             }
             Some(()) = async { match term.as_mut() { Some(t) => t.recv().await, None => std::future::pending().await } } => {
@@ -100,4 +103,11 @@ async fn guard(program: &str, args: &[String]) -> ExitCode {
             }
         }
     }
+}
+
+/// A line on stderr (the model's log, through the supervisor), if it can
+/// be written: never a panic, as `eprintln!` would on a closed pipe.
+fn say(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "vllm-mux guard: {line}");
 }
