@@ -7,6 +7,7 @@ mod cli;
 mod completions;
 mod config_files;
 mod gpus;
+mod hostile;
 mod idle;
 mod mock_engine;
 mod prompts;

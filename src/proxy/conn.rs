@@ -5,6 +5,7 @@
 
 use std::io;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Bytes;
@@ -12,6 +13,7 @@ use bytes::{Buf, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::futures::Notified;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
 use super::deadline::Deadline;
@@ -34,10 +36,49 @@ pub struct Client {
     pub out: Vec<u8>,
 }
 
+/// The most a body's buffer grows by before the bytes for it arrive: a
+/// client that announces a large body must send it to make it take memory.
+const GROW: usize = 64 * 1024;
+
+/// The memory that the request bodies in flight may hold together, in
+/// bytes (a semaphore's permits): a few slow clients with large bodies
+/// cannot make the supervisor, and every model with it, run out.
+pub const BODY_BUDGET: usize = 256 * 1024 * 1024;
+
+/// A body's share of [`BODY_BUDGET`], given back when it is dropped.
+#[derive(Default)]
+pub struct Held(Option<OwnedSemaphorePermit>);
+
+impl Held {
+    fn bytes(&self) -> usize {
+        self.0.as_ref().map_or(0, OwnedSemaphorePermit::num_permits)
+    }
+
+    /// Hold `total` bytes of `budget` in all. When the bodies in flight
+    /// hold all of it, the request is refused at once (503, retry later):
+    /// waiting would let a few stalled clients hold every other one.
+    fn grow_to(&mut self, budget: &Arc<Semaphore>, total: usize) -> Result<(), BodyError> {
+        let Some(more) = total.checked_sub(self.bytes()).filter(|m| *m > 0) else {
+            return Ok(());
+        };
+        let more = u32::try_from(more).map_err(|_| BodyError::TooLarge)?;
+        let permit = Arc::clone(budget)
+            .try_acquire_many_owned(more)
+            .map_err(|_| BodyError::Busy)?;
+        match &mut self.0 {
+            Some(held) => held.merge(permit),
+            None => self.0 = Some(permit),
+        }
+        Ok(())
+    }
+}
+
 /// Why a body could not be read.
 pub enum BodyError {
     TooLarge,
     Malformed(&'static str),
+    /// The bodies in flight hold all of [`BODY_BUDGET`].
+    Busy,
     /// The client went away or stalled; nothing more can be said to it.
     Gone,
 }
@@ -48,6 +89,7 @@ impl BodyError {
     pub fn answer(self, limit: usize) -> Option<(ProxyError, After)> {
         match self {
             BodyError::TooLarge => Some((ProxyError::TooLarge { limit }, After::Linger)),
+            BodyError::Busy => Some((ProxyError::Busy, After::Linger)),
             BodyError::Malformed(why) => Some((ProxyError::Malformed(why), After::Close)),
             BodyError::Gone => None,
         }
@@ -94,26 +136,33 @@ impl Client {
     }
 
     /// Read the request's body, up to `limit` bytes; each read must come
-    /// within `idle`.
+    /// within `idle`. Its memory is taken from `budget` as its bytes
+    /// arrive, and held until the [`Held`] returned is dropped.
     pub async fn read_body(
         &mut self,
         head: &RequestHead,
         limit: usize,
         idle: Duration,
-    ) -> Result<Bytes, BodyError> {
+        budget: &Arc<Semaphore>,
+    ) -> Result<(Bytes, Held), BodyError> {
+        let mut held = Held::default();
         match head.framing {
-            Framing::Empty | Framing::Close => Ok(Bytes::new()),
+            Framing::Empty | Framing::Close => Ok((Bytes::new(), held)),
             Framing::Length(len) => {
                 let len = usize::try_from(len)
                     .ok()
                     .filter(|len| *len <= limit)
                     .ok_or(BodyError::TooLarge)?;
                 self.continue_if_asked(head).await?;
+                held.grow_to(budget, len.min(self.buf.len()))?;
                 while self.buf.len() < len {
-                    self.buf.reserve(len - self.buf.len());
+                    // Room for what comes next, not for what was announced.
+                    let next = len.min(self.buf.len() + GROW);
+                    held.grow_to(budget, next)?;
+                    self.buf.reserve(next - self.buf.len());
                     self.read_within(idle).await?;
                 }
-                Ok(self.buf.split_to(len).freeze())
+                Ok((self.buf.split_to(len).freeze(), held))
             }
             Framing::Chunked => {
                 self.continue_if_asked(head).await?;
@@ -134,8 +183,9 @@ impl Client {
                         return Err(BodyError::TooLarge);
                     }
                     if decoder.is_done() {
-                        return Ok(Bytes::from(body));
+                        return Ok((Bytes::from(body), held));
                     }
+                    held.grow_to(budget, body.len() + READ_CHUNK)?;
                     self.read_within(idle).await?;
                 }
             }
@@ -243,6 +293,7 @@ async fn next_head(
             Ok(None) => {}
             Err(HeadError::Malformed(why)) => return Err(ProxyError::Malformed(why)),
             Err(HeadError::TooLarge) => return Err(ProxyError::HeadersTooLarge),
+            Err(HeadError::Unsupported(what)) => return Err(ProxyError::NotImplemented(what)),
         }
         let idle = client.buf.is_empty();
         tokio::select! {

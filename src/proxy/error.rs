@@ -17,6 +17,11 @@ pub enum ProxyError {
     /// Not a well-formed HTTP/1.1 request (the connection closes after).
     Malformed(&'static str),
     HeadersTooLarge,
+    /// Well-formed, but needs what the proxy does not do (a transfer
+    /// coding other than chunked).
+    NotImplemented(&'static str),
+    /// The request bodies in flight hold all the memory they may.
+    Busy,
     /// The client stopped sending its request's head.
     HeadTimeout,
     MissingModel,
@@ -54,6 +59,8 @@ impl ProxyError {
             | ProxyError::MissingModel
             | ProxyError::Malformed(_) => StatusCode::BAD_REQUEST,
             ProxyError::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            ProxyError::NotImplemented(_) => StatusCode::NOT_IMPLEMENTED,
+            ProxyError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             ProxyError::HeadTimeout => StatusCode::REQUEST_TIMEOUT,
             ProxyError::UnknownModel { .. } | ProxyError::UnknownPath(_) => StatusCode::NOT_FOUND,
             ProxyError::NotReady { .. } => StatusCode::SERVICE_UNAVAILABLE,
@@ -71,6 +78,8 @@ impl ProxyError {
             ProxyError::NotARequest(_) => ("invalid_request_error", "invalid_request_body"),
             ProxyError::Malformed(_) => ("invalid_request_error", "malformed_request"),
             ProxyError::HeadersTooLarge => ("invalid_request_error", "headers_too_large"),
+            ProxyError::NotImplemented(_) => ("invalid_request_error", "not_implemented"),
+            ProxyError::Busy => ("service_unavailable", "proxy_busy"),
             ProxyError::HeadTimeout => ("invalid_request_error", "request_timeout"),
             ProxyError::MissingModel => ("invalid_request_error", "missing_model"),
             ProxyError::UnknownModel { .. } => ("invalid_request_error", "model_not_found"),
@@ -112,6 +121,8 @@ impl ProxyError {
             ProxyError::MissingModel => "the request body has no \"model\" string".into(),
             ProxyError::Malformed(why) => format!("malformed HTTP request: {why}"),
             ProxyError::HeadersTooLarge => "the request's headers are too large".into(),
+            ProxyError::NotImplemented(what) => format!("not implemented: {what}"),
+            ProxyError::Busy => "the proxy holds as many request bodies as it may right now; retry later".into(),
             ProxyError::HeadTimeout => "the request's headers did not arrive in time".into(),
             ProxyError::UnknownModel { model, known } => {
                 format!(
@@ -154,13 +165,16 @@ impl IntoResponse for ProxyError {
         let (kind, code) = self.kind_and_code();
         let body = json!({"error": {"message": self.message(), "type": kind, "code": code}});
         let mut response = (self.status(), Json(body)).into_response();
-        if let ProxyError::NotReady { state, .. } = self {
-            // Only where it will take requests again by itself.
-            if Self::comes_back(state) {
-                response
-                    .headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
-            }
+        // Only where it will take requests again by itself.
+        let retry = match &self {
+            ProxyError::NotReady { state, .. } => Self::comes_back(*state),
+            ProxyError::Busy => true,
+            _ => false,
+        };
+        if retry {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
         }
         if let ProxyError::Unauthorized = self {
             response

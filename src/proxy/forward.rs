@@ -12,13 +12,13 @@ use axum::http::Method;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::conn::{After, BodyError, Client};
+use super::conn::{After, BodyError, Client, Held};
 use super::deadline::Deadline;
 use super::local::{push_connection, push_header, push_number, refuse, write_error};
 use super::record::{unrouted, RequestRecord};
 use super::relay::{relay, Relayed};
 use super::upstream::split_base;
-use super::wire::{is_hop_by_hop, Framing, RequestHead, ResponseHead};
+use super::wire::{has_encoded_separator, is_hop_by_hop, Framing, RequestHead, ResponseHead};
 use super::{passthrough, ProxyError, ProxyState, Shared};
 use crate::supervisor::registry::{Registry, Route};
 use crate::supervisor::state::ModelState;
@@ -84,6 +84,8 @@ pub(super) enum Refusal {
 pub(super) struct Outgoing {
     pub route: Route,
     pub body: Bytes,
+    /// The body's share of the memory bodies may hold, until it is sent.
+    pub held: Held,
     /// The client asked for a stream (for the request log).
     pub stream: bool,
     /// The request target on the backend, after its base URL's path;
@@ -109,7 +111,7 @@ pub async fn forward(
     } else {
         match kind {
             Forwarded::ByModel => admit(shared, client, head).await,
-            Forwarded::Upstream => passthrough::admit(shared, client, head).await,
+            Forwarded::Upstream => passthrough::admit(shared, head).await,
         }
     };
     match admitted {
@@ -152,8 +154,13 @@ async fn admit(
     head: &RequestHead,
 ) -> Result<Outgoing, Refusal> {
     let state = &shared.state;
-    let bytes = client
-        .read_body(head, state.max_body, shared.header_timeout)
+    if has_encoded_separator(head.path()) {
+        return Err(Refusal::Unread(ProxyError::Malformed(
+            "an encoded / or \\ in a path for a model's server",
+        )));
+    }
+    let (bytes, held) = client
+        .read_body(head, state.max_body, shared.header_timeout, &shared.bodies)
         .await
         .map_err(Refusal::Body)?;
     let peek = peek(&bytes).map_err(Refusal::Error)?;
@@ -176,6 +183,7 @@ async fn admit(
     Ok(Outgoing {
         route,
         body,
+        held,
         stream,
         target: None,
         counted: true,
@@ -219,6 +227,7 @@ async fn send(
     let Outgoing {
         mut route,
         body,
+        held: _held,
         stream,
         target,
         counted,

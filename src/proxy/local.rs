@@ -2,7 +2,6 @@
 //! CORS preflights, wrong paths and methods — go through its axum router;
 //! every such answer, and every error, is written whole with its length.
 
-use axum::body::Bytes;
 use axum::http::{
     header, HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode, Uri, Version,
 };
@@ -10,24 +9,14 @@ use axum::response::{IntoResponse, Response};
 use tower_service::Service;
 
 use super::conn::{After, Client};
-use super::wire::{is_hop_by_hop, RequestHead};
+use super::wire::{is_hop_by_hop, Framing, RequestHead};
 use super::{ProxyError, Shared};
 
-/// Answer a request with the router.
+/// Answer a request with the router. None of its routes takes a body, so
+/// a body is never read (nor held in memory): the answer says the
+/// connection closes, and what the client still sends is dropped.
 pub async fn answer(shared: &Shared, client: &mut Client, head: &RequestHead) -> After {
-    let body = match client
-        .read_body(head, shared.state.max_body, shared.header_timeout)
-        .await
-    {
-        Ok(body) => body,
-        Err(err) => {
-            return match err.answer(shared.state.max_body) {
-                Some((err, after)) => refuse(shared, client, err, after).await,
-                None => After::Close,
-            }
-        }
-    };
-    let Some(request) = to_request(head, body) else {
+    let Some(request) = to_request(head) else {
         let err = ProxyError::Malformed("a bad request target or header");
         return refuse(shared, client, err, After::Close).await;
     };
@@ -35,7 +24,12 @@ pub async fn answer(shared: &Shared, client: &mut Client, head: &RequestHead) ->
         Ok(response) => response,
         Err(never) => match never {},
     };
-    write_response(client, response, Some(head), &[]).await
+    let unread = head.framing != Framing::Empty;
+    let after = write_response(client, response, Some(head), &[], unread).await;
+    if unread && after != After::Close {
+        return After::Linger;
+    }
+    after
 }
 
 /// Answer a request the proxy cannot go on with, and say what becomes of
@@ -54,11 +48,11 @@ pub async fn write_error(
     err: ProxyError,
     head: Option<&RequestHead>,
 ) -> After {
-    write_response(client, err.into_response(), head, &shared.cors).await
+    write_response(client, err.into_response(), head, &shared.cors, false).await
 }
 
-fn to_request(head: &RequestHead, body: Bytes) -> Option<Request<axum::body::Body>> {
-    let mut request = Request::new(axum::body::Body::from(body));
+fn to_request(head: &RequestHead) -> Option<Request<axum::body::Body>> {
+    let mut request = Request::new(axum::body::Body::empty());
     *request.method_mut() = head.method.clone();
     *request.uri_mut() = head.target().parse::<Uri>().ok()?;
     *request.version_mut() = if head.minor == 0 {
@@ -77,18 +71,19 @@ fn to_request(head: &RequestHead, body: Bytes) -> Option<Request<axum::body::Bod
 }
 
 /// Write a response whose body is in memory. Keeps the connection alive
-/// only if the request (`head`) asked for it.
+/// only if the request (`head`) asked for it, and `closing` is not set.
 async fn write_response(
     client: &mut Client,
     response: Response,
     head: Option<&RequestHead>,
     extra: &[(HeaderName, HeaderValue)],
+    closing: bool,
 ) -> After {
     let (parts, body) = response.into_parts();
     let Ok(body) = axum::body::to_bytes(body, usize::MAX).await else {
         return After::Close;
     };
-    let keep_alive = head.is_some_and(|h| h.keep_alive);
+    let keep_alive = !closing && head.is_some_and(|h| h.keep_alive);
     let head_only = head.is_some_and(|h| h.method == Method::HEAD);
     write_head(&mut client.out, parts.status, &parts.headers, extra);
     let bodiless = parts.status.is_informational()

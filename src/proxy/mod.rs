@@ -47,6 +47,8 @@ pub struct Shared {
     router: Router,
     /// Idle keep-alive connections to backends.
     pool: upstream::Pool,
+    /// The memory request bodies in flight may hold ([`conn::BODY_BUDGET`]).
+    bodies: Arc<tokio::sync::Semaphore>,
     /// Headers the CORS layer puts on answers, for forwarded ones.
     cors: Vec<(HeaderName, HeaderValue)>,
     /// For a client's request head, and for each read of its body.
@@ -65,15 +67,18 @@ impl Shared {
         } else {
             Vec::new()
         };
-        Arc::new(Shared {
+        let shared = Arc::new(Shared {
             state,
             router,
             pool: upstream::Pool::default(),
+            bodies: Arc::new(tokio::sync::Semaphore::new(conn::BODY_BUDGET)),
             cors,
             header_timeout: Duration::from_secs(config.client_header_timeout_s),
             stopping: AtomicBool::new(false),
             stop: tokio::sync::Notify::new(),
-        })
+        });
+        tokio::spawn(expire_idle(Arc::downgrade(&shared)));
+        shared
     }
 
     /// Close idle connections now, and the others after their request.
@@ -84,6 +89,21 @@ impl Shared {
 
     fn stopping(&self) -> bool {
         self.stopping.load(Ordering::SeqCst)
+    }
+}
+
+/// Close idle backend connections past their time, every idle timeout,
+/// while the proxy lives.
+async fn expire_idle(shared: std::sync::Weak<Shared>) {
+    loop {
+        let Some(every) = shared.upgrade().map(|s| s.pool.idle_timeout()) else {
+            return;
+        };
+        tokio::time::sleep(every).await;
+        match shared.upgrade() {
+            Some(shared) => shared.pool.expire(),
+            None => return,
+        }
     }
 }
 
@@ -184,7 +204,7 @@ impl ProxyState {
         let Some(keys) = &self.keys else {
             return true;
         };
-        let Some(given) = authorization.and_then(|v| v.strip_prefix(b"Bearer ")) else {
+        let Some(given) = authorization.and_then(bearer_token) else {
             return false;
         };
         // Check every key, so the time taken does not tell which one is close.
@@ -192,6 +212,17 @@ impl ProxyState {
             found | constant_time_eq(given, key.as_bytes())
         })
     }
+}
+
+/// The token of `Bearer TOKEN`: the scheme is case-insensitive and may be
+/// followed by more than one space (RFC 9110 11.1, 11.4).
+fn bearer_token(value: &[u8]) -> Option<&[u8]> {
+    let (scheme, rest) = value.split_at_checked(6)?;
+    if !scheme.eq_ignore_ascii_case(b"bearer") || rest.first() != Some(&b' ') {
+        return None;
+    }
+    let token = rest.trim_ascii();
+    (!token.is_empty()).then_some(token)
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -313,6 +344,16 @@ async fn wrong_method(method: Method, uri: Uri) -> ProxyError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive() {
+        assert_eq!(bearer_token(b"Bearer k"), Some(&b"k"[..]));
+        assert_eq!(bearer_token(b"bearer k"), Some(&b"k"[..]));
+        assert_eq!(bearer_token(b"BEARER   k"), Some(&b"k"[..]));
+        for refused in [&b"Bearerk"[..], b"Bearer ", b"Basic k", b"Bear", b""] {
+            assert_eq!(bearer_token(refused), None, "{refused:?}");
+        }
+    }
 
     #[test]
     fn constant_time_eq_compares_whole_keys() {

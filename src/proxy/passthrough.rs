@@ -11,9 +11,11 @@
 
 use axum::http::Method;
 
-use super::conn::Client;
+use axum::body::Bytes;
+
+use super::conn::Held;
 use super::forward::{ready_route, Outgoing, Refusal};
-use super::wire::RequestHead;
+use super::wire::{has_encoded_separator, Framing, RequestHead};
 use super::{ProxyError, Shared};
 use crate::supervisor::registry::Registry;
 use crate::supervisor::state::ModelState;
@@ -67,11 +69,7 @@ pub fn split(target: &str) -> Option<(&str, String)> {
 
 /// The named model's route, and the request for its server (the key was
 /// checked before).
-pub(super) async fn admit(
-    shared: &Shared,
-    client: &mut Client,
-    head: &RequestHead,
-) -> Result<Outgoing, Refusal> {
+pub(super) async fn admit(shared: &Shared, head: &RequestHead) -> Result<Outgoing, Refusal> {
     let state = &shared.state;
     let Some((model, target)) = split(head.target()) else {
         return Err(Refusal::Unread(ProxyError::UnknownPath(format!(
@@ -80,6 +78,18 @@ pub(super) async fn admit(
         ))));
     };
     let path = target.split('?').next().unwrap_or_default();
+    if head.framing != Framing::Empty {
+        // A backend that does not read a GET's body (cpp-httplib) would
+        // take it for the next request on the pooled connection.
+        return Err(Refusal::Unread(ProxyError::Malformed(
+            "a GET through /upstream/ carries no body",
+        )));
+    }
+    if has_encoded_separator(path) {
+        return Err(Refusal::Unread(ProxyError::Malformed(
+            "an encoded / or \\ in a path for a model's server",
+        )));
+    }
     if !readable(path) {
         return Err(Refusal::Unread(ProxyError::UnknownPath(format!(
             "{} (through {PREFIX}MODEL/ only these are read: {})",
@@ -99,13 +109,10 @@ pub(super) async fn admit(
             .await
             .map_err(Refusal::Unread)?,
     };
-    let body = client
-        .read_body(head, state.max_body, shared.header_timeout)
-        .await
-        .map_err(Refusal::Body)?;
     Ok(Outgoing {
         route,
-        body,
+        body: Bytes::new(),
+        held: Held::default(),
         stream: false,
         target: Some(target),
         counted: false,

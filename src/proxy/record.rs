@@ -115,7 +115,7 @@ impl Drop for RequestRecord {
             reg.log(&format!(
                 "request model={} path={} status={} stream={} duration_ms={:.1} ttfb_ms={} bytes_in={} bytes_out={}{}",
                 stats.model,
-                self.path.as_deref().unwrap_or(""),
+                clean(self.path.as_deref().unwrap_or("")),
                 self.status,
                 self.stream,
                 elapsed.as_secs_f64() * 1000.0,
@@ -140,9 +140,44 @@ pub fn unrouted(
     reg.metrics.count(model.unwrap_or(UNROUTED), status);
     if log {
         reg.log(&format!(
-            "request model={} path={path} status={status} error=\"{}\"",
-            model.unwrap_or(UNROUTED),
-            message.replace('"', "'")
+            "request model={} path={} status={status} error=\"{}\"",
+            clean(model.unwrap_or(UNROUTED)),
+            clean(path),
+            clean(&message.replace('"', "'"))
         ));
+    }
+}
+
+/// A value a client chose (a path, a model name inside an error), fit for
+/// one log line: control characters, a newline above all, are written as
+/// escapes (`\n`, `\u{1b}`), so no client can forge a line of its own.
+pub fn clean(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_in_logged_values_are_escaped() {
+        assert_eq!(clean("plain/path"), "plain/path");
+        assert_eq!(
+            clean("m\n2026-01-01T00:00:00.000Z model 'x': ready"),
+            "m\\n2026-01-01T00:00:00.000Z model 'x': ready"
+        );
+        assert_eq!(clean("a\rb\u{1b}[31mc\u{85}"), "a\\rb\\u{1b}[31mc\\u{85}");
+        assert_eq!(clean("naïve ✓"), "naïve ✓");
     }
 }

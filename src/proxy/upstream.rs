@@ -16,8 +16,14 @@ use super::wire::{HeadError, ResponseHead};
 
 /// How long connecting to a backend may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-/// Idle connections kept per backend; more are closed when returned.
-const MAX_IDLE: usize = 1024;
+/// Idle connections kept per backend; more are closed when returned, so a
+/// burst leaves no more open than this (nginx's `keepalive` is per worker
+/// and typically 32 to 64).
+pub const MAX_IDLE: usize = 64;
+/// How long an idle connection is kept: under uvicorn's 5 s (vLLM's
+/// server closes idle connections then), so the proxy lets go first and
+/// never sends on a connection its backend is closing.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(4);
 /// Read buffer of a backend connection, to start with: answers are small
 /// JSON or SSE events; a bigger one grows it (see [`Upstream::read`]).
 const READ_CHUNK: usize = 4 * 1024;
@@ -46,6 +52,8 @@ pub struct Upstream {
     pub reused: bool,
     /// How much room to make in `buf` before a read.
     room: usize,
+    /// Since when it waits in the pool.
+    idle_since: std::time::Instant,
 }
 
 /// Why an exchange with a backend failed.
@@ -89,6 +97,7 @@ impl Upstream {
             buf: BytesMut::with_capacity(READ_CHUNK),
             reused: false,
             room: READ_CHUNK,
+            idle_since: std::time::Instant::now(),
         })
     }
 
@@ -128,7 +137,9 @@ impl Upstream {
                 }
                 Ok(Some(head)) => return Ok(head),
                 Ok(None) => {}
-                Err(HeadError::Malformed(why)) => return Err(ExchangeError::Malformed(why)),
+                Err(HeadError::Malformed(why) | HeadError::Unsupported(why)) => {
+                    return Err(ExchangeError::Malformed(why))
+                }
                 Err(HeadError::TooLarge) => {
                     return Err(ExchangeError::Malformed("headers too large"))
                 }
@@ -162,34 +173,63 @@ impl Upstream {
     }
 }
 
-/// Idle keep-alive connections, by backend address.
-#[derive(Default)]
+/// Idle keep-alive connections, by backend address: at most [`MAX_IDLE`]
+/// each, none kept longer than the idle timeout.
 pub struct Pool {
     idle: Mutex<HashMap<String, Vec<Upstream>>>,
     /// Connections put back so far, to sweep now and then.
     puts: AtomicUsize,
+    idle_timeout: Duration,
+}
+
+impl Default for Pool {
+    fn default() -> Self {
+        Pool::with_idle_timeout(IDLE_TIMEOUT)
+    }
 }
 
 /// Connections put back between two sweeps for dead ones.
 const SWEEP_EVERY: usize = 4096;
 
-/// Drop connections their backend closed, and addresses left with none:
-/// a backend that went away (stopped, or moved to another port) leaves
-/// no socket open here.
-fn sweep(idle: &mut HashMap<String, Vec<Upstream>>) {
+/// Drop connections their backend closed or that waited longer than
+/// `timeout`, and addresses left with none: a backend that went away
+/// (stopped, or moved to another port) leaves no socket open here.
+fn sweep(idle: &mut HashMap<String, Vec<Upstream>>, timeout: Duration) {
     for conns in idle.values_mut() {
-        conns.retain(Upstream::is_idle);
+        conns.retain(|c| c.idle_since.elapsed() < timeout && c.is_idle());
     }
     idle.retain(|_, conns| !conns.is_empty());
 }
 
 impl Pool {
-    /// An idle connection to `authority`, if one is still open.
+    pub fn with_idle_timeout(idle_timeout: Duration) -> Self {
+        Pool {
+            idle: Mutex::new(HashMap::new()),
+            puts: AtomicUsize::new(0),
+            idle_timeout,
+        }
+    }
+
+    /// How often [`Pool::expire`] should run.
+    pub fn idle_timeout(&self) -> Duration {
+        self.idle_timeout
+    }
+
+    /// Close the connections idle for longer than the idle timeout (run
+    /// every idle timeout, so none is kept much longer).
+    pub fn expire(&self) {
+        if let Ok(mut idle) = self.idle.lock() {
+            sweep(&mut idle, self.idle_timeout);
+        }
+    }
+
+    /// An idle connection to `authority`, if one is still open and has not
+    /// waited too long. The newest is taken first: the oldest then age out.
     pub fn checkout(&self, authority: &str) -> Option<Upstream> {
         let mut idle = self.idle.lock().ok()?;
         let conns = idle.get_mut(authority)?;
         while let Some(conn) = conns.pop() {
-            if conn.is_idle() {
+            if conn.idle_since.elapsed() < self.idle_timeout && conn.is_idle() {
                 return Some(conn);
             }
         }
@@ -203,6 +243,7 @@ impl Pool {
             return;
         }
         conn.reused = true;
+        conn.idle_since = std::time::Instant::now();
         let Ok(mut idle) = self.idle.lock() else {
             return;
         };
@@ -214,12 +255,12 @@ impl Pool {
         } else {
             // A backend address not seen before (a model moved after a
             // reload, say): a good time to let go of dead ones.
-            sweep(&mut idle);
+            sweep(&mut idle, self.idle_timeout);
             idle.insert(authority.to_string(), vec![conn]);
             return;
         }
         if puts % SWEEP_EVERY == 0 {
-            sweep(&mut idle);
+            sweep(&mut idle, self.idle_timeout);
         }
     }
 
@@ -320,6 +361,50 @@ mod tests {
         pool.put_back(&new, conn);
         assert_eq!(pool.idle_count(&old), 0, "swept when a new address came");
         assert_eq!(pool.idle_count(&new), 1);
+    }
+
+    /// `n` connections to one listener put back at once, as after a burst.
+    async fn burst(pool: &Pool, n: usize) -> (String, Vec<TcpStream>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let authority = listener.local_addr().expect("addr").to_string();
+        let mut conns = Vec::new();
+        let mut server_sides = Vec::new();
+        for _ in 0..n {
+            conns.push(Upstream::connect(&authority).await.expect("connect"));
+            server_sides.push(listener.accept().await.expect("accept").0);
+        }
+        for conn in conns {
+            pool.put_back(&authority, conn);
+        }
+        (authority, server_sides)
+    }
+
+    #[tokio::test]
+    async fn a_burst_leaves_at_most_max_idle_connections_open() {
+        let pool = Pool::default();
+        // A burst of 200 kept every one of them open, for good.
+        let (authority, _server_sides) = burst(&pool, 200).await;
+        assert_eq!(pool.idle_count(&authority), 64);
+        assert_eq!(MAX_IDLE, 64);
+    }
+
+    #[tokio::test]
+    async fn idle_connections_are_closed_after_the_idle_timeout() {
+        let pool = Pool::with_idle_timeout(Duration::from_millis(200));
+        let (authority, mut server_sides) = burst(&pool, 3).await;
+        assert!(pool.checkout(&authority).is_some(), "fresh: reused");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        pool.expire();
+        assert_eq!(pool.idle_count(&authority), 0);
+        // Closed on our side: the backend sees the end of each stream.
+        for server_side in server_sides.iter_mut().take(2) {
+            let mut byte = [0u8; 1];
+            let read = tokio::time::timeout(Duration::from_secs(1), server_side.read(&mut byte));
+            assert!(matches!(read.await, Ok(Ok(0))), "closed by the proxy");
+        }
+        let (authority, _sides) = burst(&pool, 1).await;
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        assert!(pool.checkout(&authority).is_none(), "too old to hand out");
     }
 
     #[tokio::test]

@@ -33,6 +33,9 @@ pub enum HeadError {
     Malformed(&'static str),
     /// Over [`MAX_HEAD`] or [`MAX_HEADERS`]: 431.
     TooLarge,
+    /// Well-formed, but asks for what the proxy does not do (a transfer
+    /// coding other than chunked): 501.
+    Unsupported(&'static str),
 }
 
 /// One header field, as places in the head's bytes.
@@ -83,11 +86,11 @@ impl Fields {
     /// connection stays open, in one pass; ambiguous framing is an error.
     fn scan(&self, minor: u8) -> Result<Scan, HeadError> {
         let mut length: Option<u64> = None;
-        let mut chunked = false;
-        let mut encoded = false;
+        let mut codings = Codings::default();
         let mut close = false;
         let mut keep_alive = false;
         let mut expect_continue = false;
+        let mut hosts = 0;
         for (name, value) in self.iter() {
             if name.eq_ignore_ascii_case(b"content-length") {
                 let this = parse_length(value)?;
@@ -96,12 +99,7 @@ impl Fields {
                 }
                 length = Some(this);
             } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
-                encoded = true;
-                // Only the last coding says how the body ends.
-                chunked = value
-                    .rsplit(|b| *b == b',')
-                    .next()
-                    .is_some_and(|last| last.trim_ascii().eq_ignore_ascii_case(b"chunked"));
+                codings.add(value);
             } else if name.eq_ignore_ascii_case(b"connection") {
                 for token in value.split(|b| *b == b',').map(<[u8]>::trim_ascii) {
                     close |= token.eq_ignore_ascii_case(b"close");
@@ -109,9 +107,11 @@ impl Fields {
                 }
             } else if name.eq_ignore_ascii_case(b"expect") {
                 expect_continue = value.eq_ignore_ascii_case(b"100-continue");
+            } else if name.eq_ignore_ascii_case(b"host") {
+                hosts += 1;
             }
         }
-        let framing = match (encoded, length) {
+        let framing = match (codings.seen, length) {
             (true, Some(_)) => {
                 return Err(HeadError::Malformed(
                     "both Content-Length and Transfer-Encoding",
@@ -122,12 +122,7 @@ impl Fields {
                     "Transfer-Encoding in an HTTP/1.0 message",
                 ))
             }
-            (true, None) if chunked => Framing::Chunked,
-            (true, None) => {
-                return Err(HeadError::Malformed(
-                    "a Transfer-Encoding other than chunked",
-                ))
-            }
+            (true, None) => codings.framing()?,
             (false, Some(len)) => Framing::Length(len),
             (false, None) => Framing::Close,
         };
@@ -135,7 +130,52 @@ impl Fields {
             framing,
             keep_alive: if minor == 0 { keep_alive } else { !close },
             expect_continue: minor == 1 && expect_continue,
+            hosts,
         })
+    }
+}
+
+/// The transfer codings of a message, over all its `Transfer-Encoding`
+/// fields, as far as framing needs them.
+#[derive(Default)]
+struct Codings {
+    seen: bool,
+    count: usize,
+    chunked: usize,
+    last_chunked: bool,
+}
+
+impl Codings {
+    fn add(&mut self, value: &[u8]) {
+        self.seen = true;
+        // A list may have empty elements (RFC 9110 5.6.1).
+        for coding in value.split(|b| *b == b',').map(<[u8]>::trim_ascii) {
+            if coding.is_empty() {
+                continue;
+            }
+            let chunked = coding.eq_ignore_ascii_case(b"chunked");
+            self.count += 1;
+            self.chunked += usize::from(chunked);
+            self.last_chunked = chunked;
+        }
+    }
+
+    /// Only `chunked` alone is read (RFC 9112 6.1, as nginx does): a body
+    /// that does not end in chunked has no length, chunked twice is
+    /// nonsense, and other codings before it (`gzip, chunked`) are ones
+    /// the proxy does not decode.
+    fn framing(&self) -> Result<Framing, HeadError> {
+        match (self.count, self.chunked, self.last_chunked) {
+            (1, 1, true) => Ok(Framing::Chunked),
+            (_, 1, true) => Err(HeadError::Unsupported(
+                "a transfer coding other than chunked",
+            )),
+            (0, _, _) => Err(HeadError::Malformed("an empty Transfer-Encoding")),
+            (_, 0, _) | (_, _, false) => Err(HeadError::Malformed(
+                "a Transfer-Encoding that does not end in chunked",
+            )),
+            _ => Err(HeadError::Malformed("chunked more than once")),
+        }
     }
 }
 
@@ -144,6 +184,8 @@ struct Scan {
     framing: Framing,
     keep_alive: bool,
     expect_continue: bool,
+    /// How many `Host` fields.
+    hosts: usize,
 }
 
 /// Where `part`, a slice of `buf`, lies in it.
@@ -208,12 +250,24 @@ impl RequestHead {
         let method = Method::from_bytes(request.method.unwrap_or("").as_bytes())
             .map_err(|_| HeadError::Malformed("a bad method"))?;
         let path = request.path.unwrap_or("");
+        let dotted = has_dot_segment(path);
         let target = place(buf, path.as_bytes());
         let minor = request.version.unwrap_or(1);
         let mut fields = Fields::from_httparse(buf, request.headers);
         // The places were taken in `buf`; the split keeps the bytes where they are.
         fields.raw = buf.split_to(len).freeze();
         let scan = fields.scan(minor)?;
+        // RFC 9112 3.2: exactly one Host in HTTP/1.1, at most one in 1.0.
+        match (scan.hosts, minor) {
+            (0, 1) => return Err(HeadError::Malformed("no Host header")),
+            (0 | 1, _) => {}
+            _ => return Err(HeadError::Malformed("more than one Host header")),
+        }
+        if dotted {
+            return Err(HeadError::Malformed(
+                "a request target with a . or .. segment",
+            ));
+        }
         let framing = match scan.framing {
             // A request without a length has no body (RFC 9112 6.3).
             Framing::Close | Framing::Length(0) => Framing::Empty,
@@ -240,6 +294,44 @@ impl RequestHead {
         let target = self.target();
         target.split('?').next().unwrap_or(target)
     }
+}
+
+/// Whether a target's path has a `.` or `..` segment, also written with
+/// `%2e` (`.` is unreserved, so `%2e` is the same character, RFC 3986
+/// 2.3). Clients resolve them before sending (RFC 3986 5.2.4); one that
+/// does not would reach past the proxy's path checks on a backend that
+/// resolves them, so such a request is refused rather than guessed at.
+pub fn has_dot_segment(target: &str) -> bool {
+    let path = target.split(['?', '#']).next().unwrap_or(target);
+    path.split('/').any(|segment| {
+        let mut rest = segment.as_bytes();
+        let mut dots = 0;
+        while !rest.is_empty() {
+            if rest[0] == b'.' {
+                rest = &rest[1..];
+            } else if rest.len() >= 3
+                && rest[0] == b'%'
+                && rest[1] == b'2'
+                && rest[2] | 0x20 == b'e'
+            {
+                rest = &rest[3..];
+            } else {
+                return false;
+            }
+            dots += 1;
+        }
+        dots == 1 || dots == 2
+    })
+}
+
+/// Whether a path has a `/` or `\\` written as `%2F` or `%5C`: a backend
+/// that decodes it before routing would see other segments than the
+/// proxy checked. Not for the proxy's own routes, which decode it themselves.
+pub fn has_encoded_separator(path: &str) -> bool {
+    path.as_bytes().windows(3).any(|w| {
+        w[0] == b'%'
+            && ((w[1] == b'2' && w[2] | 0x20 == b'f') || (w[1] == b'5' && w[2] | 0x20 == b'c'))
+    })
 }
 
 /// A backend's response head.
@@ -496,11 +588,15 @@ mod tests {
     #[test]
     fn ambiguous_framing_is_refused() {
         for text in [
-            "POST / HTTP/1.1\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n",
-            "POST / HTTP/1.1\r\nContent-Length: 4\r\nContent-Length: 40\r\n\r\n",
-            "POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n",
-            "POST / HTTP/1.1\r\nContent-Length: +4\r\n\r\n",
-            "POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n",
+            "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n",
+            "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nContent-Length: 40\r\n\r\n",
+            "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n",
+            "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: +4\r\n\r\n",
+            "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n",
+            "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, gzip\r\n\r\n",
+            "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, chunked\r\n\r\n",
+            "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n",
+            "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: \r\n\r\n",
             "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n",
             "NOT HTTP\r\n\r\n",
         ] {
@@ -509,26 +605,107 @@ mod tests {
                 "{text:?}"
             );
         }
-        let same = request("POST / HTTP/1.1\r\nContent-Length: 4\r\nContent-Length: 4\r\n\r\n")
-            .expect("repeated equal lengths are fine")
-            .expect("whole");
+        let same =
+            request("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nContent-Length: 4\r\n\r\n")
+                .expect("repeated equal lengths are fine")
+                .expect("whole");
         assert_eq!(same.framing, Framing::Length(4));
-        let chunked = request("POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n")
+        let chunked = request("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding:  Chunked \r\n\r\n")
             .expect("valid")
             .expect("whole");
         assert_eq!(chunked.framing, Framing::Chunked);
     }
 
     #[test]
+    fn codings_before_chunked_are_not_implemented() {
+        // RFC 9112 6.1: a coding the server does not decode is a 501.
+        for coding in [
+            "gzip, chunked",
+            "identity, chunked",
+            "gzip,chunked",
+            "x, , chunked",
+        ] {
+            let text = format!("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: {coding}\r\n\r\n");
+            assert!(
+                matches!(request(&text), Err(HeadError::Unsupported(_))),
+                "{coding}"
+            );
+        }
+        let split = "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n";
+        assert!(matches!(request(split), Err(HeadError::Unsupported(_))));
+    }
+
+    #[test]
+    fn http_1_1_needs_exactly_one_host() {
+        let missing = request("GET / HTTP/1.1\r\n\r\n");
+        assert!(matches!(missing, Err(HeadError::Malformed(m)) if m.contains("no Host")));
+        let twice = request("GET / HTTP/1.1\r\nHost: a\r\nhost: b\r\n\r\n");
+        assert!(matches!(twice, Err(HeadError::Malformed(m)) if m.contains("more than one")));
+        let twice_1_0 = request("GET / HTTP/1.0\r\nHost: a\r\nHost: a\r\n\r\n");
+        assert!(matches!(twice_1_0, Err(HeadError::Malformed(_))));
+        for fine in [
+            "GET / HTTP/1.0\r\n\r\n",
+            "GET / HTTP/1.1\r\nHost: a\r\n\r\n",
+            "GET / HTTP/1.1\r\nHost:\r\n\r\n",
+        ] {
+            assert!(matches!(request(fine), Ok(Some(_))), "{fine:?}");
+        }
+    }
+
+    #[test]
+    fn dot_segments_are_refused_in_every_spelling() {
+        for target in [
+            "/v1/../sleep",
+            "/upstream/m/v1/models/../../slots",
+            "/upstream/m/v1/models/%2e%2e/%2E%2E/slots",
+            "/v1/.%2e/sleep",
+            "/v1/./chat/completions",
+            "/v1/%2e/x",
+            "/..",
+            "/v1/..?x=1",
+        ] {
+            let text = format!("POST {target} HTTP/1.1\r\nHost: a\r\n\r\n");
+            assert!(
+                matches!(request(&text), Err(HeadError::Malformed(m)) if m.contains("segment")),
+                "{target}"
+            );
+        }
+        for target in [
+            "/v1/chat/completions",
+            "/v1/models/a..b",
+            "/v1/.well-known",
+            "/v1/...",
+            "/upstream/m/metrics?path=../x",
+            "/v1/%2e%2e%2e",
+        ] {
+            assert!(!has_dot_segment(target), "{target}");
+        }
+    }
+
+    #[test]
+    fn encoded_separators_are_found() {
+        for path in ["/v1/a%2Fb", "/v1/a%2fb", "/x%5c..", "/x%5Cy"] {
+            assert!(has_encoded_separator(path), "{path}");
+        }
+        for path in ["/v1/chat/completions", "/v1/a%20b", "/v1/%25%32%46"] {
+            assert!(!has_encoded_separator(path), "{path}");
+        }
+    }
+
+    #[test]
     fn keep_alive_follows_the_version_and_connection() {
         let keep = |text: &str| request(text).expect("ok").expect("whole").keep_alive;
-        assert!(keep("GET / HTTP/1.1\r\n\r\n"));
-        assert!(!keep("GET / HTTP/1.1\r\nConnection: Close\r\n\r\n"));
+        assert!(keep("GET / HTTP/1.1\r\nHost: a\r\n\r\n"));
+        assert!(!keep(
+            "GET / HTTP/1.1\r\nHost: a\r\nConnection: Close\r\n\r\n"
+        ));
         assert!(!keep("GET / HTTP/1.0\r\n\r\n"));
         assert!(keep("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"));
-        let head = request("POST / HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 1\r\n\r\n")
-            .expect("ok")
-            .expect("whole");
+        let head = request(
+            "POST / HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 1\r\n\r\n",
+        )
+        .expect("ok")
+        .expect("whole");
         assert!(head.expect_continue);
     }
 
