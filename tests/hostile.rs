@@ -420,3 +420,146 @@ fn an_announced_length_takes_no_memory_before_its_bytes_come() {
     assert_eq!(started.chat("m").status(), 200);
     drop(streams);
 }
+
+/// Requests a mutation starts from: each is followed on its connection by
+/// a request for `/smuggled`, which only the proxy may read (it answers it
+/// itself): a backend that sees it was sent bytes past a request's end.
+fn base_requests() -> Vec<Vec<u8>> {
+    let body = r#"{"model": "m", "messages": []}"#;
+    let smuggled = "GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n";
+    vec![
+        format!(
+            "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n{body}{smuggled}",
+            body.len()
+        ),
+        format!(
+            "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n{:x}\r\n{body}\r\n0\r\n\r\n{smuggled}",
+            body.len()
+        ),
+        format!(
+            "GET /upstream/m/metrics HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n{smuggled}",
+            smuggled.len()
+        ),
+        format!("GET /upstream/m/v1/models HTTP/1.1\r\nHost: x\r\n\r\n{smuggled}"),
+    ]
+    .into_iter()
+    .map(String::into_bytes)
+    .collect()
+}
+
+/// One mutation: where, and what.
+#[derive(Debug, Clone)]
+enum Mutation {
+    Replace(usize, u8),
+    Insert(usize, &'static str),
+    Delete(usize, usize),
+}
+
+fn apply(request: &mut Vec<u8>, mutation: &Mutation) {
+    let len = request.len().max(1);
+    match mutation {
+        Mutation::Replace(at, byte) => {
+            let at = at % len;
+            if at < request.len() {
+                request[at] = *byte;
+            }
+        }
+        Mutation::Insert(at, text) => {
+            let at = (at % len).min(request.len());
+            request.splice(at..at, text.bytes());
+        }
+        Mutation::Delete(at, n) => {
+            let at = (at % len).min(request.len());
+            let end = (at + n).min(request.len());
+            request.drain(at..end);
+        }
+    }
+}
+
+#[test]
+fn mutated_requests_never_desync_a_backend_or_crash_the_proxy() {
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestRunner};
+
+    let env = Env::new();
+    let (started, backend) = behind_naive(&env);
+    let supervisor = env.supervisor_pid("c").expect("a supervisor");
+    let interesting: &[u8] = b" \r\n:,;09aF\t\0";
+    let mutation = prop_oneof![
+        (any::<usize>(), proptest::sample::select(interesting))
+            .prop_map(|(at, b)| Mutation::Replace(at, b)),
+        (
+            any::<usize>(),
+            proptest::sample::select(vec![
+                "Content-Length: 5\r\n",
+                "Content-Length: 0\r\n",
+                "Content-Length: 99999\r\n",
+                "Transfer-Encoding: chunked\r\n",
+                "Transfer-Encoding: gzip, chunked\r\n",
+                "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n",
+                "Host: y\r\n",
+                "\r\n",
+                "0\r\n\r\n",
+                "/../slots",
+                "%2e%2e/",
+                "Expect: 100-continue\r\n",
+                "Connection: close\r\n",
+            ]),
+        )
+            .prop_map(|(at, text)| Mutation::Insert(at, text)),
+        (any::<usize>(), 1usize..8).prop_map(|(at, n)| Mutation::Delete(at, n)),
+    ];
+    let case = (
+        proptest::sample::select(base_requests()),
+        proptest::collection::vec(mutation, 1..4),
+    );
+    let mut runner = TestRunner::new(Config {
+        cases: 300,
+        failure_persistence: None,
+        rng_algorithm: proptest::test_runner::RngAlgorithm::ChaCha,
+        ..Config::default()
+    });
+    let port = started.proxy_port;
+    let result = runner.run(&case, |(mut request, mutations)| {
+        for m in &mutations {
+            apply(&mut request, m);
+        }
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+        let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+        let _ = stream.write_all(&request);
+        let _ = stream.shutdown(std::net::Shutdown::Write);
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer);
+        let answer = String::from_utf8_lossy(&answer);
+        let status = answer.get(9..12).unwrap_or("");
+        prop_assert!(
+            answer.is_empty()
+                || (answer.starts_with("HTTP/1.1 ") && status.bytes().all(|b| b.is_ascii_digit())),
+            "{answer:?} for {:?}",
+            String::from_utf8_lossy(&request)
+        );
+        prop_assert!(
+            !answer.contains("HTTP/1.1 500"),
+            "{answer:?} for {:?}",
+            String::from_utf8_lossy(&request)
+        );
+        let seen = backend.seen();
+        prop_assert!(
+            !seen
+                .iter()
+                .any(|l| l.contains("smuggled") || l.contains("slots")),
+            "the backend read {seen:?} after {:?}",
+            String::from_utf8_lossy(&request)
+        );
+        prop_assert!(crate::helper::alive(supervisor));
+        Ok(())
+    });
+    if let Err(err) = result {
+        panic!("{err}");
+    }
+    assert!(
+        backend.seen().len() > 50,
+        "most cases reach the backend: {}",
+        backend.seen().len()
+    );
+}

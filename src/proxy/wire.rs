@@ -540,6 +540,9 @@ fn push_hex(out: &mut Vec<u8>, mut n: usize) {
 pub const LAST_CHUNK: &[u8] = b"0\r\n\r\n";
 
 #[cfg(test)]
+mod properties;
+
+#[cfg(test)]
 mod tests {
     #[test]
     fn chunk_sizes_are_lower_case_hex() {
