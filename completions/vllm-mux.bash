@@ -52,6 +52,9 @@ _vllm__mux() {
             vllm__mux,logs)
                 cmd="vllm__mux__subcmd__logs"
                 ;;
+            vllm__mux,lora)
+                cmd="vllm__mux__subcmd__lora"
+                ;;
             vllm__mux,mock-engine)
                 cmd="vllm__mux__subcmd__mock__subcmd__engine"
                 ;;
@@ -127,6 +130,9 @@ _vllm__mux() {
             vllm__mux__subcmd__help,logs)
                 cmd="vllm__mux__subcmd__help__subcmd__logs"
                 ;;
+            vllm__mux__subcmd__help,lora)
+                cmd="vllm__mux__subcmd__help__subcmd__lora"
+                ;;
             vllm__mux__subcmd__help,mock-engine)
                 cmd="vllm__mux__subcmd__help__subcmd__mock__subcmd__engine"
                 ;;
@@ -166,11 +172,44 @@ _vllm__mux() {
             vllm__mux__subcmd__help,wait)
                 cmd="vllm__mux__subcmd__help__subcmd__wait"
                 ;;
+            vllm__mux__subcmd__help__subcmd__lora,add)
+                cmd="vllm__mux__subcmd__help__subcmd__lora__subcmd__add"
+                ;;
+            vllm__mux__subcmd__help__subcmd__lora,list)
+                cmd="vllm__mux__subcmd__help__subcmd__lora__subcmd__list"
+                ;;
+            vllm__mux__subcmd__help__subcmd__lora,remove)
+                cmd="vllm__mux__subcmd__help__subcmd__lora__subcmd__remove"
+                ;;
             vllm__mux__subcmd__help__subcmd__shortcuts,add)
                 cmd="vllm__mux__subcmd__help__subcmd__shortcuts__subcmd__add"
                 ;;
             vllm__mux__subcmd__help__subcmd__shortcuts,remove)
                 cmd="vllm__mux__subcmd__help__subcmd__shortcuts__subcmd__remove"
+                ;;
+            vllm__mux__subcmd__lora,add)
+                cmd="vllm__mux__subcmd__lora__subcmd__add"
+                ;;
+            vllm__mux__subcmd__lora,help)
+                cmd="vllm__mux__subcmd__lora__subcmd__help"
+                ;;
+            vllm__mux__subcmd__lora,list)
+                cmd="vllm__mux__subcmd__lora__subcmd__list"
+                ;;
+            vllm__mux__subcmd__lora,remove)
+                cmd="vllm__mux__subcmd__lora__subcmd__remove"
+                ;;
+            vllm__mux__subcmd__lora__subcmd__help,add)
+                cmd="vllm__mux__subcmd__lora__subcmd__help__subcmd__add"
+                ;;
+            vllm__mux__subcmd__lora__subcmd__help,help)
+                cmd="vllm__mux__subcmd__lora__subcmd__help__subcmd__help"
+                ;;
+            vllm__mux__subcmd__lora__subcmd__help,list)
+                cmd="vllm__mux__subcmd__lora__subcmd__help__subcmd__list"
+                ;;
+            vllm__mux__subcmd__lora__subcmd__help,remove)
+                cmd="vllm__mux__subcmd__lora__subcmd__help__subcmd__remove"
                 ;;
             vllm__mux__subcmd__shortcuts,add)
                 cmd="vllm__mux__subcmd__shortcuts__subcmd__add"
@@ -197,7 +236,7 @@ _vllm__mux() {
 
     case "${cmd}" in
         vllm__mux)
-            opts="-y -q -v -h -V --config --json --yes --no-input --quiet --verbose --help --version init add-model edit-model edit-proxy remove-model list show gpus models start status logs stop start-model wait reload export import profiles shortcuts completions mock-engine supervise guard help"
+            opts="-y -q -v -h -V --config --json --yes --no-input --quiet --verbose --help --version init add-model edit-model edit-proxy remove-model list show gpus models start status logs stop start-model wait reload export import lora profiles shortcuts completions mock-engine supervise guard help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -529,7 +568,7 @@ _vllm__mux() {
             return 0
             ;;
         vllm__subcmd__mux__subcmd__help)
-            opts="init add-model edit-model edit-proxy remove-model list show gpus models start status logs stop start-model wait reload export import profiles shortcuts completions mock-engine supervise guard help"
+            opts="init add-model edit-model edit-proxy remove-model list show gpus models start status logs stop start-model wait reload export import lora profiles shortcuts completions mock-engine supervise guard help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -699,6 +738,62 @@ _vllm__mux() {
         vllm__subcmd__mux__subcmd__help__subcmd__logs)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vllm__subcmd__mux__subcmd__help__subcmd__lora)
+            opts="add remove list"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vllm__subcmd__mux__subcmd__help__subcmd__lora__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vllm__subcmd__mux__subcmd__help__subcmd__lora__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vllm__subcmd__mux__subcmd__help__subcmd__lora__subcmd__remove)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1009,6 +1104,148 @@ _vllm__mux() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vllm__subcmd__mux__subcmd__lora)
+            opts="-y -q -v -h -V --config --json --yes --no-input --quiet --verbose --help --version add remove list help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vllm__subcmd__mux__subcmd__lora__subcmd__add)
+            opts="-y -q -v -h -V --config --json --yes --no-input --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vllm__subcmd__mux__subcmd__lora__subcmd__help)
+            opts="add remove list help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vllm__subcmd__mux__subcmd__lora__subcmd__help__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vllm__subcmd__mux__subcmd__lora__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vllm__subcmd__mux__subcmd__lora__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vllm__subcmd__mux__subcmd__lora__subcmd__help__subcmd__remove)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vllm__subcmd__mux__subcmd__lora__subcmd__list)
+            opts="-y -q -v -h -V --config --json --yes --no-input --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vllm__subcmd__mux__subcmd__lora__subcmd__remove)
+            opts="-y -q -v -h -V --config --json --yes --no-input --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -150,6 +150,14 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Add, remove or list a model's LoRA adapters, also while it runs.
+    #[command(
+        after_help = "Examples:\n  vllm-mux lora add qwen sql /models/sql-lora\n  vllm-mux lora list\n  vllm-mux lora remove qwen sql\nOn a running config, the adapter is loaded on (or unloaded from) every ready copy of the model at once, and routed by its name; the config keeps it for the next start."
+    )]
+    Lora {
+        #[command(subcommand)]
+        action: LoraAction,
+    },
     /// List built-in and user profiles (named sets of engine flags).
     Profiles,
     /// List saved shortcuts, or add or remove one.
@@ -432,6 +440,31 @@ pub enum ShortcutAction {
     Remove {
         /// The shortcut's name.
         name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LoraAction {
+    /// Add an adapter to a model (and load it, if the config runs).
+    Add {
+        /// The model it adapts.
+        model: String,
+        /// The name clients send as "model" for it.
+        name: String,
+        /// Where its weights are (a folder the model's server can read, or a Hugging Face id).
+        path: String,
+    },
+    /// Remove an adapter (and unload it, if the config runs).
+    Remove {
+        /// The model it adapts.
+        model: String,
+        /// The adapter's name.
+        name: String,
+    },
+    /// List the adapters of every model, or of one, and where each is loaded.
+    List {
+        /// Only this model's.
+        model: Option<String>,
     },
 }
 

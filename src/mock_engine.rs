@@ -2,8 +2,10 @@
 //!
 //! It serves `/health`, `/v1/models`, chat and text completions (streaming,
 //! with `usage` when `stream_options.include_usage`), embeddings, the
-//! tokenizer API (`/tokenize`, `/detokenize`: a token per byte), and
-//! `/sleep`, `/wake_up`, `/is_sleeping`. Its output is deterministic, and
+//! tokenizer API (`/tokenize`, `/detokenize`: a token per byte),
+//! `/sleep`, `/wake_up`, `/is_sleeping`, and the runtime LoRA API
+//! (`/v1/load_lora_adapter`, `/v1/unload_lora_adapter`); other paths get
+//! FastAPI's bare 404, as from vLLM. Its output is deterministic, and
 //! its knobs (startup delay, per-token delay, token count, failing health,
 //! crash after N requests, ignoring SIGTERM) let tests make it misbehave on
 //! purpose. It logs one line at start and one per request on stdout.
@@ -33,6 +35,8 @@ pub struct Mock {
     pub args: MockEngineArgs,
     requests: AtomicU64,
     sleeping: AtomicBool,
+    /// Adapters loaded at run time (`/v1/load_lora_adapter`), by name, with their path.
+    loaded: std::sync::Mutex<std::collections::BTreeMap<String, String>>,
 }
 
 /// Run the mock engine until SIGTERM or Ctrl-C.
@@ -89,6 +93,7 @@ async fn serve(args: MockEngineArgs) -> Result<Exit> {
         args,
         requests: AtomicU64::new(0),
         sleeping: AtomicBool::new(false),
+        loaded: std::sync::Mutex::new(std::collections::BTreeMap::new()),
     });
     // TCP_NODELAY, as vLLM has it (asyncio sets it): each token goes out
     // at once instead of waiting for the last one's acknowledgement.
@@ -157,6 +162,9 @@ pub fn app(mock: Arc<Mock>) -> Router {
         .route("/sleep", post(sleep))
         .route("/wake_up", post(wake_up))
         .route("/is_sleeping", get(is_sleeping))
+        .route("/v1/load_lora_adapter", post(load_lora_adapter))
+        .route("/v1/unload_lora_adapter", post(unload_lora_adapter))
+        .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&mock),
             require_key,
@@ -203,10 +211,17 @@ async fn health(State(mock): State<Arc<Mock>>) -> StatusCode {
 }
 
 impl Mock {
-    /// Names it answers to: the served name and its LoRA adapters.
-    fn names(&self) -> impl Iterator<Item = &str> {
-        std::iter::once(self.args.served_model_name.as_str())
-            .chain(self.args.loras.iter().map(String::as_str))
+    /// Names it answers to: the served name and its LoRA adapters, those
+    /// it started with and those loaded since.
+    fn names(&self) -> Vec<String> {
+        let mut names = vec![self.args.served_model_name.clone()];
+        names.extend(self.args.loras.iter().cloned());
+        names.extend(self.loaded().keys().cloned());
+        names
+    }
+
+    fn loaded(&self) -> std::sync::MutexGuard<'_, std::collections::BTreeMap<String, String>> {
+        self.loaded.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Count a request; past `--crash-after N` the process exits at once,
@@ -235,7 +250,7 @@ impl Mock {
             .get("model")
             .and_then(Value::as_str)
             .unwrap_or_default();
-        if !self.names().any(|n| n == model) {
+        if !self.names().iter().any(|n| n == model) {
             return Err(error(
                 StatusCode::NOT_FOUND,
                 &format!("The model `{model}` does not exist."),
@@ -313,6 +328,7 @@ fn usage(prompt: usize, completion: u32) -> Value {
 async fn models(State(mock): State<Arc<Mock>>) -> Json<Value> {
     let data: Vec<Value> = mock
         .names()
+        .into_iter()
         .map(|id| json!({"id": id, "object": "model", "created": 0, "owned_by": "vllm-mux-mock", "root": id, "max_model_len": MAX_MODEL_LEN}))
         .collect();
     Json(json!({"object": "list", "data": data}))
@@ -590,6 +606,61 @@ pub fn embedding(text: &str) -> Vec<f64> {
         .sqrt()
         .max(f64::EPSILON);
     raw.iter().map(|x| x / norm).collect()
+}
+
+/// A path it does not serve: FastAPI's bare 404, as vLLM answers it.
+async fn not_found() -> Response {
+    let body = r#"{"detail":"Not Found"}"#;
+    (
+        StatusCode::NOT_FOUND,
+        [(header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response()
+}
+
+/// vLLM's runtime LoRA API (with `VLLM_ALLOW_RUNTIME_LORA_UPDATING`),
+/// answered as vLLM does: 200 and a line of text, or an error (400 for a
+/// name loaded twice, 404 for a path with no adapter).
+async fn load_lora_adapter(State(mock): State<Arc<Mock>>, body: Bytes) -> Response {
+    let request: Value = serde_json::from_slice(&body).unwrap_or_default();
+    let (Some(name), Some(path)) = (
+        request.get("lora_name").and_then(Value::as_str),
+        request.get("lora_path").and_then(Value::as_str),
+    ) else {
+        let err = error(
+            StatusCode::BAD_REQUEST,
+            "Both 'lora_name' and 'lora_path' must be provided.",
+            "BadRequestError",
+        );
+        return err.into_response();
+    };
+    println!("mock-engine: POST /v1/load_lora_adapter {name}={path}");
+    if mock.names().iter().any(|n| n == name) {
+        let message = format!("The lora adapter '{name}' has already been loaded.");
+        return error(StatusCode::BAD_REQUEST, &message, "InvalidUserInput").into_response();
+    }
+    // The mock needs no weights, but a path must be there, as vLLM's must.
+    if !std::path::Path::new(path).exists() {
+        let message = format!("Loading lora {name} failed: No adapter found for {path}");
+        return error(StatusCode::NOT_FOUND, &message, "NotFoundError").into_response();
+    }
+    mock.loaded().insert(name.to_string(), path.to_string());
+    format!("Success: LoRA adapter '{name}' added successfully.").into_response()
+}
+
+async fn unload_lora_adapter(State(mock): State<Arc<Mock>>, body: Bytes) -> Response {
+    let request: Value = serde_json::from_slice(&body).unwrap_or_default();
+    let name = request
+        .get("lora_name")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    println!("mock-engine: POST /v1/unload_lora_adapter {name}");
+    if mock.loaded().remove(name).is_none() {
+        let message = format!("The lora adapter '{name}' cannot be found.");
+        return error(StatusCode::NOT_FOUND, &message, "NotFoundError").into_response();
+    }
+    format!("Success: LoRA adapter '{name}' removed successfully.").into_response()
 }
 
 async fn sleep(State(mock): State<Arc<Mock>>) -> StatusCode {

@@ -124,20 +124,24 @@ fn vllm_apis_outside_v1_are_routed_by_model_too() {
         .json()
         .expect("json");
     assert_eq!(text["prompt"], "hi");
-    // The model's own answer passes through (the mock has no /score).
-    let answer = call(
-        "/score",
-        json!({"model": "m", "text_1": "a", "text_2": "b"}),
-    );
-    assert_eq!(answer.status(), 404);
-    assert_eq!(
-        answer
-            .headers()
-            .get("content-length")
-            .and_then(|v| v.to_str().ok()),
-        Some("0"),
-        "the backend's bare 404, not the proxy's error, and said to be empty"
-    );
+    // The server's bare 404 for a path it has no route for (the mock,
+    // as vLLM, has no /score for this model, and says {"detail":"Not
+    // Found"}) becomes an OpenAI error that names the model and the path.
+    for path in ["/score", "/v1/audio/transcriptions"] {
+        let (status, error) = openai_error(call(path, json!({"model": "alias", "text_1": "a"})));
+        assert_eq!(
+            (status, error["code"].as_str()),
+            (404, Some("unknown_url")),
+            "{path}: {error}"
+        );
+        let message = error["message"].as_str().unwrap_or("");
+        assert!(
+            message.contains(&format!("model 'm' does not serve POST {path}")),
+            "{message}"
+        );
+    }
+    // And the connection it came on serves on.
+    assert_eq!(started.chat("m").status(), 200);
     // The proxy's own rules hold there too.
     let (status, error) = openai_error(call("/tokenize", json!({"prompt": "hi"})));
     assert_eq!(

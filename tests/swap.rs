@@ -395,3 +395,78 @@ fn alternating_requests_for_two_members_are_all_served() {
     let loads = log.matches("starting → ready").count();
     assert!(loads <= 9, "{loads} loads for 8 rounds:\n{log}");
 }
+
+/// vLLM on CPU refuses `--enable-sleep-mode` at start ("Sleep mode is not
+/// supported on current platform"): the member is started without it,
+/// with one line saying so, and gives way by stopping instead of sleeping.
+#[test]
+fn a_platform_that_refuses_sleep_mode_gets_stopping_instead() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = Env::with_gpus(1);
+    let port = env.init_fast("c");
+    let script = env.home().join("fake-vllm");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\ncase \" $* \" in *' --enable-sleep-mode '*)\n  echo 'pydantic_core._pydantic_core.ValidationError: 1 validation error for ModelConfig' >&2\n  echo '  Value error, Sleep mode is not supported on current platform. [type=value_error]' >&2\n  exit 1;;\nesac\nexec '{bin}' mock-engine --port \"$8\" --served-model-name \"$4\"\n",
+            bin = crate::helper::BIN
+        ),
+    )
+    .expect("write");
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    for name in ["a", "b"] {
+        let model_port = crate::helper::free_port().to_string();
+        env.ok(&[
+            "--config",
+            "c",
+            "add-model",
+            name,
+            "--model",
+            "org/m",
+            "--gpus",
+            "0",
+            "--port",
+            &model_port,
+            "--swap-group",
+            "g",
+            "--sleep-mode",
+        ]);
+    }
+    let started = env.started("c", port);
+    let run = crate::helper::start_with_vllm(&env, &script, &[]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let status = started.status();
+    assert_eq!(
+        (state(&status, "a"), state(&status, "b")),
+        ("ready", "idle")
+    );
+    assert_eq!(Started::model(&status, "a")["restarts"], 0, "no crash");
+    assert_eq!(started.chat("b").status(), 200);
+    let status = started.status();
+    assert_eq!(
+        (state(&status, "a"), state(&status, "b")),
+        ("idle", "ready")
+    );
+    assert_eq!(
+        Started::model(&status, "a")["pid"],
+        Value::Null,
+        "stopped, not asleep"
+    );
+    assert_eq!(started.chat("a").status(), 200);
+    let log = env.ok(&["--config", "c", "logs", "a"]);
+    assert_eq!(
+        log.matches("vLLM refuses sleep mode here").count(),
+        1,
+        "said once, and remembered: {log}"
+    );
+    assert!(!log.contains("mock-engine: sleeping"), "{log}");
+    let proxy_log = env.ok(&["--config", "c", "logs", "proxy"]);
+    assert!(
+        proxy_log.contains("model 'b': vLLM refuses sleep mode here"),
+        "{proxy_log}"
+    );
+}

@@ -9,6 +9,7 @@ mod config_files;
 mod gpus;
 mod hostile;
 mod idle;
+mod lora;
 mod mock_engine;
 mod prompts;
 mod proxy;

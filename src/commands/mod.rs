@@ -11,6 +11,7 @@ mod import;
 mod init;
 mod list;
 mod logs;
+mod lora;
 mod model_args;
 mod models;
 mod preflight;
@@ -126,6 +127,7 @@ pub fn dispatch(cli: Cli) -> Result<Exit> {
         Command::Models => models::run(&ctx),
         Command::Export { output } => export::run(&ctx, output.as_deref()),
         Command::Import { file, name, force } => import::run(&ctx, &file, name.as_deref(), force),
+        Command::Lora { action } => lora::run(&ctx, action),
         Command::Profiles => profiles::run(&ctx),
         Command::Shortcuts { action } => shortcuts::run(&ctx, action),
         Command::Start(args) => start::run(&ctx, args),

@@ -14,6 +14,10 @@ pub const RELOAD: &str = "/reload";
 /// `POST /models/{name}/stop` and `/start`, as axum route patterns.
 pub const MODEL_STOP: &str = "/models/{name}/stop";
 pub const MODEL_START: &str = "/models/{name}/start";
+/// `POST /models/{name}/loras` (body: the adapter) and
+/// `POST /models/{name}/loras/{adapter}/remove`.
+pub const MODEL_LORAS: &str = "/models/{name}/loras";
+pub const MODEL_LORA_REMOVE: &str = "/models/{name}/loras/{adapter}/remove";
 
 /// The path of a model action for the client.
 pub fn model_path(route: &str, name: &str) -> String {
@@ -59,6 +63,9 @@ pub struct ModelStatus {
     pub detail: Option<String>,
     /// The last log lines, filled when the model has failed.
     pub log_tail: Vec<String>,
+    /// The LoRA adapters its running server has loaded (left out when none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lora_loaded: Vec<String>,
 }
 
 /// What every control request that changes something answers.
@@ -113,6 +120,7 @@ impl ModelStatus {
             last_error: None,
             detail: None,
             log_tail: Vec::new(),
+            lora_loaded: Vec::new(),
         }
     }
 }
@@ -148,6 +156,7 @@ mod tests {
                 last_error: None,
                 detail: None,
                 log_tail: vec![],
+                lora_loaded: Vec::new(),
             }],
             gpus: vec![GpuInfo {
                 index: 0,

@@ -170,6 +170,27 @@ impl Client {
         .await
     }
 
+    pub async fn add_lora(
+        &self,
+        model: &str,
+        adapter: &crate::config::LoraAdapter,
+    ) -> Result<crate::supervisor::lora::LoraReport> {
+        let url = Self::url(&api::model_path(api::MODEL_LORAS, model));
+        // Loading takes the server a moment; each copy up to two minutes.
+        self.send(self.http.post(url).json(adapter).timeout(RELOAD_TIMEOUT))
+            .await
+    }
+
+    pub async fn remove_lora(
+        &self,
+        model: &str,
+        adapter: &str,
+    ) -> Result<crate::supervisor::lora::LoraReport> {
+        let path = api::model_path(api::MODEL_LORA_REMOVE, model).replace("{adapter}", adapter);
+        self.send(self.http.post(Self::url(&path)).timeout(RELOAD_TIMEOUT))
+            .await
+    }
+
     pub async fn reload(&self) -> Result<ReloadSummary> {
         // It stops the models it removes or changes before it answers,
         // each up to its stop timeout: a long bound, but a bound.

@@ -62,6 +62,8 @@ pub fn router(state: ControlState) -> Router {
         .route(api::RELOAD, post(reload))
         .route(api::MODEL_STOP, post(stop_model))
         .route(api::MODEL_START, post(start_model))
+        .route(api::MODEL_LORAS, post(add_lora))
+        .route(api::MODEL_LORA_REMOVE, post(remove_lora))
         .with_state(state)
 }
 
@@ -141,6 +143,38 @@ async fn start_model(State(state): State<ControlState>, Path(name): Path<String>
         crate::supervisor::swap::start(&state.reg, id);
     }
     reply(format!("starting model '{name}'"))
+}
+
+async fn add_lora(
+    State(state): State<ControlState>,
+    Path(name): Path<String>,
+    Json(adapter): Json<crate::config::LoraAdapter>,
+) -> Response {
+    let added = crate::supervisor::lora::add(&state.reg, &name, adapter).await;
+    lora_answer(&state, &name, added)
+}
+
+async fn remove_lora(
+    State(state): State<ControlState>,
+    Path((name, adapter)): Path<(String, String)>,
+) -> Response {
+    let removed = crate::supervisor::lora::remove(&state.reg, &name, &adapter).await;
+    lora_answer(&state, &name, removed)
+}
+
+fn lora_answer(
+    state: &ControlState,
+    name: &str,
+    answer: Result<crate::supervisor::lora::LoraReport, crate::supervisor::lora::Refused>,
+) -> Response {
+    use crate::supervisor::lora::Refused;
+    match answer {
+        Ok(report) => Json(report).into_response(),
+        Err(Refused::UnknownModel) => unknown(state, name),
+        Err(Refused::Usage(message, hint)) => {
+            error(StatusCode::UNPROCESSABLE_ENTITY, message, hint)
+        }
+    }
 }
 
 async fn reload(State(state): State<ControlState>, Query(q): Query<TimeoutQuery>) -> Response {

@@ -31,6 +31,9 @@ pub const VLLM_DEV_MODE: &str = "VLLM_SERVER_DEV_MODE";
 /// Where vLLM (and the mock engine) read the key clients must send.
 pub const VLLM_API_KEY: &str = "VLLM_API_KEY";
 
+/// What turns on vLLM's `/v1/load_lora_adapter` and `/v1/unload_lora_adapter`.
+pub const VLLM_RUNTIME_LORA: &str = "VLLM_ALLOW_RUNTIME_LORA_UPDATING";
+
 /// A process to start for a model.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProcessSpec {
@@ -41,6 +44,17 @@ pub struct ProcessSpec {
     /// Where the proxy sends requests: `http://127.0.0.1:PORT`.
     pub base_url: String,
     pub health_url: String,
+}
+
+impl ProcessSpec {
+    /// The same server without vLLM's sleep mode: for a platform where
+    /// vLLM refuses it at start.
+    pub fn without_sleep_mode(&self) -> ProcessSpec {
+        let mut spec = self.clone();
+        spec.args.retain(|a| a != vllm::SLEEP_FLAG);
+        spec.env.remove(VLLM_DEV_MODE);
+        spec
+    }
 }
 
 /// How a model is served.
@@ -116,6 +130,10 @@ pub fn plan(model: &ModelConfig, profiles: &Profiles, exes: &Executables) -> Res
     })?;
     if !model.gpu_ids.is_empty() {
         env.insert("CUDA_VISIBLE_DEVICES".into(), gpu_list(&model.gpu_ids));
+    }
+    if !model.lora_adapters.is_empty() && model.engine == Engine::Vllm {
+        // `lora add` and `lora remove` load and unload adapters while it runs.
+        env.insert(VLLM_RUNTIME_LORA.into(), "True".into());
     }
     if model.sleep_mode && model.engine == Engine::Vllm {
         // vLLM serves /sleep and /wake_up only in its development mode.

@@ -7,6 +7,12 @@ use serde_json::{Map, Value};
 use super::{flags::to_flags, without, BACKEND_HOST};
 use crate::config::ModelConfig;
 
+/// What starts vLLM with its `/sleep` and `/wake_up`.
+pub const SLEEP_FLAG: &str = "--enable-sleep-mode";
+
+/// What vLLM says when it will not start with [`SLEEP_FLAG`] (on CPU, for one).
+pub const SLEEP_REFUSED: &str = "Sleep mode is not supported on current platform";
+
 pub fn args(model: &ModelConfig, port: u16, settings: &Map<String, Value>) -> Vec<String> {
     let mut args = vec![
         "serve".to_string(),
@@ -37,7 +43,7 @@ pub fn args(model: &ModelConfig, port: u16, settings: &Map<String, Value>) -> Ve
         own.extend(["enable_lora", "lora_modules"]);
     }
     if model.sleep_mode {
-        args.push("--enable-sleep-mode".into());
+        args.push(SLEEP_FLAG.into());
         own.push("enable_sleep_mode");
     }
     args.extend(to_flags(&without(settings, &own)));

@@ -49,6 +49,18 @@ pub enum ProxyError {
     BackendTimeout {
         model: String,
     },
+    /// The model's server has no such path (its own bare 404).
+    NoRoute {
+        model: String,
+        method: String,
+        path: String,
+    },
+    /// The copy's server could not load the LoRA adapter asked for.
+    AdapterNotLoaded {
+        model: String,
+        adapter: String,
+        detail: String,
+    },
 }
 
 impl ProxyError {
@@ -62,8 +74,12 @@ impl ProxyError {
             ProxyError::NotImplemented(_) => StatusCode::NOT_IMPLEMENTED,
             ProxyError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             ProxyError::HeadTimeout => StatusCode::REQUEST_TIMEOUT,
-            ProxyError::UnknownModel { .. } | ProxyError::UnknownPath(_) => StatusCode::NOT_FOUND,
-            ProxyError::NotReady { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ProxyError::UnknownModel { .. }
+            | ProxyError::UnknownPath(_)
+            | ProxyError::NoRoute { .. } => StatusCode::NOT_FOUND,
+            ProxyError::NotReady { .. } | ProxyError::AdapterNotLoaded { .. } => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ProxyError::Unauthorized => StatusCode::UNAUTHORIZED,
             ProxyError::WrongMethod { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ProxyError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
@@ -83,13 +99,16 @@ impl ProxyError {
             ProxyError::HeadTimeout => ("invalid_request_error", "request_timeout"),
             ProxyError::MissingModel => ("invalid_request_error", "missing_model"),
             ProxyError::UnknownModel { .. } => ("invalid_request_error", "model_not_found"),
-            ProxyError::UnknownPath(_) => ("invalid_request_error", "unknown_url"),
+            ProxyError::UnknownPath(_) | ProxyError::NoRoute { .. } => {
+                ("invalid_request_error", "unknown_url")
+            }
             ProxyError::WrongMethod { .. } => ("invalid_request_error", "method_not_allowed"),
             ProxyError::NotReady { .. } => ("service_unavailable", "model_not_ready"),
             ProxyError::Unauthorized => ("authentication_error", "invalid_api_key"),
             ProxyError::TooLarge { .. } => ("invalid_request_error", "body_too_large"),
             ProxyError::BackendFailed { .. } => ("bad_gateway", "backend_error"),
             ProxyError::BackendTimeout { .. } => ("timeout", "backend_timeout"),
+            ProxyError::AdapterNotLoaded { .. } => ("service_unavailable", "adapter_not_loaded"),
         }
     }
 
@@ -98,7 +117,9 @@ impl ProxyError {
         match self {
             ProxyError::NotReady { model, .. }
             | ProxyError::BackendFailed { model, .. }
-            | ProxyError::BackendTimeout { model } => Some(model),
+            | ProxyError::BackendTimeout { model }
+            | ProxyError::AdapterNotLoaded { model, .. }
+            | ProxyError::NoRoute { model, .. } => Some(model),
             _ => None,
         }
     }
@@ -131,6 +152,18 @@ impl ProxyError {
                 )
             }
             ProxyError::UnknownPath(path) => format!("no route for {path}"),
+            ProxyError::NoRoute {
+                model,
+                method,
+                path,
+            } => {
+                let why = if path.ends_with("/embeddings") {
+                    " (vLLM serves embeddings only for a model that makes them, e.g. with --task embed)"
+                } else {
+                    ""
+                };
+                format!("model '{model}' does not serve {method} {path}: its server has no such route{why}")
+            }
             ProxyError::WrongMethod { method, path } => format!("{path} does not take {method}"),
             ProxyError::NotReady { model, state } if Self::comes_back(*state) => {
                 format!("model '{model}' is {state}; retry later")
@@ -156,6 +189,11 @@ impl ProxyError {
             ProxyError::BackendTimeout { model } => {
                 format!("model '{model}' did not answer in time")
             }
+            ProxyError::AdapterNotLoaded {
+                model,
+                adapter,
+                detail,
+            } => format!("model '{model}' could not load LoRA adapter '{adapter}': {detail}"),
         }
     }
 }

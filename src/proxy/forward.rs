@@ -17,7 +17,7 @@ use super::deadline::Deadline;
 use super::local::{push_connection, push_header, push_number, refuse, write_error};
 use super::record::{unrouted, RequestRecord};
 use super::relay::{relay, Relayed};
-use super::upstream::split_base;
+use super::upstream::{split_base, Upstream};
 use super::wire::{has_encoded_separator, is_hop_by_hop, Framing, RequestHead, ResponseHead};
 use super::{passthrough, ProxyError, ProxyState, Shared};
 use crate::supervisor::registry::{Registry, Route};
@@ -166,7 +166,7 @@ async fn admit(
     let peek = peek(&bytes).map_err(Refusal::Error)?;
     let requested = peek.model.ok_or(Refusal::Error(ProxyError::MissingModel))?;
     let stream = peek.stream.unwrap_or(false);
-    let route = match state.reg.route(&requested) {
+    let mut route = match state.reg.route(&requested) {
         // The hot path: a ready copy, nothing to wait for.
         Some(route) if route.state.takes_traffic() => route,
         // A wait for a model's load can take minutes: a client that
@@ -176,6 +176,19 @@ async fn admit(
             () = client.gone() => return Err(Refusal::Body(BodyError::Gone)),
         },
     };
+    // An adapter the config lists that this server has not loaded (it
+    // started since it was added): loaded now, never a 404 from the engine.
+    if let Some(adapter) = route.lora.take() {
+        crate::supervisor::lora::load(&state.reg, route.model(), &adapter)
+            .await
+            .map_err(|detail| {
+                Refusal::Error(ProxyError::AdapterNotLoaded {
+                    model: route.model().to_string(),
+                    adapter: adapter.name.clone(),
+                    detail,
+                })
+            })?;
+    }
     let body = match &route.rewrite_to {
         None => bytes,
         Some(served) => rewrite_model(&bytes, served).map_err(Refusal::Error)?,
@@ -299,6 +312,15 @@ async fn send(
             return write_error(shared, client, err, Some(head)).await;
         }
     };
+    if answer.status == 404 {
+        if let Some(err) = unserved_path(&mut up, &answer, route.model(), head).await {
+            record.status(404);
+            if answer.keep_alive {
+                shared.pool.put_back(authority, up);
+            }
+            return write_error(shared, client, err, Some(head)).await;
+        }
+    }
     record.status(answer.status);
     let to = match answer.framing {
         Framing::Chunked | Framing::Close if head.minor == 0 => Framing::Close,
@@ -325,6 +347,49 @@ async fn send(
         Relayed::Broken { ended: true } if keep_alive => After::KeepAlive,
         Relayed::Broken { .. } | Relayed::ClientGone => After::Close,
     }
+}
+
+/// A server's own 404 for a path it has no route for (`{"detail":"Not
+/// Found"}`, as FastAPI under vLLM sends it), told as the OpenAI error
+/// clients read, naming the model and path. `None` for any other answer,
+/// which is relayed as it came; what was read of it stays for the relay.
+async fn unserved_path(
+    up: &mut Upstream,
+    answer: &ResponseHead,
+    model: &str,
+    head: &RequestHead,
+) -> Option<ProxyError> {
+    const BARE: &[u8] = br#"{"detail":"Not Found"}"#;
+    let Framing::Length(len) = answer.framing else {
+        return None;
+    };
+    let len = usize::try_from(len).ok().filter(|l| *l <= BARE.len() + 8)?;
+    let whole = async {
+        while up.buf.len() < len {
+            if !matches!(up.read().await, Ok(n) if n > 0) {
+                return false;
+            }
+        }
+        true
+    };
+    if !tokio::time::timeout(std::time::Duration::from_secs(5), whole)
+        .await
+        .unwrap_or(false)
+    {
+        return None;
+    }
+    let body: Value = serde_json::from_slice(&up.buf[..len]).ok()?;
+    let bare = body.as_object().is_some_and(|o| o.len() == 1)
+        && body.get("detail").and_then(Value::as_str) == Some("Not Found");
+    if !bare {
+        return None;
+    }
+    bytes::Buf::advance(&mut up.buf, len);
+    Some(ProxyError::NoRoute {
+        model: model.to_string(),
+        method: head.method.to_string(),
+        path: head.path().to_string(),
+    })
 }
 
 /// What the backend gets for `Authorization`.

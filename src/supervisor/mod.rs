@@ -6,6 +6,7 @@ pub mod daemonize;
 pub mod gpu_memory;
 pub mod guard;
 pub mod logfile;
+pub mod lora;
 pub mod notify;
 pub mod order;
 pub mod pidfile;

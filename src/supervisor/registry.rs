@@ -50,12 +50,27 @@ pub struct Entry {
     pub waiting: BTreeMap<u64, Instant>,
     /// When `start-model` (or the first start) asked for it, until it starts.
     pub wanted_by_hand: Option<Instant>,
+    /// The LoRA adapters its server is started with (`--lora-modules`).
+    pub launch_loras: Vec<crate::config::LoraAdapter>,
+    /// The adapters its running server has loaded: those it started with,
+    /// and those loaded since (`lora add`, or a request for one).
+    pub loaded_loras: std::collections::BTreeSet<String>,
 }
 
 impl Entry {
-    /// A route to this copy, with its in-flight slot when it takes traffic.
-    fn route(&self, rewrite_to: Option<String>) -> Route {
+    /// A route to this copy for `requested`, with its in-flight slot when
+    /// it takes traffic.
+    fn route(&self, requested: &str, rewrite_to: Option<String>) -> Route {
         let state = *self.state.borrow();
+        let lora = (requested != self.config.name && !self.loaded_loras.contains(requested))
+            .then(|| {
+                self.config
+                    .lora_adapters
+                    .iter()
+                    .find(|l| l.name == requested)
+                    .cloned()
+            })
+            .flatten();
         Route {
             rewrite_to,
             base_url: Arc::clone(&self.base_url),
@@ -63,6 +78,7 @@ impl Entry {
             state,
             stats: Arc::clone(&self.stats),
             claim: state.takes_traffic().then(|| self.stats.claim()),
+            lora,
         }
     }
 }
@@ -82,6 +98,8 @@ pub struct Registry {
     gpus: Mutex<Inventory>,
     /// Marked on every state change, and when a model comes or goes.
     changes: watch::Sender<()>,
+    /// For the requests the supervisor itself sends a server (LoRA).
+    pub http: reqwest::Client,
     /// The swap groups whose scheduler runs.
     swap_schedulers: Mutex<std::collections::BTreeSet<String>>,
     /// Marked when a request begins or ends waiting for a model.
@@ -116,6 +134,9 @@ pub struct Route {
     /// The request's in-flight slot, taken under the registry lock when the
     /// copy takes traffic, so two requests routed at once see each other.
     pub claim: Option<Claim>,
+    /// The LoRA adapter asked for, when the copy's server has not loaded
+    /// it yet: loaded before the request goes on.
+    pub lora: Option<crate::config::LoraAdapter>,
 }
 
 impl Route {
@@ -164,7 +185,12 @@ impl Registry {
             DEFAULT_MAX_BYTES,
             DEFAULT_KEEP,
         )?;
+        let http = reqwest::Client::builder()
+            .connect_timeout(std::time::Duration::from_secs(5))
+            .build()
+            .map_err(std::io::Error::other)?;
         Ok(Registry {
+            http,
             config_name: config_name.to_string(),
             proxy_url: format!("http://{}", config.proxy_address()),
             paths,
@@ -246,6 +272,14 @@ impl Registry {
 
     pub fn set_config(&self, config: Config) {
         *lock(&self.config) = config;
+    }
+
+    /// Change model `name` in the running config (what `reload` compares
+    /// the saved one with), as a change applied while it runs.
+    pub fn update_model_config(&self, name: &str, f: impl FnOnce(&mut ModelConfig)) {
+        if let Some(model) = lock(&self.config).model_mut(name) {
+            f(model);
+        }
     }
 
     pub fn set_gpus(&self, gpus: Inventory) {
@@ -492,7 +526,7 @@ impl Registry {
         best.map(|e| {
             let c = &e.config;
             let alias = c.name != requested && c.aliases.iter().any(|a| a == requested);
-            e.route(alias.then(|| c.name.clone()))
+            e.route(requested, alias.then(|| c.name.clone()))
         })
     }
 
@@ -501,7 +535,7 @@ impl Registry {
     /// else the copy [`Registry::route`] picks for an alias or adapter.
     pub fn route_copy(&self, requested: &str) -> Option<Route> {
         if let Some(e) = lock(&self.models).get(requested) {
-            return Some(e.route(None));
+            return Some(e.route(requested, None));
         }
         self.route(requested)
     }
@@ -568,6 +602,11 @@ impl Registry {
                     },
                     log_tail: if state == ModelState::Failed {
                         lock(&e.log).tail()
+                    } else {
+                        Vec::new()
+                    },
+                    lora_loaded: if e.pid.is_some() || !e.config.engine.launches_process() {
+                        e.loaded_loras.iter().cloned().collect()
                     } else {
                         Vec::new()
                     },

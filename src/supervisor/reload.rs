@@ -23,7 +23,8 @@ pub struct ReloadSummary {
     pub removed: Vec<String>,
     pub restarted: Vec<String>,
     /// Changed only in settings the supervisor applies without a restart
-    /// of the server (`idle_timeout_s`).
+    /// of the server (`idle_timeout_s`, and LoRA adapters on a server
+    /// that loads them while it runs).
     #[serde(default)]
     pub updated: Vec<String>,
     pub unchanged: Vec<String>,
@@ -89,6 +90,7 @@ pub async fn apply(
             Change::Same => summary.unchanged.push(model.name.clone()),
             Change::Retune(updated) => {
                 set_idle_timeout(reg, updated);
+                set_adapters(reg, model, updated).await;
                 summary.updated.push(model.name.clone());
             }
             Change::Restart(updated) => {
@@ -122,7 +124,7 @@ pub async fn apply(
 enum Change<'a> {
     Remove,
     Same,
-    /// Only its idle timeout changed: set without a restart.
+    /// Only its idle timeout or its adapters changed: set without a restart.
     Retune(&'a ModelConfig),
     Restart(&'a ModelConfig),
 }
@@ -137,15 +139,34 @@ fn change<'a>(
     let Some(updated) = updated else {
         return Change::Remove;
     };
-    // Same config and same launch plans (profiles may have changed) for every copy.
+    // Same config and same launch plans (profiles may have changed) for
+    // every copy. The plans are compared with the adapters each server was
+    // started with: adapters added or removed since are loaded and unloaded
+    // while it runs, when it can (`lora::hot`).
     let instances = updated.instances();
     let same_launch = reg.ids_of(&model.name).len() == instances.len()
         && instances.iter().all(|i| {
-            crate::engine::plan(&i.model, &launcher.profiles, &launcher.exes).ok()
-                == reg.with(&i.id, |e| e.launch.clone())
+            reg.with(&i.id, |e| {
+                let as_launched = ModelConfig {
+                    lora_adapters: e.launch_loras.clone(),
+                    ..i.model.clone()
+                };
+                crate::engine::plan(&as_launched, &launcher.profiles, &launcher.exes).ok()
+                    == Some(e.launch.clone())
+            })
+            .unwrap_or(false)
         });
+    let hot = reg
+        .ids_of(&model.name)
+        .iter()
+        .all(|id| reg.with(id, |e| super::lora::hot(e.config.engine, &e.launch)) == Some(true));
     let retuned = ModelConfig {
         idle_timeout_s: model.idle_timeout_s,
+        lora_adapters: if hot {
+            model.lora_adapters.clone()
+        } else {
+            updated.lora_adapters.clone()
+        },
         ..updated.clone()
     } == *model;
     if updated == model && same_launch {
@@ -202,6 +223,32 @@ fn set_idle_timeout(reg: &Registry, model: &ModelConfig) {
         let idle = reg.state(&id) == Some(ModelState::Idle);
         if model.idle_timeout_s.is_none() && model.swap_group.is_none() && idle {
             reg.send(&id, Command::Start);
+        }
+    }
+}
+
+/// The adapters of `updated` for every copy of `model`: routed at once;
+/// each server loads an added one when the first request for it comes, and
+/// unloads a removed one now.
+async fn set_adapters(reg: &Registry, model: &ModelConfig, updated: &ModelConfig) {
+    if model.lora_adapters == updated.lora_adapters {
+        return;
+    }
+    let kept = |name: &str| updated.lora_adapters.iter().any(|l| l.name == name);
+    for id in reg.ids_of(&model.name) {
+        reg.with(&id, |e| {
+            e.config.lora_adapters = updated.lora_adapters.clone()
+        });
+        for gone in model.lora_adapters.iter().filter(|l| !kept(&l.name)) {
+            let loaded = reg.with(&id, |e| e.loaded_loras.contains(&gone.name)) == Some(true);
+            if loaded {
+                if let Err(why) = super::lora::unload(reg, &id, &gone.name).await {
+                    reg.model_log(
+                        &id,
+                        &format!("could not unload LoRA adapter '{}': {why}", gone.name),
+                    );
+                }
+            }
         }
     }
 }

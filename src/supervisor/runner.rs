@@ -67,6 +67,9 @@ pub struct Runner {
     pub backend_auth: Option<Arc<str>>,
     pub vllm_mux: PathBuf,
     pub http: reqwest::Client,
+    /// vLLM refused sleep mode on this platform: started without it, and
+    /// stopped instead of put to sleep when idle.
+    pub sleep_refused: std::sync::atomic::AtomicBool,
 }
 
 /// How waiting for something ended.
@@ -184,6 +187,9 @@ impl Runner {
                     return;
                 }
                 Outcome::Exited(status) => {
+                    if !ever_ready && self.refused_sleep_mode(running.as_mut()).await {
+                        continue;
+                    }
                     if !ever_ready {
                         let words = self.last_words(running.as_mut()).await;
                         let how = process::describe(status);
@@ -218,16 +224,67 @@ impl Runner {
         }
     }
 
+    /// Whether the server that just exited was vLLM refusing sleep mode
+    /// (`Sleep mode is not supported on current platform`, as on CPU);
+    /// then it is started again without it, and said so once.
+    async fn refused_sleep_mode(&self, running: Option<&mut Running>) -> bool {
+        use std::sync::atomic::Ordering;
+        let Launch::Process(spec) = &self.launch else {
+            return false;
+        };
+        if self.sleep_refused.load(Ordering::SeqCst)
+            || !spec
+                .args
+                .iter()
+                .any(|a| a == crate::engine::vllm::SLEEP_FLAG)
+        {
+            return false;
+        }
+        if let Some(r) = running {
+            process::kill_group(r.pid);
+            r.drained(OUTPUT_DRAIN).await;
+        }
+        let said = self
+            .reg
+            .with(&self.name, |e| {
+                let tail = e.log.lock().unwrap_or_else(|p| p.into_inner()).tail();
+                tail.iter()
+                    .any(|l| l.contains(crate::engine::vllm::SLEEP_REFUSED))
+            })
+            .unwrap_or(false);
+        if said {
+            self.sleep_refused.store(true, Ordering::SeqCst);
+            let line = format!(
+                "vLLM refuses sleep mode here ('{}'): starting it without; when idle it is stopped instead of put to sleep",
+                crate::engine::vllm::SLEEP_REFUSED
+            );
+            self.reg.model_log(&self.name, &line);
+            self.reg.log(&format!("model '{}': {line}", self.name));
+        }
+        said
+    }
+
     fn spawn(&self) -> std::io::Result<Option<Running>> {
         let Launch::Process(spec) = &self.launch else {
             return Ok(None);
+        };
+        let without;
+        let spec = if self.sleep_refused.load(std::sync::atomic::Ordering::SeqCst) {
+            without = spec.without_sleep_mode();
+            &without
+        } else {
+            spec
         };
         let log = self
             .reg
             .with(&self.name, |e| Arc::clone(&e.log))
             .ok_or_else(|| std::io::Error::other("the model was removed"))?;
         let running = process::spawn(spec, &self.vllm_mux, &log)?;
-        self.reg.with(&self.name, |e| e.pid = Some(running.pid));
+        self.reg.with(&self.name, |e| {
+            e.pid = Some(running.pid);
+            // A new server has only the adapters it is started with.
+            e.loaded_loras = e.launch_loras.iter().map(|l| l.name.clone()).collect();
+        });
         self.reg.model_log(
             &self.name,
             &format!("started {} (pid {})", spec.program.display(), running.pid),
@@ -400,7 +457,8 @@ impl Runner {
             let sleeps = self
                 .reg
                 .with(&self.name, |e| e.config.sleep_mode)
-                .unwrap_or(false);
+                .unwrap_or(false)
+                && !self.sleep_refused.load(std::sync::atomic::Ordering::SeqCst);
             // Without sleep mode, or when the server would not sleep, it stops.
             let done = if !sleeps {
                 done

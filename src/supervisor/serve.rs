@@ -141,6 +141,8 @@ impl Launcher {
                 max_model_len: None,
                 waiting: BTreeMap::new(),
                 wanted_by_hand: None,
+                launch_loras: model.lora_adapters.clone(),
+                loaded_loras: std::collections::BTreeSet::new(),
             },
         );
         let runner = Runner {
@@ -150,6 +152,7 @@ impl Launcher {
             backend_auth,
             vllm_mux: self.exes.vllm_mux.clone(),
             http: self.http.clone(),
+            sleep_refused: std::sync::atomic::AtomicBool::new(false),
         };
         tokio::spawn(runner.run(receiver));
         Ok(())
