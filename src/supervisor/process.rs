@@ -64,6 +64,14 @@ pub fn spawn(
     for var in super::notify::ENV {
         command.env_remove(var);
     }
+    // vllm-mux's own settings are not the engine's: vLLM warns at start
+    // about every VLLM_* variable it does not know.
+    for (var, _) in std::env::vars_os() {
+        let ours = var.to_str().is_some_and(|v| v.starts_with("VLLM_MUX_"));
+        if ours && !spec.env.contains_key(var.to_str().unwrap_or_default()) {
+            command.env_remove(&var);
+        }
+    }
     // Only a key the config names reaches an engine: one the supervisor
     // happened to inherit would make vLLM refuse the proxy, which does
     // not know it.
