@@ -221,17 +221,7 @@ fn the_bearer_scheme_is_case_insensitive() {
     let port = env.init_fast("c");
     env.add_mock("c", "m", &[]);
     env.set_config_key("c", "api_key_env", json!("MUX_TEST_KEYS"));
-    let started = env.started("c", port);
-    let run = env
-        .command(&["--config", "c", "start"])
-        .env("MUX_TEST_KEYS", "k1")
-        .output()
-        .expect("start");
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    let started = env.start_with_env("c", port, &[("MUX_TEST_KEYS", "k1")]);
     let body = r#"{"model": "m", "messages": []}"#;
     for (auth, status) in [
         ("Bearer k1", "200"),
@@ -257,17 +247,7 @@ fn a_body_for_a_route_of_the_proxy_is_never_read() {
     let port = env.init_fast("c");
     env.add_mock("c", "m", &[]);
     env.set_config_key("c", "api_key_env", json!("MUX_TEST_KEYS"));
-    let started = env.started("c", port);
-    let run = env
-        .command(&["--config", "c", "start"])
-        .env("MUX_TEST_KEYS", "k1")
-        .output()
-        .expect("start");
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    let started = env.start_with_env("c", port, &[("MUX_TEST_KEYS", "k1")]);
     // 64 MiB announced and not sent: the answer comes at once, without
     // waiting for (or holding) the body, and the connection closes.
     for request in [

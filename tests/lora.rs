@@ -16,6 +16,15 @@ fn adapter_dir(env: &Env, name: &str) -> PathBuf {
     dir
 }
 
+/// `lora add MODEL NAME DIR` for a fresh adapter folder; what it printed
+/// and the folder.
+fn add_adapter(env: &Env, model: &str, name: &str) -> (String, PathBuf) {
+    let dir = adapter_dir(env, name);
+    let path = dir.to_str().expect("utf-8");
+    let out = env.ok(&["--config", "c", "lora", "add", model, name, path]);
+    (out, dir)
+}
+
 fn models(started: &Started<'_>) -> Value {
     crate::helper::http()
         .get(started.url("/v1/models"))
@@ -56,10 +65,7 @@ fn an_adapter_added_while_the_model_runs_is_loaded_routed_listed_and_removed() {
     let started = env.start("c", port);
     let status = started.status();
     let pid = Started::model(&status, "m")["pid"].clone();
-    let sql = adapter_dir(&env, "sql");
-    let sql_path = sql.to_str().expect("utf-8");
-
-    let out = env.ok(&["--config", "c", "lora", "add", "m", "sql", sql_path]);
+    let (out, _) = add_adapter(&env, "m", "sql");
     assert!(out.contains("added LoRA adapter 'sql'"), "{out}");
     assert!(out.contains("loaded at once on m, m@1"), "{out}");
     // Routed at once, by every copy, and listed.
@@ -159,16 +165,7 @@ fn a_server_started_again_loads_its_adapters_when_a_request_wants_one() {
     let port = env.init_fast("c");
     env.add_mock("c", "m", &[]);
     let started = env.start("c", port);
-    let sql = adapter_dir(&env, "sql");
-    env.ok(&[
-        "--config",
-        "c",
-        "lora",
-        "add",
-        "m",
-        "sql",
-        sql.to_str().expect("utf-8"),
-    ]);
+    add_adapter(&env, "m", "sql");
     // A new server has only what it is started with (none here): the
     // first request for the adapter loads it, instead of a 404 from it.
     env.ok(&["--config", "c", "stop", "m"]);
@@ -186,16 +183,7 @@ fn a_server_started_again_loads_its_adapters_when_a_request_wants_one() {
     );
     // An adapter whose weights are gone by then: a clear 503, never the
     // engine's 404.
-    let gone = adapter_dir(&env, "gone");
-    env.ok(&[
-        "--config",
-        "c",
-        "lora",
-        "add",
-        "m",
-        "gone",
-        gone.to_str().expect("utf-8"),
-    ]);
+    let (_, gone) = add_adapter(&env, "m", "gone");
     env.ok(&["--config", "c", "stop", "m"]);
     std::fs::remove_dir(&gone).expect("rmdir");
     env.ok(&["--config", "c", "start-model", "m"]);
@@ -237,21 +225,17 @@ fn adapters_changed_in_the_config_are_applied_by_reload_without_a_restart() {
 
 #[test]
 fn a_vllm_server_started_without_lora_takes_an_adapter_at_its_restart() {
-    use std::os::unix::fs::PermissionsExt;
     let env = Env::new();
     let port = env.init_fast("c");
     let record = env.home().join("vllm-calls.txt");
-    let script = env.home().join("fake-vllm");
-    std::fs::write(
-        &script,
-        format!(
-            "#!/bin/sh\necho \"$@ VLLM_ALLOW_RUNTIME_LORA_UPDATING=$VLLM_ALLOW_RUNTIME_LORA_UPDATING\" >> '{record}'\nexec '{bin}' mock-engine --port \"$8\" --served-model-name \"$4\"\n",
+    let script = env.script(
+        "fake-vllm",
+        &format!(
+            "echo \"$@ VLLM_ALLOW_RUNTIME_LORA_UPDATING=$VLLM_ALLOW_RUNTIME_LORA_UPDATING\" >> '{record}'\n{}",
+            crate::helper::serve_as_vllm(),
             record = record.display(),
-            bin = crate::helper::BIN
         ),
-    )
-    .expect("write");
-    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    );
     let model_port = crate::helper::free_port().to_string();
     env.ok(&[
         "--config",
@@ -270,16 +254,7 @@ fn a_vllm_server_started_without_lora_takes_an_adapter_at_its_restart() {
         "{}",
         String::from_utf8_lossy(&run.stderr)
     );
-    let sql = adapter_dir(&env, "sql");
-    let out = env.ok(&[
-        "--config",
-        "c",
-        "lora",
-        "add",
-        "v",
-        "sql",
-        sql.to_str().expect("utf-8"),
-    ]);
+    let (out, sql) = add_adapter(&env, "v", "sql");
     assert!(
         out.contains("the model's server runs without LoRA")
             && out.contains("'vllm-mux --config c reload' restarts it"),

@@ -401,19 +401,15 @@ fn alternating_requests_for_two_members_are_all_served() {
 /// with one line saying so, and gives way by stopping instead of sleeping.
 #[test]
 fn a_platform_that_refuses_sleep_mode_gets_stopping_instead() {
-    use std::os::unix::fs::PermissionsExt;
     let env = Env::with_gpus(1);
     let port = env.init_fast("c");
-    let script = env.home().join("fake-vllm");
-    std::fs::write(
-        &script,
-        format!(
-            "#!/bin/sh\ncase \" $* \" in *' --enable-sleep-mode '*)\n  echo 'pydantic_core._pydantic_core.ValidationError: 1 validation error for ModelConfig' >&2\n  echo '  Value error, Sleep mode is not supported on current platform. [type=value_error]' >&2\n  exit 1;;\nesac\nexec '{bin}' mock-engine --port \"$8\" --served-model-name \"$4\"\n",
-            bin = crate::helper::BIN
+    let script = env.script(
+        "fake-vllm",
+        &format!(
+            "case \" $* \" in *' --enable-sleep-mode '*)\n  echo 'pydantic_core._pydantic_core.ValidationError: 1 validation error for ModelConfig' >&2\n  echo '  Value error, Sleep mode is not supported on current platform. [type=value_error]' >&2\n  exit 1;;\nesac\n{}",
+            crate::helper::serve_as_vllm()
         ),
-    )
-    .expect("write");
-    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    );
     for name in ["a", "b"] {
         let model_port = crate::helper::free_port().to_string();
         env.ok(&[

