@@ -110,7 +110,7 @@ pub fn report(err: &anyhow::Error) -> Exit {
             Exit::Failure
         }
     };
-    eprint!("{stderr}");
+    eprint!("{}", crate::output::for_config(&stderr));
     exit
 }
 

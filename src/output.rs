@@ -7,6 +7,77 @@ use serde::Serialize;
 
 use crate::config::store::to_canonical_json;
 
+/// The config the commands of this run act on, when it is not `default`:
+/// every command a message shows for the user to copy gets
+/// `--config NAME` ([`for_config`]).
+static CONFIG: std::sync::RwLock<Option<String>> = std::sync::RwLock::new(None);
+
+/// The subcommands that act on one config (not `list`, `gpus`, `import`,
+/// `profiles`, …): the ones a copied hint must carry `--config` for.
+const CONFIG_COMMANDS: [&str; 15] = [
+    "init",
+    "add-model",
+    "edit-model",
+    "edit-proxy",
+    "remove-model",
+    "show",
+    "start",
+    "status",
+    "logs",
+    "stop",
+    "start-model",
+    "wait",
+    "reload",
+    "export",
+    "lora",
+];
+
+/// Say which config the commands in messages act on from now on
+/// (`default` needs no `--config`).
+pub fn set_config(name: &str) {
+    let name = (name != crate::commands::DEFAULT_CONFIG).then(|| name.to_string());
+    if let Ok(mut config) = CONFIG.write() {
+        *config = name;
+    }
+}
+
+/// `text` with `--config NAME` in every `vllm-mux SUBCOMMAND` that acts on
+/// a config and names none, when the config is not `default`: a hint
+/// copied from a message about config `NAME` must act on `NAME`.
+pub fn for_config(text: &str) -> std::borrow::Cow<'_, str> {
+    let name = match CONFIG.read() {
+        Ok(config) => match config.as_deref() {
+            Some(name) => name.to_string(),
+            None => return std::borrow::Cow::Borrowed(text),
+        },
+        Err(_) => return std::borrow::Cow::Borrowed(text),
+    };
+    const BIN: &str = "vllm-mux ";
+    let mut out = String::with_capacity(text.len() + 32);
+    let mut rest = text;
+    while let Some(at) = rest.find(BIN) {
+        let after = &rest[at + BIN.len()..];
+        out.push_str(&rest[..at + BIN.len()]);
+        let word = after
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+            .next()
+            .unwrap_or("");
+        if CONFIG_COMMANDS.contains(&word) {
+            out.push_str("--config ");
+            out.push_str(&name);
+            out.push(' ');
+        }
+        rest = after;
+    }
+    out.push_str(rest);
+    std::borrow::Cow::Owned(out)
+}
+
+/// A `warning:` or `note:` line on stderr, its commands for this config.
+pub fn warn(line: &str) {
+    eprintln!("{}", for_config(line));
+}
+
 /// A borderless table, like `kubectl get`: easy to read and to grep.
 pub fn table<I, S>(headers: I) -> Table
 where
@@ -151,6 +222,24 @@ pub fn on_off(flag: bool) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn copied_commands_carry_the_config_they_are_about() {
+        set_config("bad");
+        assert_eq!(
+            for_config("see why with 'vllm-mux logs broken'; or 'vllm-mux --config x stop'"),
+            "see why with 'vllm-mux --config bad logs broken'; or 'vllm-mux --config x stop'"
+        );
+        assert_eq!(
+            for_config("next: vllm-mux add-model NAME; see 'vllm-mux gpus'; this vllm-mux cannot read"),
+            "next: vllm-mux --config bad add-model NAME; see 'vllm-mux gpus'; this vllm-mux cannot read"
+        );
+        set_config("default");
+        assert_eq!(
+            for_config("'vllm-mux logs broken'"),
+            "'vllm-mux logs broken'"
+        );
+    }
 
     fn wide() -> Table {
         let mut t = table(["MODEL", "STATE", "LAST ERROR"]);

@@ -66,6 +66,13 @@ fn init_then_add_models_then_show() {
         "--priority",
         "1",
     ]);
+    // From 8001 up, past whatever else listens here (the demo, say).
+    let json = env.run(&["--json", "show"]).json();
+    let ports = crate::helper::auto_ports(1, &[8000]);
+    assert_eq!(json["config"]["models"][0]["port"], ports[0]);
+    let first = ports[0];
+    let second = crate::helper::auto_ports(1, &[8000, first])[0];
+    assert_eq!(json["config"]["models"][1]["port"], second);
     let show = env.ok(&["show"]);
     for needle in [
         "http://0.0.0.0:8000",
@@ -75,15 +82,12 @@ fn init_then_add_models_then_show() {
         "qwen",
         "Qwen/Qwen2.5-7B-Instruct",
         "low_memory",
-        "8001",
-        "8002",
+        &first.to_string(),
+        &second.to_string(),
     ] {
         assert!(show.contains(needle), "show lacks {needle}:\n{show}");
     }
-    let json = env.run(&["--json", "show"]).json();
     assert_eq!(json["name"], "default");
-    assert_eq!(json["config"]["models"][0]["port"], 8001);
-    assert_eq!(json["config"]["models"][1]["port"], 8002);
     assert_eq!(json["config"]["models"][1]["loading_priority"], 1);
 }
 
@@ -188,7 +192,11 @@ fn edit_model_changes_only_what_is_given() {
     let m = &env.run(&["--json", "show"]).json()["config"]["models"][0];
     assert_eq!(m["enabled"], true);
     assert_eq!(m["aliases"], serde_json::json!([]));
-    assert_eq!(m["port"], 8001, "a cleared port is assigned again");
+    assert_eq!(
+        m["port"],
+        crate::helper::auto_ports(1, &[8000])[0],
+        "a cleared port is assigned again"
+    );
 }
 
 #[test]
@@ -383,7 +391,18 @@ fn remove_model_removes_it() {
 fn automatic_ports_skip_ports_of_other_configs() {
     let env = Env::new();
     env.ok(&["--config", "one", "init"]);
-    env.ok(&["--config", "one", "add-model", "a", "--engine", "mock"]);
+    let one = env
+        .run(&[
+            "--config",
+            "one",
+            "--json",
+            "add-model",
+            "a",
+            "--engine",
+            "mock",
+        ])
+        .json();
+    let a = u16::try_from(one["model"]["port"].as_u64().expect("a port")).expect("a port");
     env.ok(&["--config", "two", "init", "--port", "9000"]);
     let json = env
         .run(&[
@@ -396,7 +415,11 @@ fn automatic_ports_skip_ports_of_other_configs() {
             "mock",
         ])
         .json();
-    assert_eq!(json["model"]["port"], 8002);
+    // Not a's, though nothing listens on it while 'one' is stopped.
+    assert_eq!(
+        json["model"]["port"],
+        crate::helper::auto_ports(1, &[9000, a])[0]
+    );
 }
 
 #[test]
@@ -614,4 +637,83 @@ fn models_lists_the_hugging_face_cache() {
         .output()
         .expect("run");
     assert_eq!(String::from_utf8_lossy(&empty.stdout).trim(), "[]");
+}
+
+/// Issue 21: a hint a user copies acts on the config it is about: with
+/// `--config NAME` in it, unless that is `default`.
+#[test]
+fn every_hint_to_copy_carries_the_config_it_is_about() {
+    let env = Env::new();
+    let out = env.ok(&[
+        "--config",
+        "bad",
+        "init",
+        "--port",
+        &crate::helper::free_port().to_string(),
+    ]);
+    assert!(
+        out.contains("next: vllm-mux --config bad add-model NAME"),
+        "{out}"
+    );
+    let port = crate::helper::free_port().to_string();
+    env.ok(&[
+        "--config",
+        "bad",
+        "add-model",
+        "broken",
+        "--engine",
+        "command",
+        "--model",
+        "x",
+        "--port",
+        &port,
+        "--command",
+        "sh -c 'echo no port {port}; exit 3'",
+    ]);
+    // The preflight's port hint.
+    let holder = std::net::TcpListener::bind(("127.0.0.1", 0)).expect("bind");
+    let taken = holder.local_addr().expect("addr").port().to_string();
+    env.ok(&["--config", "bad", "edit-model", "broken", "--port", &taken]);
+    let err = env.fails(&["--config", "bad", "start"], 2);
+    assert!(
+        err.contains("'vllm-mux --config bad edit-model NAME --port P'"),
+        "{err}"
+    );
+    drop(holder);
+    // A model that failed: see why in its log, of this config.
+    let started = env.started("bad", 0);
+    let run = env.run(&["--config", "bad", "start"]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr
+            .contains("hint: see why with 'vllm-mux --config bad logs broken'"),
+        "{}",
+        run.stderr
+    );
+    // A running config reminded how to apply a change.
+    let out = env.ok(&[
+        "--config",
+        "bad",
+        "edit-proxy",
+        "--set",
+        "queue_timeout_s=7",
+    ]);
+    assert!(
+        out.contains("vllm-mux --config bad stop && vllm-mux --config bad start"),
+        "{out}"
+    );
+    let out = env.ok(&["--config", "bad", "edit-model", "broken", "--alias", "b2"]);
+    assert!(out.contains("'vllm-mux --config bad reload'"), "{out}");
+    drop(started);
+    // llama-swap's notes are about the config it becomes.
+    let file = env.home().join("swap.yaml");
+    std::fs::write(&file, "models:\n  a:\n    cmd: server --port ${PORT}\n").expect("write");
+    let out = env.ok(&["import", file.to_str().expect("utf-8"), "--name", "swapped"]);
+    assert!(
+        out.contains("'vllm-mux --config swapped edit-model NAME --clear swap-group'"),
+        "{out}"
+    );
+    // The default config needs none.
+    let out = env.ok(&["init", "--port", &crate::helper::free_port().to_string()]);
+    assert!(out.contains("next: vllm-mux add-model NAME"), "{out}");
 }

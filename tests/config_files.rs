@@ -162,7 +162,8 @@ fn import_reads_standard_input() {
     let json = env.run(&["--config", "piped", "--json", "show"]).json();
     assert_eq!(json["config"]["port"], 8200);
     assert_eq!(
-        json["config"]["models"][0]["port"], 8001,
+        json["config"]["models"][0]["port"],
+        crate::helper::auto_ports(1, &[8200])[0],
         "a missing port is assigned"
     );
 }

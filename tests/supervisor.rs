@@ -486,7 +486,7 @@ fn a_port_in_use_is_a_clear_error_and_nothing_starts() {
     let stderr = env.fails(&["--config", "c", "start"], 2);
     assert!(
         stderr.contains(&format!("port {taken} of the proxy"))
-            && stderr.contains("vllm-mux edit-proxy --port P"),
+            && stderr.contains("vllm-mux --config c edit-proxy --port P"),
         "{stderr}"
     );
     env.ok(&["--config", "c", "edit-proxy", "--port", &port.to_string()]);
@@ -1111,7 +1111,7 @@ fn wait_waits_for_models_started_without_waiting() {
     let stderr = env.fails(&["--config", "c", "wait", "spare"], 1);
     assert!(
         stderr.contains("stopped, so not ready: spare")
-            && stderr.contains("vllm-mux start-model spare"),
+            && stderr.contains("vllm-mux --config c start-model spare"),
         "{stderr}"
     );
     // Waiting for everything counts the stopped one as settled.

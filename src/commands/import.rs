@@ -83,6 +83,8 @@ pub fn run(ctx: &Ctx, file: &Path, name: Option<&str>, force: bool) -> Result<Ex
         })?;
         return Ok(Exit::Success);
     }
+    // Its notes and hints are about the imported config.
+    crate::output::set_config(&name);
     if let Some(backup) = backup {
         ctx.say(format!(
             "replaced config '{name}'; the old one is kept at {}",

@@ -71,10 +71,11 @@ impl Ctx {
         self.config.as_deref()
     }
 
-    /// A message for people: not with --json, not with --quiet.
+    /// A message for people: not with --json, not with --quiet. A
+    /// command in it for the user to copy carries the config's name.
     pub fn say(&self, message: impl AsRef<str>) {
         if !self.json && !self.quiet {
-            println!("{}", message.as_ref());
+            println!("{}", crate::output::for_config(message.as_ref()));
         }
     }
 
@@ -107,6 +108,9 @@ pub fn dispatch(cli: Cli) -> Result<Exit> {
     };
     let interactive =
         !no_input && !yes && std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
+    if let Some(name) = config.as_deref() {
+        crate::output::set_config(name);
+    }
     let ctx = Ctx {
         store: Store::new(Paths::from_env()?),
         config,

@@ -215,7 +215,7 @@ pub fn note_saved_secrets(ctx: &Ctx, keys: &[String]) {
             .iter()
             .any(|word| upper.contains(word))
         {
-            eprintln!("note: {key}'s value is saved in the config file as it is; exported where 'vllm-mux start' runs, it reaches every model without being saved");
+            crate::output::warn(&format!("note: {key}'s value is saved in the config file as it is; exported where 'vllm-mux start' runs, it reaches every model without being saved"));
         }
     }
 }

@@ -39,10 +39,10 @@ pub fn run(ctx: &Ctx, args: &WaitArgs) -> Result<Exit> {
         ));
     }
     if !summary.needs_restart.is_empty() {
-        eprintln!(
+        crate::output::warn(&format!(
             "warning: {} changed; the proxy applies that only on a restart (vllm-mux stop && vllm-mux start)",
             summary.needs_restart.join(", ")
-        );
+        ));
     }
     // The supervisor answers once removed and changed models are stopped and
     // the new copies registered (pending), so none of them looks settled yet.

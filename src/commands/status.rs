@@ -146,10 +146,10 @@ fn why_not_ready(report: &StatusReport) -> Vec<String> {
 fn warn_on_version_mismatch(report: &StatusReport) {
     let ours = env!("CARGO_PKG_VERSION");
     if report.version != ours {
-        eprintln!(
+        crate::output::warn(&format!(
             "warning: the running supervisor is version {}, this vllm-mux is {ours}; restart it to upgrade (vllm-mux stop && vllm-mux start)",
             report.version
-        );
+        ));
     }
 }
 

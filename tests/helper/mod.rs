@@ -154,6 +154,18 @@ pub fn free_port() -> u16 {
     }
 }
 
+/// The ports automatic assignment gives next, `n` of them: from 8001 up,
+/// skipping `taken` and ports something on this machine listens on (the
+/// README's demo, another config, a real vLLM), as vllm-mux does. Tests
+/// never assume 8001 is free.
+pub fn auto_ports(n: usize, taken: &[u16]) -> Vec<u16> {
+    (8001..=u16::MAX)
+        .filter(|p| !taken.contains(p))
+        .filter(|p| std::net::TcpListener::bind(("127.0.0.1", *p)).is_ok())
+        .take(n)
+        .collect()
+}
+
 /// Poll `check` every 20 ms until it is true or `timeout` passes.
 pub fn wait_for(timeout: std::time::Duration, mut check: impl FnMut() -> bool) -> bool {
     let deadline = std::time::Instant::now() + timeout;
