@@ -75,7 +75,7 @@ complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand init" -s h -l help -d 
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand init" -s V -l version -d 'Print version'
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand add-model" -l model -d 'Hugging Face id or local path of the weights' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand add-model" -l alias -d 'Another name clients may send (repeat for more; edit-model replaces the list)' -r
-complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand add-model" -l gpus -d 'GPU indexes, comma-separated; their count sets tensor parallelism' -r
+complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand add-model" -l gpus -d 'GPU indexes, comma-separated; their count sets tensor parallelism. `none`: no GPU at all (vLLM\'s CPU build), with CUDA_VISIBLE_DEVICES empty' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand add-model" -l port -d 'Local port of the model\'s server (default: next free from 8001)' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand add-model" -l profile -d 'Profile of engine flags (see \'vllm-mux profiles\')' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand add-model" -l shortcut -d 'Take model, profile and overrides from a saved shortcut' -r
@@ -107,7 +107,7 @@ complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand add-model" -s h -l hel
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand add-model" -s V -l version -d 'Print version'
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-model" -l model -d 'Hugging Face id or local path of the weights' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-model" -l alias -d 'Another name clients may send (repeat for more; edit-model replaces the list)' -r
-complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-model" -l gpus -d 'GPU indexes, comma-separated; their count sets tensor parallelism' -r
+complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-model" -l gpus -d 'GPU indexes, comma-separated; their count sets tensor parallelism. `none`: no GPU at all (vLLM\'s CPU build), with CUDA_VISIBLE_DEVICES empty' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-model" -l port -d 'Local port of the model\'s server (default: next free from 8001)' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-model" -l profile -d 'Profile of engine flags (see \'vllm-mux profiles\')' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-model" -l shortcut -d 'Take model, profile and overrides from a saved shortcut' -r

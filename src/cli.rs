@@ -263,8 +263,9 @@ pub struct ModelArgs {
     #[arg(long = "alias", value_name = "ALIAS")]
     pub aliases: Vec<String>,
     /// GPU indexes, comma-separated; their count sets tensor parallelism.
-    #[arg(long, value_name = "IDS", value_delimiter = ',')]
-    pub gpus: Option<Vec<u32>>,
+    /// `none`: no GPU at all (vLLM's CPU build), with CUDA_VISIBLE_DEVICES empty.
+    #[arg(long, value_name = "IDS|none", value_parser = parse_gpus)]
+    pub gpus: Option<Gpus>,
     /// Local port of the model's server (default: next free from 8001).
     #[arg(long, value_name = "PORT")]
     pub port: Option<u16>,
@@ -503,6 +504,28 @@ pub struct MockEngineArgs {
     /// vLLM flags from profiles and overrides: logged and ignored.
     #[arg(last = true, value_name = "VLLM_FLAGS")]
     pub engine_flags: Vec<String>,
+}
+
+/// What `--gpus` says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Gpus {
+    Ids(Vec<u32>),
+    /// No GPU on purpose: the server sees none.
+    None,
+}
+
+fn parse_gpus(text: &str) -> Result<Gpus, String> {
+    if text.eq_ignore_ascii_case("none") {
+        return Ok(Gpus::None);
+    }
+    text.split(',')
+        .map(|id| {
+            id.trim()
+                .parse::<u32>()
+                .map_err(|_| format!("'{id}' is not a GPU index; give indexes like 0,1 (see 'vllm-mux gpus'), or none"))
+        })
+        .collect::<Result<Vec<u32>, String>>()
+        .map(Gpus::Ids)
 }
 
 fn parse_lora(text: &str) -> Result<LoraAdapter, String> {

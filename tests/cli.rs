@@ -717,3 +717,42 @@ fn every_hint_to_copy_carries_the_config_it_is_about() {
     let out = env.ok(&["init", "--port", &crate::helper::free_port().to_string()]);
     assert!(out.contains("next: vllm-mux add-model NAME"), "{out}");
 }
+
+/// Issue 21: a typo in the config's name is said as such, with the names
+/// there are, by every command, not "not running" and a hint to start it.
+#[test]
+fn a_config_that_does_not_exist_is_named_as_such_everywhere() {
+    let env = Env::new();
+    env.ok(&[
+        "--config",
+        "mocks",
+        "init",
+        "--port",
+        &crate::helper::free_port().to_string(),
+    ]);
+    for args in [
+        vec!["status"],
+        vec!["stop"],
+        vec!["logs"],
+        vec!["logs", "-f"],
+        vec!["logs", "proxy"],
+        vec!["wait"],
+        vec!["reload"],
+        vec!["start-model", "m"],
+        vec!["show"],
+        vec!["start"],
+        vec!["lora", "list"],
+    ] {
+        let mut full = vec!["--config", "mock"];
+        full.extend(&args);
+        let err = env.fails(&full, 2);
+        assert!(
+            err.contains("error: config 'mock' does not exist")
+                && err.contains("pick one of: mocks"),
+            "{args:?}: {err}"
+        );
+    }
+    // One that exists and is not running is still "not running" (3).
+    let err = env.fails(&["--config", "mocks", "status"], 3);
+    assert!(err.contains("config 'mocks' is not running"), "{err}");
+}

@@ -330,3 +330,64 @@ fn a_swap_group_member_started_by_name_counts_the_memory_the_running_one_gives_b
         "{status}"
     );
 }
+
+/// Issue 21: on a machine with GPUs, a vLLM model that names none would
+/// take whatever CUDA_VISIBLE_DEVICES the supervisor has, where no conflict
+/// check can see it: refused, unless `--gpus none` says so on purpose.
+#[test]
+fn a_vllm_model_must_name_its_gpus_or_none_on_a_machine_with_gpus() {
+    let env = Env::with_gpus(2);
+    let port = env.init_fast("c");
+    let model_port = free_port().to_string();
+    let add = |extra: &[&str]| {
+        let mut args = vec![
+            "--config",
+            "c",
+            "add-model",
+            "q",
+            "--model",
+            "org/q",
+            "--port",
+            &model_port,
+        ];
+        args.extend_from_slice(extra);
+        args.iter().map(|a| a.to_string()).collect::<Vec<_>>()
+    };
+    let args = add(&[]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let err = env.fails(&args, 2);
+    assert!(
+        err.contains("model 'q': gpu_ids: names no GPU on a machine with GPUs 0, 1")
+            && err.contains("--gpus 0")
+            && err.contains("--gpus none to run it without one"),
+        "{err}"
+    );
+    let args = add(&["--gpus", "none"]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    env.ok(&args);
+    let saved = &env.run(&["--config", "c", "--json", "show"]).json()["config"]["models"][0];
+    assert_eq!(saved["gpu_ids"], serde_json::json!([]));
+    assert_eq!(saved["environment"]["CUDA_VISIBLE_DEVICES"], "");
+    // Its server sees no GPU.
+    let (script, record) = fake_vllm(&env);
+    let started = env.started("c", port);
+    let run = start_with_vllm(&env, &script, &[]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let call = std::fs::read_to_string(&record).expect("recorded");
+    assert!(call.contains("CUDA_VISIBLE_DEVICES=\n"), "{call}");
+    drop(started);
+    // Naming GPUs later takes the choice back.
+    env.ok(&["--config", "c", "edit-model", "q", "--gpus", "1"]);
+    let saved = &env.run(&["--config", "c", "--json", "show"]).json()["config"]["models"][0];
+    assert_eq!(saved["gpu_ids"], serde_json::json!([1]));
+    assert!(
+        saved["environment"].get("CUDA_VISIBLE_DEVICES").is_none(),
+        "{saved}"
+    );
+    let err = env.fails(&["--config", "c", "edit-model", "q", "--gpus", "x"], 2);
+    assert!(err.contains("'x' is not a GPU index"), "{err}");
+}

@@ -20,6 +20,10 @@ use crate::supervisor::pidfile::running_pid;
 pub fn run(ctx: &Ctx, args: LogsArgs) -> Result<Exit> {
     let name = ctx.config_name()?;
     let dir = ctx.paths().logs_dir(name);
+    // No config and no logs of one: a typo in the name, most likely.
+    if !dir.exists() && !ctx.store.path(name).exists() {
+        return Err(ctx.store.missing(name).into());
+    }
     let sources = sources(ctx, name, &dir, &args.target)?;
     let run_dir = ctx.paths().run_dir(name);
     if args.follow && running_pid(&run_dir).is_none() {

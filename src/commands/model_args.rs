@@ -34,8 +34,25 @@ pub fn apply(ctx: &Ctx, model: &mut ModelConfig, args: ModelArgs) -> Result<()> 
     if !args.aliases.is_empty() {
         model.aliases = args.aliases;
     }
-    if let Some(gpus) = args.gpus {
-        model.gpu_ids = gpus;
+    match args.gpus {
+        Some(crate::cli::Gpus::Ids(gpus)) => {
+            model.gpu_ids = gpus;
+            // GPUs named: CUDA_VISIBLE_DEVICES comes from them again.
+            if model
+                .environment
+                .get(CUDA_VISIBLE_DEVICES)
+                .is_some_and(String::is_empty)
+            {
+                model.environment.remove(CUDA_VISIBLE_DEVICES);
+            }
+        }
+        Some(crate::cli::Gpus::None) => {
+            model.gpu_ids.clear();
+            model
+                .environment
+                .insert(CUDA_VISIBLE_DEVICES.into(), String::new());
+        }
+        None => {}
     }
     if let Some(port) = args.port {
         model.port = Some(port);
@@ -221,6 +238,9 @@ pub fn note_saved_secrets(ctx: &Ctx, keys: &[String]) {
 }
 
 /// The name must be a model in `config`; else a usage error listing them.
+/// Empty in a model's environment: it runs without a GPU on purpose.
+pub const CUDA_VISIBLE_DEVICES: &str = "CUDA_VISIBLE_DEVICES";
+
 pub fn unknown_model(config_name: &str, config: &Config, name: &str) -> Failure {
     let names = config.model_names();
     Failure::usage(format!("config '{config_name}' has no model '{name}'")).hint(

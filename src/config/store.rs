@@ -173,6 +173,12 @@ impl Store {
         Ok(config)
     }
 
+    /// The error for a config name with no file: "does not exist", and
+    /// the names that do.
+    pub fn missing(&self, name: &str) -> Failure {
+        missing(name, &self.list_names())
+    }
+
     /// Names of saved configs, sorted. Files that are not `*.json` are ignored.
     pub fn list_names(&self) -> Vec<String> {
         let Ok(entries) = std::fs::read_dir(self.paths.configs_dir()) else {

@@ -124,7 +124,11 @@ pub fn check_saved(config: &Config, paths: &Paths, file: &std::path::Path) -> Re
 /// (read only if a model names a GPU).
 fn find(config: &Config, paths: &Paths) -> Result<(Vec<Problem>, Inventory)> {
     let profiles = Profiles::load(paths)?;
-    let inventory = if config.models.iter().any(|m| !m.gpu_ids.is_empty()) {
+    let inventory = if config
+        .models
+        .iter()
+        .any(|m| !m.gpu_ids.is_empty() || gpus_left_to_chance(m))
+    {
         Inventory::detect()?
     } else {
         Inventory::Unavailable("no model names a GPU".into())
@@ -819,7 +823,36 @@ fn check_memory_fraction(
     }
 }
 
+/// An enabled vLLM model that names no GPU and does not hide them: its
+/// server would take whatever CUDA_VISIBLE_DEVICES the supervisor has, on
+/// GPUs the conflict checks cannot see.
+fn gpus_left_to_chance(model: &ModelConfig) -> bool {
+    model.engine == Engine::Vllm
+        && model.enabled
+        && model.gpu_ids.is_empty()
+        && !model.environment.contains_key("CUDA_VISIBLE_DEVICES")
+}
+
 fn check_gpus(model: &ModelConfig, inventory: &Inventory, found: &mut Found) {
+    if gpus_left_to_chance(model) && !inventory.gpus().is_empty() {
+        let ids: Vec<String> = inventory
+            .gpus()
+            .iter()
+            .map(|g| g.index.to_string())
+            .collect();
+        found.model_hint(
+            model,
+            "gpu_ids",
+            format!(
+                "names no GPU on a machine with GPUs {}: its vLLM would take whichever CUDA_VISIBLE_DEVICES gives it, where no check can see it",
+                ids.join(", ")
+            ),
+            Some(format!(
+                "pick its GPUs with --gpus (e.g. --gpus {}; see 'vllm-mux gpus'), or --gpus none to run it without one",
+                ids[0]
+            )),
+        );
+    }
     let mut seen = BTreeSet::new();
     for &gpu in &model.gpu_ids {
         if !seen.insert(gpu) {

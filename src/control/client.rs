@@ -36,6 +36,7 @@ pub struct Client {
     http: reqwest::Client,
     config: String,
     socket: PathBuf,
+    paths: Paths,
 }
 
 impl Client {
@@ -49,6 +50,7 @@ impl Client {
             http,
             config: config.to_string(),
             socket,
+            paths: paths.clone(),
         })
     }
 
@@ -59,9 +61,15 @@ impl Client {
     /// Nothing answers on the socket. When the supervisor ended without
     /// stopping, what it left behind says so, and when.
     pub fn not_running(&self) -> Failure {
+        let run_dir = self.socket.parent().unwrap_or(std::path::Path::new("."));
+        // A typo in the name: say so, and which names there are, rather
+        // than "not running" and a hint to start what does not exist.
+        let store = crate::config::Store::new(self.paths.clone());
+        if !store.path(&self.config).exists() && left_behind(run_dir).is_none() {
+            return store.missing(&self.config);
+        }
         let not_running = format!("config '{}' is not running", self.config);
         let start = format!("'vllm-mux --config {} start'", self.config);
-        let run_dir = self.socket.parent().unwrap_or(std::path::Path::new("."));
         match left_behind(run_dir) {
             Some((report, written)) => {
                 let why = format!(

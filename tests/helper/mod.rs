@@ -558,7 +558,7 @@ pub fn fake_vllm(env: &Env) -> (std::path::PathBuf, std::path::PathBuf) {
     let script = env.script(
         "fake-vllm",
         &format!(
-            "echo \"$@\" > '{record}'\necho \"CUDA_VISIBLE_DEVICES=$CUDA_VISIBLE_DEVICES\" >> '{record}'\n{}",
+            "echo \"$@\" > '{record}'\necho \"CUDA_VISIBLE_DEVICES=${{CUDA_VISIBLE_DEVICES-(unset)}}\" >> '{record}'\n{}",
             serve_as_vllm(),
             record = record.display(),
         ),

@@ -39,9 +39,60 @@ fn config(models: Vec<ModelConfig>) -> Config {
     }
 }
 
+/// The problems of `cfg` on a machine with 4 GPUs. A model that names no
+/// GPU runs without one on purpose here (`--gpus none`), so each rule's
+/// test sees that rule's problem alone; the rule about GPUs left to chance
+/// has its own test.
 fn run(cfg: &Config) -> Vec<Problem> {
+    let mut cfg = cfg.clone();
+    for m in cfg
+        .models
+        .iter_mut()
+        .filter(|m| m.gpu_ids.is_empty() && m.engine == Engine::Vllm)
+    {
+        m.environment
+            .entry("CUDA_VISIBLE_DEVICES".into())
+            .or_default();
+    }
     let profiles = Profiles::builtin().expect("built-in profiles");
-    problems(cfg, &profiles, &gpus(4))
+    problems(&cfg, &profiles, &gpus(4))
+}
+
+#[test]
+fn a_vllm_model_without_gpus_on_a_machine_with_gpus_must_say_so() {
+    let profiles = Profiles::builtin().expect("built-in profiles");
+    let found = problems(&config(vec![model("a", 8001)]), &profiles, &gpus(2));
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(
+        (found[0].model.as_deref(), found[0].field),
+        (Some("a"), "gpu_ids")
+    );
+    assert!(
+        found[0]
+            .message
+            .contains("names no GPU on a machine with GPUs 0, 1"),
+        "{}",
+        found[0]
+    );
+    assert!(
+        found[0]
+            .hint
+            .as_deref()
+            .unwrap_or("")
+            .contains("--gpus none"),
+        "{:?}",
+        found[0].hint
+    );
+    // Said on purpose, or nothing to take: no problem.
+    let mut cpu = model("a", 8001);
+    cpu.environment
+        .insert("CUDA_VISIBLE_DEVICES".into(), String::new());
+    assert!(problems(&config(vec![cpu]), &profiles, &gpus(2)).is_empty());
+    let none = Inventory::Detected(Vec::new());
+    assert!(problems(&config(vec![model("a", 8001)]), &profiles, &none).is_empty());
+    let mut mock = model("m", 8001);
+    mock.engine = Engine::Mock;
+    assert!(problems(&config(vec![mock]), &profiles, &gpus(2)).is_empty());
 }
 
 /// Exactly one problem, about `model` and `field`, whose text has `needle`.
