@@ -76,6 +76,8 @@ pub struct Metrics {
     loads: Family<LoadLabels, Histogram, fn() -> Histogram>,
     pub gpu_utilization: Family<GpuLabel, Gauge>,
     pub gpu_memory_used: Family<GpuLabel, Gauge>,
+    /// Bytes the request bodies in flight hold (set when scraped).
+    pub body_bytes: Gauge,
 }
 
 impl Default for Metrics {
@@ -93,6 +95,7 @@ impl Default for Metrics {
             loads: Family::new_with_constructor(load_histogram as fn() -> Histogram),
             gpu_utilization: Family::default(),
             gpu_memory_used: Family::default(),
+            body_bytes: Gauge::default(),
         };
         if let Ok(mut r) = m.registry.lock() {
             r.register(
@@ -149,6 +152,11 @@ impl Default for Metrics {
                 "gpu_memory_used_bytes",
                 "GPU memory in use",
                 m.gpu_memory_used.clone(),
+            );
+            r.register(
+                "request_body_bytes",
+                "Memory the request bodies in flight hold (at most 256 MiB; past it, 503)",
+                m.body_bytes.clone(),
             );
         }
         m

@@ -160,7 +160,7 @@ async fn admit(
         )));
     }
     let (bytes, held) = client
-        .read_body(head, state.max_body, shared.header_timeout, &shared.bodies)
+        .read_body(head, state.max_body, shared.header_timeout, &state.bodies)
         .await
         .map_err(Refusal::Body)?;
     let peek = peek(&bytes).map_err(Refusal::Error)?;

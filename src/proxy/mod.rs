@@ -47,8 +47,6 @@ pub struct Shared {
     router: Router,
     /// Idle keep-alive connections to backends.
     pool: upstream::Pool,
-    /// The memory request bodies in flight may hold ([`conn::BODY_BUDGET`]).
-    bodies: Arc<tokio::sync::Semaphore>,
     /// Headers the CORS layer puts on answers, for forwarded ones.
     cors: Vec<(HeaderName, HeaderValue)>,
     /// For a client's request head, and for each read of its body.
@@ -71,7 +69,6 @@ impl Shared {
             state,
             router,
             pool: upstream::Pool::default(),
-            bodies: Arc::new(tokio::sync::Semaphore::new(conn::BODY_BUDGET)),
             cors,
             header_timeout: Duration::from_secs(config.client_header_timeout_s),
             stopping: AtomicBool::new(false),
@@ -145,6 +142,8 @@ pub struct ProxyState {
     queue_timeout: Duration,
     backend_timeout: Duration,
     log_requests: bool,
+    /// The memory request bodies in flight may hold ([`conn::BODY_BUDGET`]).
+    bodies: Arc<tokio::sync::Semaphore>,
 }
 
 impl ProxyState {
@@ -169,6 +168,7 @@ impl ProxyState {
             queue_timeout: Duration::from_secs(config.queue_timeout_s),
             backend_timeout: Duration::from_secs(config.backend_timeout_s),
             log_requests: config.log_requests,
+            bodies: Arc::new(tokio::sync::Semaphore::new(conn::BODY_BUDGET)),
         }
     }
 
@@ -311,6 +311,12 @@ fn model_object(state: &ProxyState, id: &str, root: &str) -> Value {
 }
 
 async fn metrics(State(state): State<ProxyState>) -> Response {
+    let held = conn::BODY_BUDGET.saturating_sub(state.bodies.available_permits());
+    state
+        .reg
+        .metrics
+        .body_bytes
+        .set(i64::try_from(held).unwrap_or(i64::MAX));
     (
         [(
             header::CONTENT_TYPE,
