@@ -167,7 +167,7 @@ pub enum Command {
     },
     /// Print a shell completion script.
     #[command(
-        after_help = "Example: vllm-mux completions bash > ~/.local/share/bash-completion/completions/vllm-mux"
+        after_help = "Example: mkdir -p ~/.local/share/bash-completion/completions && vllm-mux completions bash > ~/.local/share/bash-completion/completions/vllm-mux"
     )]
     Completions {
         /// The shell to complete for.

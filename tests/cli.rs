@@ -162,7 +162,7 @@ fn edit_model_changes_only_what_is_given() {
         "--set",
         "dtype=half",
     ]);
-    env.ok(&[
+    let out = env.ok(&[
         "edit-model",
         "a",
         "--port",
@@ -171,6 +171,18 @@ fn edit_model_changes_only_what_is_given() {
         "dtype",
         "--disabled",
     ]);
+    // What changed, as edit-proxy says it.
+    assert!(
+        out.contains(
+            "changed model 'a' of config 'default': config_overrides.dtype removed, enabled false, port 8500"
+        ),
+        "{out}"
+    );
+    let again = env.ok(&["edit-model", "a", "--port", "8500"]);
+    assert!(
+        again.contains("already had these settings; nothing changed"),
+        "{again}"
+    );
     let m = &env.run(&["--json", "show"]).json()["config"]["models"][0];
     assert_eq!(m["port"], 8500);
     assert_eq!(m["aliases"][0], "x");

@@ -391,3 +391,30 @@ fn a_vllm_model_must_name_its_gpus_or_none_on_a_machine_with_gpus() {
     let err = env.fails(&["--config", "c", "edit-model", "q", "--gpus", "x"], 2);
     assert!(err.contains("'x' is not a GPU index"), "{err}");
 }
+
+/// Issue 21: the GPU table is shown when the config's models use GPUs,
+/// not for a config whose models use none.
+#[test]
+fn the_gpu_table_is_shown_only_when_a_model_uses_a_gpu() {
+    let env = Env::with_gpus(2);
+    let port = env.init_fast("c");
+    env.add_mock("c", "chat", &[]);
+    let started = env.start("c", port);
+    let table = env.ok(&["--config", "c", "status"]);
+    assert!(
+        !table.contains("Fake H100") && !table.contains("OTHER PROCESSES"),
+        "{table}"
+    );
+    assert_eq!(
+        started.status()["gpus"].as_array().map(Vec::len),
+        Some(2),
+        "still in --json"
+    );
+    env.add_mock("c", "gpu", &["--gpus", "1"]);
+    env.ok(&["--config", "c", "reload"]);
+    let table = env.ok(&["--config", "c", "status"]);
+    assert!(
+        table.contains("Fake H100") && table.contains("OTHER PROCESSES"),
+        "{table}"
+    );
+}

@@ -97,13 +97,33 @@ fn init_cancelled_writes_nothing() {
     let mut s = session(&env, &["init"]);
     proxy_defaults(&mut s);
     answer(&mut s, "Add a model (0 so far)", &format!("{DOWN}{ENTER}"));
-    answer(&mut s, "What now?", &format!("{}{ENTER}", DOWN.repeat(3)));
+    // With no model there is nothing to start: save, or cancel.
+    answer(
+        &mut s,
+        "What now? (no model yet)",
+        &format!("{DOWN}{ENTER}"),
+    );
     wait_for(&mut s, "nothing was written");
     assert!(
         env.snapshot().is_empty(),
         "cancel wrote {:?}",
         env.snapshot().keys().collect::<Vec<_>>()
     );
+}
+
+#[test]
+fn init_with_no_model_is_saved_and_points_at_add_model() {
+    let env = Env::new();
+    let mut s = session(&env, &["init"]);
+    proxy_defaults(&mut s);
+    answer(&mut s, "Add a model (0 so far)", &format!("{DOWN}{ENTER}"));
+    wait_for(&mut s, "What now? (no model yet)");
+    let screen = s.expect("Cancel").expect("the choices");
+    let shown = String::from_utf8_lossy(screen.before()).into_owned();
+    assert!(!shown.contains("start"), "nothing to start: {shown}");
+    s.send(ENTER).expect("type");
+    wait_for(&mut s, "saved config 'default'");
+    wait_for(&mut s, "next: vllm-mux add-model NAME");
 }
 
 #[test]

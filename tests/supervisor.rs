@@ -664,6 +664,18 @@ fn reload_restarts_a_changed_model_and_refuses_an_invalid_config() {
         Started::model(&after, "b")["pid"],
         Started::model(&before, "b")["pid"]
     );
+    // A model disabled by the edit is stopped, and said so, not "restarted".
+    env.ok(&["--config", "c", "edit-model", "a", "--disabled"]);
+    let run = env.run(&["--config", "c", "reload"]);
+    assert!(
+        run.stdout.contains("restarted none; stopped (disabled) a"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(Started::model(&started.status(), "a")["state"], "stopped");
+    env.ok(&["--config", "c", "edit-model", "a", "--enabled"]);
+    let summary = env.run(&["--config", "c", "--json", "reload"]).json();
+    assert_eq!(summary["restarted"], json!(["a"]), "{summary}");
     // A hand edit that breaks a rule: reload refuses, models untouched.
     env.set_config_key(
         "c",
@@ -1667,4 +1679,59 @@ fn a_models_environment_reaches_its_server_and_a_change_restarts_it() {
         2,
     );
     assert!(err.contains("--backend-api-key-env"), "{err}");
+}
+
+/// Issue 21: a port held by one of our own running configs is named as
+/// such, with the command that frees it.
+#[test]
+fn a_port_held_by_another_running_config_names_it() {
+    let env = Env::new();
+    let demo_port = env.init_fast("demo");
+    env.add_mock("demo", "chat", &[]);
+    let demo = env.start("demo", demo_port);
+    let chat_port = Started::model(&demo.status(), "chat")["port"]
+        .as_u64()
+        .expect("a port")
+        .to_string();
+    env.init_fast("c");
+    env.ok(&[
+        "--config",
+        "c",
+        "add-model",
+        "a",
+        "--engine",
+        "mock",
+        "--port",
+        &chat_port,
+    ]);
+    let err = env.fails(&["--config", "c", "start"], 2);
+    assert!(
+        err.contains(&format!(
+            "model 'a': port: {chat_port} is already in use on this machine, by model 'chat' of running config 'demo'"
+        )) && err.contains("hint: 'vllm-mux --config demo stop' frees its ports"),
+        "{err}"
+    );
+    env.ok(&[
+        "--config",
+        "c",
+        "edit-model",
+        "a",
+        "--port",
+        &free_port().to_string(),
+    ]);
+    env.ok(&[
+        "--config",
+        "c",
+        "edit-proxy",
+        "--port",
+        &demo_port.to_string(),
+    ]);
+    let err = env.fails(&["--config", "c", "start"], 2);
+    assert!(
+        err.contains(&format!(
+            "port {demo_port} of the proxy (127.0.0.1) is already in use on this machine, by the proxy of running config 'demo'"
+        )),
+        "{err}"
+    );
+    drop(demo);
 }

@@ -5,6 +5,7 @@ use anyhow::Result;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use super::diff::changes;
 use super::Ctx;
 use crate::cli::EditProxyArgs;
 use crate::config::validate::check;
@@ -153,22 +154,6 @@ fn settings(config: &Config) -> Result<Map<String, Value>> {
     };
     map.remove("models");
     Ok(map)
-}
-
-/// "port 8080", "queue_timeout_s back to its default": each setting that differs.
-fn changes(before: &Map<String, Value>, after: &Map<String, Value>) -> Vec<String> {
-    let mut keys: Vec<&String> = before.keys().chain(after.keys()).collect();
-    keys.sort();
-    keys.dedup();
-    keys.into_iter()
-        .filter(|key| before.get(*key) != after.get(*key))
-        .map(|key| match after.get(key) {
-            Some(Value::String(text)) => format!("{key} {text}"),
-            Some(Value::Null) => format!("{key} none"),
-            Some(value) => format!("{key} {value}"),
-            None => format!("{key} back to its default"),
-        })
-        .collect()
 }
 
 #[cfg(test)]

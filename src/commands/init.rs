@@ -95,8 +95,12 @@ fn interactive(ctx: &crate::commands::Ctx, name: &str, force: bool) -> Result<Ex
                 ctx.store.path(name).display(),
                 crate::output::plural(config.models.len(), "model")
             ));
+            if then == Then::SaveForLater && config.models.is_empty() {
+                ctx.say("next: vllm-mux add-model NAME --model HF_ID_OR_PATH   (or --engine mock to try it without a GPU)");
+                return Ok(Exit::Success);
+            }
             if then == Then::SaveForLater {
-                ctx.say(format!("start it with 'vllm-mux --config {name} start'"));
+                ctx.say("start it with 'vllm-mux start'");
                 return Ok(Exit::Success);
             }
             super::start::run(

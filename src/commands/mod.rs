@@ -2,6 +2,7 @@
 
 mod add_model;
 mod completions;
+mod diff;
 mod edit_model;
 mod edit_proxy;
 mod export;

@@ -10,19 +10,20 @@ use anyhow::Result;
 use super::Ctx;
 use crate::config::ports::proxy_listen_problem;
 use crate::config::profiles::Profiles;
-use crate::config::{key_from_env, Config, Engine};
+use crate::config::{key_from_env, Config, Engine, Store};
 use crate::engine::program::locate;
 use crate::engine::{Executables, VLLM_ENV};
 use crate::error::Failure;
 use crate::gpu::free::{refuse, shortages};
 use crate::gpu::Inventory;
+use crate::supervisor::pidfile::running_pid;
 
 /// What must hold for `config` to start here and now: its ports are free,
 /// its API key variable is set, vLLM can be run if a model needs it, no
 /// running config holds its GPUs.
 /// `inventory` is the one validation read, so NVML is asked once.
 pub fn preflight(ctx: &Ctx, name: &str, config: &Config, inventory: &Inventory) -> Result<()> {
-    check_ports(config)?;
+    check_ports(&ctx.store, name, config)?;
     check_api_key(config)?;
     check_vllm(config)?;
     let profiles = Profiles::load(ctx.paths())?;
@@ -48,13 +49,48 @@ fn check_free_memory(
     )?)
 }
 
+/// Who of ours holds `port`: ", by the proxy of running config 'demo'",
+/// ", by model 'chat' of running config 'demo'", or nothing (a stranger,
+/// whom 'ss -ltnp' names). The config being started is not asked.
+fn holder(store: &Store, starting: &str, port: u16) -> (String, Option<String>) {
+    for name in store.list_names().into_iter().filter(|n| n != starting) {
+        if running_pid(&store.paths().run_dir(&name)).is_none() {
+            continue;
+        }
+        let Ok(other) = store.load(&name) else {
+            continue;
+        };
+        let by = if other.port == port {
+            Some(format!("the proxy of running config '{name}'"))
+        } else {
+            other
+                .models
+                .iter()
+                .filter(|m| m.enabled && m.engine.launches_process())
+                .flat_map(|m| m.instances())
+                .find(|i| i.model.port == Some(port))
+                .map(|i| format!("model '{}' of running config '{name}'", i.id))
+        };
+        if let Some(by) = by {
+            return (format!(", by {by}"), Some(name));
+        }
+    }
+    (String::new(), None)
+}
+
 /// The proxy port and every enabled launched model's port must be free.
-fn check_ports(config: &Config) -> Result<()> {
+fn check_ports(store: &Store, name: &str, config: &Config) -> Result<()> {
     let mut problems = Vec::new();
+    let mut holders = Vec::new();
     let proxy_hint = match TcpListener::bind(config.proxy_address()) {
         Ok(_) => None,
         Err(err) => {
-            let (problem, hint) = proxy_listen_problem(config, &err);
+            let (mut problem, hint) = proxy_listen_problem(config, &err);
+            if err.kind() == std::io::ErrorKind::AddrInUse {
+                let (by, other) = holder(store, name, config.port);
+                problem.push_str(&by);
+                holders.extend(other);
+            }
             problems.push(problem);
             Some(hint)
         }
@@ -66,17 +102,23 @@ fn check_ports(config: &Config) -> Result<()> {
     for instance in launched.flat_map(|m| m.instances()) {
         if let Some(port) = instance.model.port {
             if !crate::config::ports::is_free_on_host(port) {
+                let (by, other) = holder(store, name, port);
                 problems.push(format!(
-                    "model '{}': port: {port} is already in use on this machine",
+                    "model '{}': port: {port} is already in use on this machine{by}",
                     instance.id
                 ));
+                holders.extend(other);
             }
         }
     }
-    let hint = match proxy_hint {
+    let mut hint = match proxy_hint {
         Some(hint) => format!("{hint}; nothing was started"),
         None => "stop what holds the port (see 'ss -ltnp'), or pick another with 'vllm-mux edit-model NAME --port P'; nothing was started".into(),
     };
+    holders.dedup();
+    for other in holders {
+        hint = format!("'vllm-mux --config {other} stop' frees its ports; or {hint}");
+    }
     Ok(Failure::usage_if_any(problems, &hint)?)
 }
 

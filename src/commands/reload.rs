@@ -30,8 +30,13 @@ pub fn run(ctx: &Ctx, args: &WaitArgs) -> Result<Exit> {
         } else {
             format!("; updated without a restart {}", list(&summary.updated))
         };
+        let stopped = if summary.stopped.is_empty() {
+            String::new()
+        } else {
+            format!("; stopped (disabled) {}", list(&summary.stopped))
+        };
         ctx.say(format!(
-            "reloaded config '{name}': added {}; removed {}; restarted {}{updated}; unchanged {}",
+            "reloaded config '{name}': added {}; removed {}; restarted {}{stopped}{updated}; unchanged {}",
             list(&summary.added),
             list(&summary.removed),
             list(&summary.restarted),

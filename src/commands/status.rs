@@ -90,7 +90,9 @@ pub fn print_report(report: &StatusReport) {
             println!("  {line}");
         }
     }
-    if !report.gpus.is_empty() {
+    // GPUs only when the config's models use some: a config of mock or
+    // remote models has nothing to read there.
+    if !report.gpus.is_empty() && report.models.iter().any(|m| !m.gpu_ids.is_empty()) {
         let mut g = table(["GPU", "NAME", "MEMORY", "UTIL", "MODELS", "OTHER PROCESSES"]);
         for gpu in &report.gpus {
             // Models that share a GPU (a swap group) take turns: the ones

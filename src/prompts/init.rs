@@ -62,6 +62,15 @@ pub fn ask(paths: &Paths, other_ports: &BTreeSet<u16>) -> Result<(Config, Then)>
         let model = add_model::ask(paths, &config, None, other_ports)?;
         config.models.push(model);
     }
+    // Nothing to start without a model: save it (models come with
+    // add-model) or cancel.
+    if config.models.is_empty() {
+        let then = match choose("What now? (no model yet)", &[THEN[1], THEN[3]], 0)? {
+            0 => Then::SaveForLater,
+            _ => Then::Cancel,
+        };
+        return Ok((config, then));
+    }
     let then = match choose("What now?", &THEN, 0)? {
         0 => Then::SaveAndStart,
         1 => Then::SaveForLater,

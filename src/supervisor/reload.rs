@@ -22,6 +22,9 @@ pub struct ReloadSummary {
     pub added: Vec<String>,
     pub removed: Vec<String>,
     pub restarted: Vec<String>,
+    /// Models the config now disables: stopped, and kept.
+    #[serde(default)]
+    pub stopped: Vec<String>,
     /// Changed only in settings the supervisor applies without a restart
     /// of the server (`idle_timeout_s`, and LoRA adapters on a server
     /// that loads them while it runs).
@@ -96,7 +99,11 @@ pub async fn apply(
             Change::Restart(updated) => {
                 remove(reg, &model.name, stop_timeout).await;
                 launcher.add(reg, updated)?;
-                summary.restarted.push(model.name.clone());
+                if updated.enabled || !model.enabled {
+                    summary.restarted.push(model.name.clone());
+                } else {
+                    summary.stopped.push(model.name.clone());
+                }
             }
         }
     }
@@ -114,8 +121,13 @@ pub async fn apply(
     }
     reg.set_config(new);
     reg.log(&format!(
-        "reload: added {:?}, removed {:?}, restarted {:?}, updated {:?}, unchanged {:?}",
-        summary.added, summary.removed, summary.restarted, summary.updated, summary.unchanged
+        "reload: added {:?}, removed {:?}, restarted {:?}, stopped {:?}, updated {:?}, unchanged {:?}",
+        summary.added,
+        summary.removed,
+        summary.restarted,
+        summary.stopped,
+        summary.updated,
+        summary.unchanged
     ));
     Ok(summary)
 }
