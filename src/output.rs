@@ -92,6 +92,10 @@ where
     table
 }
 
+/// For [`print_table`]: no column wraps (the table is made to fit, and
+/// long text goes under it).
+pub const NO_WRAP: &[usize] = &[usize::MAX];
+
 /// The narrowest a wrapped column may become; narrower, and rows run over.
 const MIN_WRAPPED: u16 = 24;
 
@@ -101,7 +105,97 @@ const MIN_WRAPPED: u16 = 24;
 /// each row running over into the next line. A pipe gets every row on one
 /// line, for grep and awk.
 pub fn print_table(table: Table, wrap: &[usize]) {
-    println!("{}", arranged(table, terminal_width(), wrap));
+    // Without the padding after each row's last cell: nothing to see,
+    // and what makes a row one character too wide.
+    for line in arranged(table, terminal_width(), wrap).to_string().lines() {
+        println!("{}", line.trim_end());
+    }
+}
+
+/// Lines of free text under a table, one per label: `heading`, then
+/// `  LABEL  text` with the labels aligned. On a terminal the text wraps
+/// to its width, under itself; a pipe gets each on one line, for grep.
+pub fn print_notes(heading: &str, rows: &[(String, String)]) {
+    for line in notes(heading, rows, terminal_width()) {
+        println!("{line}");
+    }
+}
+
+/// Lines (a log's), indented by two; on a terminal each wraps to its
+/// width, the rest of it indented by four.
+pub fn print_lines(lines: &[String]) {
+    let width = terminal_width().map(|w| usize::from(w).saturating_sub(4).max(20));
+    for line in lines {
+        match width {
+            Some(width) => {
+                for (i, piece) in wrap(line, width).iter().enumerate() {
+                    println!("{}{piece}", if i == 0 { "  " } else { "    " });
+                }
+            }
+            None => println!("  {line}"),
+        }
+    }
+}
+
+fn notes(heading: &str, rows: &[(String, String)], width: Option<u16>) -> Vec<String> {
+    if rows.is_empty() {
+        return Vec::new();
+    }
+    let label_width = rows
+        .iter()
+        .map(|(l, _)| l.chars().count())
+        .max()
+        .unwrap_or(0);
+    let indent = 2 + label_width + 2;
+    let mut out = vec![heading.to_string()];
+    for (label, text) in rows {
+        let room = width.map(|w| usize::from(w).saturating_sub(indent).max(20));
+        let mut pieces = match room {
+            Some(room) => wrap(text, room).into_iter(),
+            None => vec![text.clone()].into_iter(),
+        };
+        let first = pieces.next().unwrap_or_default();
+        out.push(format!("  {label:label_width$}  {first}"));
+        out.extend(pieces.map(|more| format!("{:indent$}{more}", "")));
+    }
+    out
+}
+
+/// `text` in lines of at most `width` characters, broken at spaces (a
+/// word longer than a line is cut).
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        let mut word = word.to_string();
+        loop {
+            let used = line.chars().count();
+            let extra = usize::from(used > 0) + word.chars().count();
+            if used + extra <= width {
+                if used > 0 {
+                    line.push(' ');
+                }
+                line.push_str(&word);
+                break;
+            }
+            if used > 0 {
+                lines.push(std::mem::take(&mut line));
+                continue;
+            }
+            // Alone on its line and still too long: cut it.
+            let cut: String = word.chars().take(width).collect();
+            word = word.chars().skip(width).collect();
+            lines.push(cut);
+            if word.is_empty() {
+                break;
+            }
+        }
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
 }
 
 /// `table` arranged for a terminal `width` columns wide (`None`: not a
@@ -222,6 +316,36 @@ pub fn on_off(flag: bool) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn notes_align_their_labels_and_wrap_only_on_a_terminal() {
+        let rows = vec![
+            ("a".to_string(), "short".to_string()),
+            (
+                "longer".to_string(),
+                "one two three four five six".to_string(),
+            ),
+        ];
+        assert_eq!(
+            notes("why:", &rows, None),
+            [
+                "why:",
+                "  a       short",
+                "  longer  one two three four five six"
+            ]
+        );
+        assert_eq!(
+            notes("why:", &rows, Some(30)),
+            [
+                "why:",
+                "  a       short",
+                "  longer  one two three four",
+                "          five six"
+            ]
+        );
+        assert_eq!(wrap("abcdefgh ij", 3), ["abc", "def", "gh", "ij"]);
+        assert_eq!(wrap("", 5), [""]);
+    }
 
     #[test]
     fn copied_commands_carry_the_config_they_are_about() {

@@ -260,9 +260,13 @@ fn reload_and_start_model_refuse_what_the_free_gpu_memory_cannot_hold() {
     // supervisor has sampled the GPUs again (every second here).
     let stranger_shown = || {
         let status = env.ok(&["--config", "c", "status"]);
-        let gpu_row = status.lines().find(|l| l.contains("Fake H100"));
-        gpu_row.is_some_and(|row| {
-            row.contains("pid 4242 python3 (40000 MiB)") && !row.contains(&qwen.to_string())
+        let row = status
+            .split("other processes on its GPUs:\n")
+            .nth(1)
+            .and_then(|rest| rest.lines().next());
+        row.is_some_and(|row| {
+            row.starts_with("  GPU 0  pid 4242 python3 (40000 MiB)")
+                && !row.contains(&qwen.to_string())
         })
     };
     assert!(wait_for(Duration::from_secs(5), stranger_shown));
@@ -402,7 +406,7 @@ fn the_gpu_table_is_shown_only_when_a_model_uses_a_gpu() {
     let started = env.start("c", port);
     let table = env.ok(&["--config", "c", "status"]);
     assert!(
-        !table.contains("Fake H100") && !table.contains("OTHER PROCESSES"),
+        !table.contains("Fake H100") && !table.contains("GPU  NAME"),
         "{table}"
     );
     assert_eq!(
@@ -414,7 +418,7 @@ fn the_gpu_table_is_shown_only_when_a_model_uses_a_gpu() {
     env.ok(&["--config", "c", "reload"]);
     let table = env.ok(&["--config", "c", "status"]);
     assert!(
-        table.contains("Fake H100") && table.contains("OTHER PROCESSES"),
+        table.contains("Fake H100") && table.contains("GPU  NAME"),
         "{table}"
     );
 }

@@ -15,5 +15,6 @@ mod prompts;
 mod proxy;
 mod supervisor;
 mod swap;
+mod tables;
 mod validation;
 mod wire;

@@ -6,7 +6,7 @@ use serde::Serialize;
 use super::Ctx;
 use crate::error::Exit;
 use crate::gpu::{describe_processes, GpuInfo, Inventory};
-use crate::output::{print_json, print_table, table};
+use crate::output::{print_json, print_notes, print_table, table, NO_WRAP};
 use crate::supervisor::pidfile::running_pid;
 
 #[derive(Debug, Clone, Serialize)]
@@ -48,16 +48,11 @@ pub fn run(ctx: &Ctx) -> Result<Exit> {
         println!("models on the mock, url or command engines need no GPU");
         return Ok(Exit::Success);
     }
-    let mut t = table([
-        "GPU",
-        "NAME",
-        "MEMORY",
-        "UTIL",
-        "TEMP",
-        "POWER",
-        "CLAIMED BY",
-        "PROCESSES",
-    ]);
+    // A table that fits 80 columns; who claims each GPU and what runs on
+    // it, which can be long, under it.
+    let mut t = table(["GPU", "NAME", "MEMORY", "UTIL", "TEMP", "POWER"]);
+    let mut claimed_by = Vec::new();
+    let mut processes = Vec::new();
     for row in &rows {
         let g = &row.gpu;
         let claimed: Vec<String> = row
@@ -79,15 +74,24 @@ pub fn run(ctx: &Ctx) -> Result<Exit> {
             format!("{}%", g.utilization_percent),
             g.temperature_c.map_or("-".into(), |t| format!("{t}°C")),
             g.power_w.map_or("-".into(), |p| format!("{p:.0} W")),
-            if claimed.is_empty() {
-                "-".into()
-            } else {
-                claimed.join(", ")
-            },
-            describe_processes(&g.processes),
         ]);
+        let label = format!("GPU {}", g.index);
+        if !claimed.is_empty() {
+            claimed_by.push((label.clone(), claimed.join(", ")));
+        }
+        if !g.processes.is_empty() {
+            processes.push((label, describe_processes(&g.processes)));
+        }
     }
-    print_table(t, &[]);
+    print_table(t, NO_WRAP);
+    if !claimed_by.is_empty() {
+        println!();
+        print_notes("claimed by:", &claimed_by);
+    }
+    if !processes.is_empty() {
+        println!();
+        print_notes("processes:", &processes);
+    }
     Ok(Exit::Success)
 }
 

@@ -188,7 +188,7 @@ pub fn finish(
         if after_progress {
             println!();
         }
-        print_report(report);
+        print_report(report, ctx.verbose > 0);
     }
     verdict(report, only)
 }

@@ -6,7 +6,9 @@ use serde::Serialize;
 use super::Ctx;
 use crate::config::Config;
 use crate::error::Exit;
-use crate::output::{join_or_dash, on_off, print_json, print_table, short_duration, table};
+use crate::output::{
+    join_or_dash, on_off, print_json, print_notes, print_table, short_duration, table, NO_WRAP,
+};
 
 #[derive(Serialize)]
 struct Shown<'a> {
@@ -48,33 +50,53 @@ pub fn run(ctx: &Ctx) -> Result<Exit> {
         );
         return Ok(Exit::Success);
     }
-    let mut t = table([
-        "MODEL", "ENGINE", "SOURCE", "PORT", "GPUS", "ALIASES", "PROFILE", "PRIORITY", "ENABLED",
-    ]);
+    // A table that fits 80 columns; the long values (where the weights
+    // come from, a command template, the names clients may send) under it.
+    let prioritized = config.models.iter().any(|m| m.loading_priority.is_some());
+    let mut headers = vec!["MODEL", "ENGINE", "PORT", "GPUS", "PROFILE"];
+    if prioritized {
+        headers.push("PRIORITY");
+    }
+    headers.push("ENABLED");
+    let mut t = table(headers);
+    let mut sources = Vec::new();
+    let mut names = Vec::new();
     for m in &config.models {
-        let source = match (&m.url, &m.command) {
-            (Some(url), _) => url.clone(),
-            (None, Some(cmd)) => cmd.clone(),
-            _ if m.model_path.is_empty() => "-".into(),
-            _ => m.model_path.clone(),
-        };
-        let mut aliases = m.aliases.clone();
-        aliases.extend(m.lora_adapters.iter().map(|l| format!("{} (LoRA)", l.name)));
-        t.add_row([
+        let mut row = vec![
             m.name.clone(),
             m.engine.as_str().into(),
-            source,
             // With replicas, one value per copy: "8001 | 8002".
             per_copy(m, |i| i.model.port.map_or("-".into(), |p| p.to_string())),
             per_copy(m, |i| join_or_dash(&i.model.gpu_ids)),
-            join_or_dash(&aliases),
             m.profile.clone().unwrap_or_else(|| "-".into()),
-            m.loading_priority.map_or("-".into(), |p| p.to_string()),
-            if m.enabled { "yes".into() } else { "no".into() },
-        ]);
+        ];
+        if prioritized {
+            row.push(m.loading_priority.map_or("-".into(), |p| p.to_string()));
+        }
+        row.push(if m.enabled { "yes".into() } else { "no".into() });
+        t.add_row(row);
+        let source = match (&m.url, &m.command) {
+            (Some(url), _) => Some(url.clone()),
+            (None, Some(cmd)) => Some(cmd.clone()),
+            _ if m.model_path.is_empty() => None,
+            _ => Some(m.model_path.clone()),
+        };
+        sources.extend(source.map(|s| (m.name.clone(), s)));
+        let mut aliases = m.aliases.clone();
+        aliases.extend(m.lora_adapters.iter().map(|l| format!("{} (LoRA)", l.name)));
+        if !aliases.is_empty() {
+            names.push((m.name.clone(), aliases.join(", ")));
+        }
     }
-    // A command template or a list of aliases can be long: they wrap.
-    print_table(t, &[2, 5]);
+    print_table(t, NO_WRAP);
+    if !sources.is_empty() {
+        println!();
+        print_notes("sources:", &sources);
+    }
+    if !names.is_empty() {
+        println!();
+        print_notes("also answers to:", &names);
+    }
     let keyed: Vec<String> = config
         .models
         .iter()

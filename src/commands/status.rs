@@ -11,7 +11,8 @@ use crate::control::client::{block_on, Client};
 use crate::error::Exit;
 use crate::gpu::describe_processes;
 use crate::output::{
-    join_or_dash, print_json, print_json_line, print_table, short_duration, table,
+    join_or_dash, print_json, print_json_line, print_lines, print_notes, print_table,
+    short_duration, table, NO_WRAP,
 };
 use crate::supervisor::state::ModelState;
 
@@ -31,7 +32,7 @@ pub fn run(ctx: &Ctx, watch: bool) -> Result<Exit> {
                 // Clear the screen and go home, like `watch`.
                 print!("\x1b[2J\x1b[H");
             }
-            print_report(&report);
+            print_report(&report, ctx.verbose > 0);
         }
         warn_on_version_mismatch(&report);
         if !watch {
@@ -41,59 +42,83 @@ pub fn run(ctx: &Ctx, watch: bool) -> Result<Exit> {
     }
 }
 
-/// The status as people read it: a header, a table of models, GPUs.
-pub fn print_report(report: &StatusReport) {
+/// The status as people read it: a header, a table of models that fits
+/// 80 columns, why the ones not ready are not and their last errors below
+/// it, then GPUs. `verbose` adds each model's pid, requests in flight and
+/// last error to the table, as it was before it had to fit.
+pub fn print_report(report: &StatusReport, verbose: bool) {
     let up = humantime::format_duration(Duration::from_secs(report.proxy.uptime_s));
     println!(
         "config {}  proxy {}  supervisor pid {}  up {up}",
         report.config, report.proxy.url, report.proxy.pid
     );
-    let mut t = table([
-        "MODEL",
-        "STATE",
-        "PORT",
-        "GPUS",
-        "PID",
-        "RESTARTS",
-        "REQUESTS",
-        "ERRORS",
-        "IN-FLIGHT",
-        "P50",
-        "LAST ERROR",
-    ]);
+    let mut headers = vec!["MODEL", "STATE", "PORT", "GPUS"];
+    if verbose {
+        headers.push("PID");
+    }
+    headers.extend(["RESTARTS", "REQUESTS", "ERRORS"]);
+    if verbose {
+        headers.push("IN-FLIGHT");
+    }
+    headers.push("P50 MS");
+    if verbose {
+        headers.push("LAST ERROR");
+    }
+    let mut t = table(headers);
     for m in &report.models {
-        t.add_row([
+        let mut row = vec![
             m.name.clone(),
             format!("{} {}", m.state, short_duration(m.state_for_s)),
             m.port.map_or("-".into(), |p| p.to_string()),
             join_or_dash(&m.gpu_ids),
-            m.pid.map_or("-".into(), |p| p.to_string()),
+        ];
+        if verbose {
+            row.push(m.pid.map_or("-".into(), |p| p.to_string()));
+        }
+        row.extend([
             m.restarts.to_string(),
             m.requests.to_string(),
             m.errors.to_string(),
-            m.in_flight.to_string(),
-            m.p50_ms.map_or("-".into(), |p| format!("{p:.1} ms")),
-            m.last_error.clone().unwrap_or_default(),
         ]);
+        if verbose {
+            row.push(m.in_flight.to_string());
+        }
+        row.push(m.p50_ms.map_or("-".into(), |p| format!("{p:.1}")));
+        if verbose {
+            row.push(m.last_error.clone().unwrap_or_default());
+        }
+        t.add_row(row);
     }
-    print_table(t, &[]);
+    print_table(t, if verbose { &[] } else { NO_WRAP });
     let why = why_not_ready(report);
     if !why.is_empty() {
-        println!("\nwhy not ready:");
-        for line in why {
-            println!("  {line}");
-        }
+        println!();
+        print_notes("why not ready:", &why);
+    }
+    // The last errors the lines above do not already say.
+    let errors: Vec<(String, String)> = report
+        .models
+        .iter()
+        .filter(|_| !verbose)
+        .filter_map(|m| Some((m.name.clone(), m.last_error.clone()?)))
+        .filter(|(name, error)| {
+            !why.iter()
+                .any(|(n, w)| n == name && w.ends_with(error.as_str()))
+        })
+        .collect();
+    if !errors.is_empty() {
+        println!();
+        print_notes("last errors:", &errors);
     }
     for m in report.models.iter().filter(|m| !m.log_tail.is_empty()) {
         println!("\nlast lines of {}'s log:", m.name);
-        for line in &m.log_tail {
-            println!("  {line}");
-        }
+        print_lines(&m.log_tail);
     }
     // GPUs only when the config's models use some: a config of mock or
     // remote models has nothing to read there.
     if !report.gpus.is_empty() && report.models.iter().any(|m| !m.gpu_ids.is_empty()) {
-        let mut g = table(["GPU", "NAME", "MEMORY", "UTIL", "MODELS", "OTHER PROCESSES"]);
+        let mut g = table(["GPU", "NAME", "MEMORY", "UTIL", "MODELS"]);
+        let mut others = Vec::new();
         for gpu in &report.gpus {
             // Models that share a GPU (a swap group) take turns: the ones
             // not running say so.
@@ -106,42 +131,41 @@ pub fn print_report(report: &StatusReport) {
                     state => format!("{} ({state})", m.name),
                 })
                 .collect();
-            // What holds the GPU besides the models of running configs: a
-            // leftover server is the usual reason a model cannot load.
-            let others = describe_processes(gpu.processes.iter().filter(|p| p.owner.is_none()));
             g.add_row([
                 gpu.index.to_string(),
                 gpu.name.clone(),
                 format!("{} / {} MiB", gpu.memory_used_mib, gpu.memory_total_mib),
                 format!("{}%", gpu.utilization_percent),
                 join_or_dash(&holders),
-                others,
             ]);
+            // What holds the GPU besides the models of running configs: a
+            // leftover server is the usual reason a model cannot load.
+            let strangers: Vec<_> = gpu.processes.iter().filter(|p| p.owner.is_none()).collect();
+            if !strangers.is_empty() {
+                others.push((format!("GPU {}", gpu.index), describe_processes(strangers)));
+            }
         }
         println!();
-        print_table(g, &[]);
+        print_table(g, &[4]);
+        if !others.is_empty() {
+            println!();
+            print_notes("other processes on its GPUs:", &others);
+        }
     }
 }
 
-/// A line per model that is not ready and says why (an idle timeout, its
-/// swap group, a restart coming), unless its last error already does.
-fn why_not_ready(report: &StatusReport) -> Vec<String> {
-    let explained: Vec<(&str, ModelState, &str)> = report
+/// Per model that is not ready, why (an idle timeout, its swap group, a
+/// restart coming), unless its last error already says it: the model and
+/// `STATE: why`.
+fn why_not_ready(report: &StatusReport) -> Vec<(String, String)> {
+    report
         .models
         .iter()
         .filter_map(|m| {
             let detail = m.detail.as_deref()?;
-            (m.last_error.as_deref() != Some(detail)).then_some((m.name.as_str(), m.state, detail))
+            (m.last_error.as_deref() != Some(detail))
+                .then(|| (m.name.clone(), format!("{}: {detail}", m.state)))
         })
-        .collect();
-    let width = explained
-        .iter()
-        .map(|(name, ..)| name.len())
-        .max()
-        .unwrap_or(0);
-    explained
-        .into_iter()
-        .map(|(name, state, detail)| format!("{name:width$}  {state}: {detail}"))
         .collect()
 }
 
@@ -179,7 +203,7 @@ mod tests {
         ]);
         assert_eq!(
             why_not_ready(&report),
-            vec![format!("llama-70b  idle: {idle}")]
+            vec![("llama-70b".to_string(), format!("idle: {idle}"))]
         );
     }
 }
