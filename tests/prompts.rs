@@ -31,13 +31,14 @@ fn answer(session: &mut Session, prompt: &str, keys: &str) {
     session.send(keys).expect("type");
 }
 
-/// Host, port, CORS, metrics, request log: the defaults and "no" to logging.
+/// Host, port, CORS, metrics, request log: the defaults and "no" to
+/// logging. A yes or no is a key and Enter.
 fn proxy_defaults(session: &mut Session) {
     answer(session, "Host the proxy listens on", ENTER);
     answer(session, "Proxy port", ENTER);
-    answer(session, "CORS", "y");
-    answer(session, "metrics", "y");
-    answer(session, "Log one line per request", "n");
+    answer(session, "CORS", &format!("y{ENTER}"));
+    answer(session, "metrics", &format!("y{ENTER}"));
+    answer(session, "Log one line per request", &format!("n{ENTER}"));
 }
 
 /// A mock model: name, source (mock is the 5th), alias, port choice.
@@ -89,6 +90,70 @@ fn init_with_two_models_saved_for_later_writes_the_config() {
     assert_eq!(models[1]["port"], 8123);
     assert_eq!(json["config"]["port"], 8000);
     assert_eq!(json["config"]["log_requests"], false);
+}
+
+/// Issue 21: the prompts as a newcomer meets them: a port that is not a
+/// number is told what a port is; y and Enter answer one question, the
+/// Enter is not taken by the next; Esc at a menu cancels, and Ctrl-C
+/// there leaves the cursor shown.
+#[test]
+fn prompts_take_what_people_type() {
+    let env = Env::new();
+    let mut s = session(&env, &["init"]);
+    answer(&mut s, "Host the proxy listens on", ENTER);
+    answer(&mut s, "Proxy port", &format!("99999{ENTER}"));
+    wait_for(
+        &mut s,
+        "'99999' is not a port: a whole number from 1 to 65535",
+    );
+    s.send("\x15").expect("clear the line");
+    s.send(format!("80x{ENTER}")).expect("type");
+    wait_for(&mut s, "'80x' is not a port");
+    s.send("\x15").expect("clear the line");
+    s.send(format!("8123{ENTER}")).expect("type");
+    // "n" then Enter: the Enter confirms the n.
+    answer(&mut s, "CORS", &format!("n{ENTER}"));
+    answer(&mut s, "metrics", &format!("n{ENTER}"));
+    answer(&mut s, "Log one line per request", &format!("y{ENTER}"));
+    // Esc at the menu: cancelled, nothing written.
+    answer(&mut s, "Add a model (0 so far)", "\x1b");
+    wait_for(&mut s, "cancelled; nothing was saved");
+    assert!(env.snapshot().is_empty());
+    // Ctrl-C at a menu: the cursor is shown again.
+    let mut s = session(&env, &["init"]);
+    proxy_defaults(&mut s);
+    wait_for(&mut s, "Add a model (0 so far)");
+    s.send("\x03").expect("Ctrl-C");
+    let rest = s.expect(expectrl::Eof).expect("the end");
+    let rest = String::from_utf8_lossy(rest.as_bytes()).into_owned();
+    assert!(rest.contains("\x1b[?25h"), "cursor shown again: {rest:?}");
+    // The answers of the first session, had it gone on, were kept apart:
+    // a typed key and its Enter made one answer each.
+    let mut s = session(&env, &["init"]);
+    answer(&mut s, "Host the proxy listens on", ENTER);
+    answer(&mut s, "Proxy port", &format!("8123{ENTER}"));
+    answer(&mut s, "CORS", &format!("n{ENTER}"));
+    answer(&mut s, "metrics", &format!("n{ENTER}"));
+    answer(&mut s, "Log one line per request", &format!("y{ENTER}"));
+    answer(&mut s, "Add a model (0 so far)", &format!("{DOWN}{ENTER}"));
+    answer(&mut s, "What now? (no model yet)", ENTER);
+    wait_for(&mut s, "saved config 'default'");
+    let config = &env.run(&["--json", "show"]).json()["config"];
+    assert_eq!(
+        (
+            &config["port"],
+            &config["enable_cors"],
+            &config["enable_metrics"],
+            &config["log_requests"]
+        ),
+        (
+            &serde_json::json!(8123),
+            &serde_json::json!(false),
+            &serde_json::json!(false),
+            &serde_json::json!(true)
+        ),
+        "{config}"
+    );
 }
 
 #[test]
@@ -204,9 +269,9 @@ fn init_with_one_mock(s: &mut Session) -> u16 {
     s.send(format!("{}127.0.0.1{ENTER}", "\x08".repeat(12)))
         .expect("type");
     answer(s, "Proxy port", &format!("{port}{ENTER}"));
-    answer(s, "CORS", "y");
-    answer(s, "metrics", "y");
-    answer(s, "Log one line per request", "n");
+    answer(s, "CORS", &format!("y{ENTER}"));
+    answer(s, "metrics", &format!("y{ENTER}"));
+    answer(s, "Log one line per request", &format!("n{ENTER}"));
     answer(s, "Add a model (0 so far)", ENTER);
     mock_model(s, "chat", "");
     // A port of our own: the automatic one may be taken by a parallel test

@@ -270,7 +270,7 @@ fn port(config: &Config, other_ports: &BTreeSet<u16>) -> Result<u16> {
     if let (Some(p), 0) = (automatic, choose("Port of the model's server", &items, 0)?) {
         return Ok(p);
     }
-    number::<u16>("Port", None, |p| {
+    number::<u16>("Port", None, super::PORT, |p| {
         if *p < MIN_MODEL_PORT {
             Err(format!(
                 "{p} is below {MIN_MODEL_PORT}; model ports must be in {MIN_MODEL_PORT}..65535"

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use anyhow::Result;
 
-use super::{add_model, choose, number, text, yes_no};
+use super::{add_model, choose, number, text, yes_no, PORT};
 use crate::config::{Config, Paths};
 
 /// What to do once the config is made.
@@ -38,7 +38,7 @@ pub fn ask(paths: &Paths, other_ports: &BTreeSet<u16>) -> Result<(Config, Then)>
             None => Ok(()),
         },
     )?;
-    let port = number("Proxy port", Some(defaults.port), |p: &u16| {
+    let port = number("Proxy port", Some(defaults.port), PORT, |p: &u16| {
         if *p == 0 {
             Err("0 is not a port".to_string())
         } else {
