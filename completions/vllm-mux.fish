@@ -90,6 +90,8 @@ complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand add-model" -l health-p
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand add-model" -l url -d 'Url engine: where the model is already served' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand add-model" -l backend-api-key-env -d 'Environment variable holding the key the model\'s server wants; the proxy sends it to the server (vllm and mock get it as VLLM_API_KEY)' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand add-model" -l idle-timeout -d 'Stop the model\'s server after SECS without requests; the next request starts it again and waits for it (frees its GPUs meanwhile)' -r
+complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand add-model" -l max-concurrent -d 'The most requests each copy\'s server gets at once; more wait in the model\'s queue (see --max-queue)' -r
+complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand add-model" -l max-queue -d 'The most requests that may wait for the model (for a slot, or for its load); beyond, 429 with Retry-After' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand add-model" -l swap-group -d 'Take turns with the other models of this group: they may share GPUs, one runs at a time, and a request for another swaps it in' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand add-model" -l env -d 'An environment variable for the model\'s server, e.g. VLLM_ATTENTION_BACKEND=FLASHINFER (repeat for more)' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand add-model" -l set -d 'An engine flag: max_model_len=8192 becomes --max-model-len 8192 (repeat for more)' -r
@@ -122,6 +124,8 @@ complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-model" -l health-
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-model" -l url -d 'Url engine: where the model is already served' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-model" -l backend-api-key-env -d 'Environment variable holding the key the model\'s server wants; the proxy sends it to the server (vllm and mock get it as VLLM_API_KEY)' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-model" -l idle-timeout -d 'Stop the model\'s server after SECS without requests; the next request starts it again and waits for it (frees its GPUs meanwhile)' -r
+complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-model" -l max-concurrent -d 'The most requests each copy\'s server gets at once; more wait in the model\'s queue (see --max-queue)' -r
+complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-model" -l max-queue -d 'The most requests that may wait for the model (for a slot, or for its load); beyond, 429 with Retry-After' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-model" -l swap-group -d 'Take turns with the other models of this group: they may share GPUs, one runs at a time, and a request for another swaps it in' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-model" -l env -d 'An environment variable for the model\'s server, e.g. VLLM_ATTENTION_BACKEND=FLASHINFER (repeat for more)' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-model" -l set -d 'An engine flag: max_model_len=8192 becomes --max-model-len 8192 (repeat for more)' -r
@@ -140,6 +144,8 @@ health-path\t''
 replicas\t''
 backend-api-key-env\t''
 idle-timeout\t''
+max-concurrent\t''
+max-queue\t''
 environment\t''
 swap-group\t''
 sleep-mode\t''"

@@ -301,6 +301,14 @@ pub struct ModelArgs {
     /// request starts it again and waits for it (frees its GPUs meanwhile).
     #[arg(long, value_name = "SECS")]
     pub idle_timeout: Option<u64>,
+    /// The most requests each copy's server gets at once; more wait in the
+    /// model's queue (see --max-queue).
+    #[arg(long, value_name = "N")]
+    pub max_concurrent: Option<u32>,
+    /// The most requests that may wait for the model (for a slot, or for
+    /// its load); beyond, 429 with Retry-After.
+    #[arg(long, value_name = "N")]
+    pub max_queue: Option<u32>,
     /// Take turns with the other models of this group: they may share
     /// GPUs, one runs at a time, and a request for another swaps it in.
     #[arg(long, value_name = "GROUP")]
@@ -343,6 +351,8 @@ pub enum ClearField {
     Replicas,
     BackendApiKeyEnv,
     IdleTimeout,
+    MaxConcurrent,
+    MaxQueue,
     Environment,
     SwapGroup,
     SleepMode,

@@ -78,6 +78,32 @@ pub struct Metrics {
     pub gpu_memory_used: Family<GpuLabel, Gauge>,
     /// Bytes the request bodies in flight hold (set when scraped).
     pub body_bytes: Gauge,
+    /// Requests waiting for each model (a slot, or its load).
+    pub queue_length: Family<ModelLabel, Gauge>,
+    /// How long each request waited in a model's queue.
+    pub queue_wait: Family<ModelLabel, Histogram, fn() -> Histogram>,
+    /// Requests refused because a model's queue was full.
+    pub queue_rejected: Family<ModelLabel, Counter>,
+    /// Requests waiting for a free slot (`max_concurrent`), and the
+    /// signal a finished request gives them.
+    pub slots: Slots,
+}
+
+/// Requests waiting for a slot of a model with `max_concurrent`: told
+/// when any request ends, so the hot path costs one load of a counter.
+#[derive(Default)]
+pub struct Slots {
+    pub waiting: std::sync::atomic::AtomicUsize,
+    pub freed: tokio::sync::Notify,
+}
+
+impl Slots {
+    /// A request ended: wake the ones waiting for a slot, if any.
+    pub fn release(&self) {
+        if self.waiting.load(std::sync::atomic::Ordering::Acquire) > 0 {
+            self.freed.notify_waiters();
+        }
+    }
 }
 
 impl Default for Metrics {
@@ -96,6 +122,10 @@ impl Default for Metrics {
             gpu_utilization: Family::default(),
             gpu_memory_used: Family::default(),
             body_bytes: Gauge::default(),
+            queue_length: Family::default(),
+            queue_wait: Family::new_with_constructor(seconds_histogram as fn() -> Histogram),
+            queue_rejected: Family::default(),
+            slots: Slots::default(),
         };
         if let Ok(mut r) = m.registry.lock() {
             r.register(
@@ -152,6 +182,21 @@ impl Default for Metrics {
                 "gpu_memory_used_bytes",
                 "GPU memory in use",
                 m.gpu_memory_used.clone(),
+            );
+            r.register(
+                "queue_length",
+                "Requests waiting for the model: for a free slot (max_concurrent) or for its load",
+                m.queue_length.clone(),
+            );
+            r.register(
+                "queue_wait_seconds",
+                "How long requests waited in the model's queue",
+                m.queue_wait.clone(),
+            );
+            r.register(
+                "queue_rejected",
+                "Requests refused with 429 because the model's queue (max_queue) was full",
+                m.queue_rejected.clone(),
             );
             r.register(
                 "request_body_bytes",
@@ -223,6 +268,9 @@ impl Metrics {
             self.loads.remove(&Self::load_labels(model, load));
         }
         let label = Self::label(model);
+        self.queue_length.remove(&label);
+        self.queue_wait.remove(&label);
+        self.queue_rejected.remove(&label);
         self.in_flight.remove(&label);
         self.duration.remove(&label);
         self.ttfb.remove(&label);

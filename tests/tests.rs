@@ -13,6 +13,7 @@ mod lora;
 mod mock_engine;
 mod prompts;
 mod proxy;
+mod queue;
 mod supervisor;
 mod swap;
 mod tables;

@@ -87,6 +87,12 @@ pub fn apply(ctx: &Ctx, model: &mut ModelConfig, args: ModelArgs) -> Result<()> 
     if let Some(group) = args.swap_group {
         model.swap_group = Some(group);
     }
+    if let Some(n) = args.max_concurrent {
+        model.max_concurrent = Some(n);
+    }
+    if let Some(n) = args.max_queue {
+        model.max_queue = Some(n);
+    }
     if args.sleep_mode {
         model.sleep_mode = true;
     }
@@ -130,6 +136,8 @@ pub fn clear(model: &mut ModelConfig, edit: &EditArgs) -> Result<()> {
             ClearField::Replicas => model.replicas.clear(),
             ClearField::BackendApiKeyEnv => model.backend_api_key_env = None,
             ClearField::IdleTimeout => model.idle_timeout_s = None,
+            ClearField::MaxConcurrent => model.max_concurrent = None,
+            ClearField::MaxQueue => model.max_queue = None,
             ClearField::Environment => model.environment.clear(),
             ClearField::SwapGroup => model.swap_group = None,
             ClearField::SleepMode => model.sleep_mode = false,

@@ -110,6 +110,21 @@ pub fn print_report(report: &StatusReport, verbose: bool) {
         println!();
         print_notes("last errors:", &errors);
     }
+    let queues: Vec<(String, String)> = report
+        .models
+        .iter()
+        .filter(|m| m.queued > 0 || m.rejected > 0)
+        .map(|m| {
+            (
+                m.name.clone(),
+                format!("{} waiting, {} refused (queue full)", m.queued, m.rejected),
+            )
+        })
+        .collect();
+    if !queues.is_empty() {
+        println!();
+        print_notes("queues:", &queues);
+    }
     for m in report.models.iter().filter(|m| !m.log_tail.is_empty()) {
         println!("\nlast lines of {}'s log:", m.name);
         print_lines(&m.log_tail);

@@ -305,6 +305,14 @@ pub struct ModelConfig {
     /// at a time, and a request for another stops it and starts that one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub swap_group: Option<String>,
+    /// The most requests each copy's server gets at once; more wait in
+    /// the model's queue. `None`: no limit (the engine queues them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_concurrent: Option<u32>,
+    /// The most requests that may wait for the model (for a free slot, or
+    /// for its load); beyond, 429 with Retry-After. `None`: no limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_queue: Option<u32>,
     /// When idle (its idle timeout, or its swap group runs another), put
     /// the server to sleep (vLLM's sleep mode: weights to CPU memory, GPU
     /// memory freed) instead of stopping it, and wake it in seconds.
@@ -376,6 +384,8 @@ impl ModelConfig {
             backend_api_key_env: None,
             idle_timeout_s: None,
             swap_group: None,
+            max_concurrent: None,
+            max_queue: None,
             sleep_mode: false,
             environment: BTreeMap::new(),
             config_overrides: Map::new(),

@@ -164,6 +164,7 @@ pub fn problems(config: &Config, profiles: &Profiles, inventory: &Inventory) -> 
         check_engine(model, &mut found);
         check_replicas(model, &mut found);
         check_swap_group(model, &mut found);
+        check_admission(model, &mut found);
         check_sleep_mode(model, &mut found);
         check_lora(model, &mut found);
         let profile = check_profile(model, profiles, &mut found);
@@ -241,6 +242,17 @@ fn check_sleep_mode(model: &ModelConfig, found: &mut Found) {
             "sleep_mode",
             "does nothing for a model that never goes idle".into(),
             Some("pass --idle-timeout SECS or --swap-group NAME with it".into()),
+        );
+    }
+}
+
+fn check_admission(model: &ModelConfig, found: &mut Found) {
+    if model.max_concurrent == Some(0) {
+        found.model_hint(
+            model,
+            "max_concurrent",
+            "0 would let no request through".into(),
+            Some("use 1 or more, or --clear max-concurrent for no limit".into()),
         );
     }
 }

@@ -63,6 +63,12 @@ pub struct ModelStatus {
     pub detail: Option<String>,
     /// The last log lines, filled when the model has failed.
     pub log_tail: Vec<String>,
+    /// Requests waiting for it now (for a free slot, or for its load).
+    #[serde(default)]
+    pub queued: u64,
+    /// Requests refused with 429 since the start: its queue was full.
+    #[serde(default)]
+    pub rejected: u64,
     /// The LoRA adapters its running server has loaded (left out when none).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub lora_loaded: Vec<String>,
@@ -121,6 +127,8 @@ impl ModelStatus {
             detail: None,
             log_tail: Vec::new(),
             lora_loaded: Vec::new(),
+            queued: 0,
+            rejected: 0,
         }
     }
 }
@@ -157,6 +165,8 @@ mod tests {
                 detail: None,
                 log_tail: vec![],
                 lora_loaded: Vec::new(),
+                queued: 0,
+                rejected: 0,
             }],
             gpus: vec![GpuInfo {
                 index: 0,

@@ -49,6 +49,11 @@ pub enum ProxyError {
     BackendTimeout {
         model: String,
     },
+    /// The model's queue holds `max_queue` requests already.
+    QueueFull {
+        model: String,
+        limit: u32,
+    },
     /// The model's server has no such path (its own bare 404).
     NoRoute {
         model: String,
@@ -77,6 +82,7 @@ impl ProxyError {
             ProxyError::UnknownModel { .. }
             | ProxyError::UnknownPath(_)
             | ProxyError::NoRoute { .. } => StatusCode::NOT_FOUND,
+            ProxyError::QueueFull { .. } => StatusCode::TOO_MANY_REQUESTS,
             ProxyError::NotReady { .. } | ProxyError::AdapterNotLoaded { .. } => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
@@ -109,6 +115,7 @@ impl ProxyError {
             ProxyError::BackendFailed { .. } => ("bad_gateway", "backend_error"),
             ProxyError::BackendTimeout { .. } => ("timeout", "backend_timeout"),
             ProxyError::AdapterNotLoaded { .. } => ("service_unavailable", "adapter_not_loaded"),
+            ProxyError::QueueFull { .. } => ("rate_limit_error", "queue_full"),
         }
     }
 
@@ -119,7 +126,8 @@ impl ProxyError {
             | ProxyError::BackendFailed { model, .. }
             | ProxyError::BackendTimeout { model }
             | ProxyError::AdapterNotLoaded { model, .. }
-            | ProxyError::NoRoute { model, .. } => Some(model),
+            | ProxyError::NoRoute { model, .. }
+            | ProxyError::QueueFull { model, .. } => Some(model),
             _ => None,
         }
     }
@@ -189,6 +197,9 @@ impl ProxyError {
             ProxyError::BackendTimeout { model } => {
                 format!("model '{model}' did not answer in time")
             }
+            ProxyError::QueueFull { model, limit } => format!(
+                "model '{model}' has {limit} requests waiting already (its max_queue); retry later"
+            ),
             ProxyError::AdapterNotLoaded {
                 model,
                 adapter,
@@ -206,7 +217,7 @@ impl IntoResponse for ProxyError {
         // Only where it will take requests again by itself.
         let retry = match &self {
             ProxyError::NotReady { state, .. } => Self::comes_back(*state),
-            ProxyError::Busy => true,
+            ProxyError::Busy | ProxyError::QueueFull { .. } => true,
             _ => false,
         };
         if retry {

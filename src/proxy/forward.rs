@@ -167,8 +167,8 @@ async fn admit(
     let requested = peek.model.ok_or(Refusal::Error(ProxyError::MissingModel))?;
     let stream = peek.stream.unwrap_or(false);
     let mut route = match state.reg.route(&requested) {
-        // The hot path: a ready copy, nothing to wait for.
-        Some(route) if route.state.takes_traffic() => route,
+        // The hot path: a ready copy with a free slot, nothing to wait for.
+        Some(route) if route.claim.is_some() => route,
         // A wait for a model's load can take minutes: a client that
         // leaves meanwhile ends it (the load goes on).
         _ => tokio::select! {
@@ -500,8 +500,11 @@ pub(super) async fn ready_route(
     demand: bool,
 ) -> Result<Route, ProxyError> {
     let unknown = || state.unknown_model(requested);
+    // A model request needs a slot (`max_concurrent`); a look at a
+    // server's status page only needs it up.
+    let routed = |r: &Route| r.state.takes_traffic() && (r.claim.is_some() || !demand);
     let route = find(&state.reg, requested).ok_or_else(unknown)?;
-    if route.state.takes_traffic() {
+    if routed(&route) {
         return Ok(route);
     }
     let id = route.model().to_string();
@@ -510,21 +513,55 @@ pub(super) async fn ready_route(
         state: state.reg.state(&id).unwrap_or(current),
     };
     let demand_wait = demand.then(|| swap::demand_wait(&state.reg, &id)).flatten();
-    let wait = demand_wait.map_or(state.queue_timeout, |w| w.max(state.queue_timeout));
+    // Ready, but every slot taken: wait for one as long as for an answer.
+    let full = route.state.takes_traffic();
+    let wait = if full {
+        state.backend_timeout
+    } else {
+        demand_wait.map_or(state.queue_timeout, |w| w.max(state.queue_timeout))
+    };
     let wakes = demand_wait.is_some() && route.state == ModelState::Idle;
-    let waits = wakes || matches!(route.state, ModelState::Pending | ModelState::Starting);
+    let waits = full || wakes || matches!(route.state, ModelState::Pending | ModelState::Starting);
     if !waits || wait.is_zero() {
         return Err(not_ready(route.state));
+    }
+    let model = state
+        .reg
+        .with(&id, |e| e.config.name.clone())
+        .unwrap_or_else(|| id.clone());
+    if let (queued, Some(limit)) = state.reg.queued(&model) {
+        if queued >= limit as usize {
+            state
+                .reg
+                .metrics
+                .queue_rejected
+                .get_or_create(&crate::metrics::Metrics::label(&id))
+                .inc();
+            return Err(ProxyError::QueueFull { model, limit });
+        }
     }
     let deadline = tokio::time::Instant::now() + wait;
     let Some(mut watcher) = state.reg.subscribe(&id) else {
         return Err(not_ready(route.state));
     };
     let _queued = state.reg.enqueue(&id);
+    let slots = &state.reg.metrics.slots;
+    slots
+        .waiting
+        .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+    let _waiting = scopeguard(|| {
+        slots
+            .waiting
+            .fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+    });
     loop {
+        // Registered before the look, so a slot freed in between is seen.
+        let freed = slots.freed.notified();
+        tokio::pin!(freed);
+        freed.as_mut().enable();
         let current = *watcher.borrow_and_update();
         if current.takes_traffic() {
-            if let Some(route) = find(&state.reg, requested).filter(|r| r.state.takes_traffic()) {
+            if let Some(route) = find(&state.reg, requested).filter(routed) {
                 return Ok(route);
             }
         } else if current == ModelState::Idle && demand_wait.is_some() {
@@ -534,11 +571,30 @@ pub(super) async fn ready_route(
             // Failed, stopped, unhealthy: no use waiting.
             return Err(not_ready(current));
         }
-        match tokio::time::timeout_at(deadline, watcher.changed()).await {
-            Ok(Ok(())) => {}
+        let changed = async {
+            tokio::select! {
+                changed = watcher.changed() => changed.is_ok(),
+                () = freed => true,
+            }
+        };
+        match tokio::time::timeout_at(deadline, changed).await {
+            Ok(true) => {}
             _ => return Err(not_ready(current)),
         }
     }
+}
+
+/// Runs `f` when dropped: on every way out of a function.
+fn scopeguard(f: impl FnOnce()) -> impl Drop {
+    struct Guard<F: FnOnce()>(Option<F>);
+    impl<F: FnOnce()> Drop for Guard<F> {
+        fn drop(&mut self) {
+            if let Some(f) = self.0.take() {
+                f();
+            }
+        }
+    }
+    Guard(Some(f))
 }
 
 /// Replace `model` (an alias) with the name the backend serves.

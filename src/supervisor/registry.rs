@@ -59,9 +59,13 @@ pub struct Entry {
 
 impl Entry {
     /// A route to this copy for `requested`, with its in-flight slot when
-    /// it takes traffic.
+    /// it takes traffic and has one free (`max_concurrent`).
     fn route(&self, requested: &str, rewrite_to: Option<String>) -> Route {
         let state = *self.state.borrow();
+        let room = self
+            .config
+            .max_concurrent
+            .is_none_or(|max| self.stats.in_flight.get() < i64::from(max));
         let lora = (requested != self.config.name && !self.loaded_loras.contains(requested))
             .then(|| {
                 self.config
@@ -77,7 +81,7 @@ impl Entry {
             backend_auth: self.backend_auth.clone(),
             state,
             stats: Arc::clone(&self.stats),
-            claim: state.takes_traffic().then(|| self.stats.claim()),
+            claim: (state.takes_traffic() && room).then(|| self.stats.claim()),
             lora,
         }
     }
@@ -117,7 +121,24 @@ pub struct Ticket {
 
 impl Drop for Ticket {
     fn drop(&mut self) {
-        self.reg.with(&self.id, |e| e.waiting.remove(&self.number));
+        let waited = self.reg.with(&self.id, |e| {
+            let since = e.waiting.remove(&self.number);
+            (since, e.waiting.len())
+        });
+        if let Some((since, left)) = waited {
+            let label = Metrics::label(&self.id);
+            let metrics = &self.reg.metrics;
+            metrics
+                .queue_length
+                .get_or_create(&label)
+                .set(i64::try_from(left).unwrap_or(i64::MAX));
+            if let Some(since) = since {
+                metrics
+                    .queue_wait
+                    .get_or_create(&label)
+                    .observe(since.elapsed().as_secs_f64());
+            }
+        }
         self.reg.demand.send_replace(());
     }
 }
@@ -213,13 +234,36 @@ impl Registry {
         let number = self
             .next_ticket
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        self.with(id, |e| e.waiting.insert(number, Instant::now()));
+        let queued = self.with(id, |e| {
+            e.waiting.insert(number, Instant::now());
+            e.waiting.len()
+        });
+        if let Some(queued) = queued {
+            self.metrics
+                .queue_length
+                .get_or_create(&Metrics::label(id))
+                .set(i64::try_from(queued).unwrap_or(i64::MAX));
+        }
         self.demand.send_replace(());
         Ticket {
             reg: Arc::clone(self),
             id: id.to_string(),
             number,
         }
+    }
+
+    /// Requests waiting for model `name` (every copy's queue), and the
+    /// most it may have (`max_queue`).
+    pub fn queued(&self, name: &str) -> (usize, Option<u32>) {
+        let models = lock(&self.models);
+        let copies = models.values().filter(|e| e.config.name == name);
+        let mut limit = None;
+        let mut queued = 0;
+        for e in copies {
+            queued += e.waiting.len();
+            limit = limit.or(e.config.max_queue);
+        }
+        (queued, limit)
     }
 
     /// Sees a change each time a request begins or ends waiting, or a
@@ -605,6 +649,12 @@ impl Registry {
                     } else {
                         Vec::new()
                     },
+                    queued: e.waiting.len() as u64,
+                    rejected: self
+                        .metrics
+                        .queue_rejected
+                        .get_or_create(&Metrics::label(id))
+                        .get(),
                     lora_loaded: if e.pid.is_some() || !e.config.engine.launches_process() {
                         e.loaded_loras.iter().cloned().collect()
                     } else {

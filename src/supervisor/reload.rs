@@ -26,8 +26,8 @@ pub struct ReloadSummary {
     #[serde(default)]
     pub stopped: Vec<String>,
     /// Changed only in settings the supervisor applies without a restart
-    /// of the server (`idle_timeout_s`, and LoRA adapters on a server
-    /// that loads them while it runs).
+    /// of the server (`idle_timeout_s`, `max_concurrent`, `max_queue`, and
+    /// LoRA adapters on a server that loads them while it runs).
     #[serde(default)]
     pub updated: Vec<String>,
     pub unchanged: Vec<String>,
@@ -174,6 +174,8 @@ fn change<'a>(
         .all(|id| reg.with(id, |e| super::lora::hot(e.config.engine, &e.launch)) == Some(true));
     let retuned = ModelConfig {
         idle_timeout_s: model.idle_timeout_s,
+        max_concurrent: model.max_concurrent,
+        max_queue: model.max_queue,
         lora_adapters: if hot {
             model.lora_adapters.clone()
         } else {
@@ -226,12 +228,17 @@ fn memory_plan(
     plan
 }
 
-/// A new idle timeout for every copy of `model`, taken up by its runner's
-/// next check. An idle copy whose timeout is gone is started: nothing
-/// would start it on demand any more.
+/// A new idle timeout, `max_concurrent` and `max_queue` for every copy of
+/// `model`, taken up by its runner's next check and the next request. An
+/// idle copy whose timeout is gone is started: nothing would start it on
+/// demand any more.
 fn set_idle_timeout(reg: &Registry, model: &ModelConfig) {
     for id in reg.ids_of(&model.name) {
-        reg.with(&id, |e| e.config.idle_timeout_s = model.idle_timeout_s);
+        reg.with(&id, |e| {
+            e.config.idle_timeout_s = model.idle_timeout_s;
+            e.config.max_concurrent = model.max_concurrent;
+            e.config.max_queue = model.max_queue;
+        });
         let idle = reg.state(&id) == Some(ModelState::Idle);
         if model.idle_timeout_s.is_none() && model.swap_group.is_none() && idle {
             reg.send(&id, Command::Start);

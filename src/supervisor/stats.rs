@@ -106,6 +106,7 @@ pub struct Claim {
 impl Drop for Claim {
     fn drop(&mut self) {
         self.stats.in_flight.dec();
+        self.stats.metrics.slots.release();
     }
 }
 
