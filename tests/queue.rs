@@ -139,3 +139,89 @@ fn http_status(started: &Started<'_>) -> u16 {
         .map(|r| r.status().as_u16())
         .unwrap_or(0)
 }
+
+/// Read an event stream line by line: each line and when it came.
+fn stream_lines(started: &Started<'_>, model: &str) -> (u16, Vec<(Duration, String)>) {
+    use std::io::BufRead;
+    let begun = Instant::now();
+    let response = reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .build()
+        .expect("client")
+        .post(started.url("/v1/chat/completions"))
+        .header("content-type", "application/json")
+        .body(format!(
+            r#"{{"model": "{model}", "messages": [], "stream": true}}"#
+        ))
+        .send()
+        .expect("stream");
+    let status = response.status().as_u16();
+    let lines = std::io::BufReader::new(response)
+        .lines()
+        .map_while(Result::ok)
+        .filter(|l| !l.is_empty())
+        .map(|l| (begun.elapsed(), l))
+        .collect();
+    (status, lines)
+}
+
+/// Issue 20: a streaming request that waits for a load gets its answer's
+/// head and SSE comments meanwhile, so neither it nor a proxy in between
+/// times out; then its events as usual, or an error event if the load fails.
+#[test]
+fn a_stream_waiting_for_a_load_gets_comments_then_its_events() {
+    let env = Env::new();
+    let port = env.init_fast("c");
+    env.set_config_key("c", "queue_timeout_s", serde_json::json!(30));
+    env.set_config_key("c", "startup_timeout_s", serde_json::json!(5));
+    env.add_mock(
+        "c",
+        "slow",
+        &["--set", "startup_delay_ms=3000", "--set", "tokens=3"],
+    );
+    env.add_mock("c", "doomed", &["--set", "fail_health=true"]);
+    let started = env.started("c", port);
+    env.ok(&["--config", "c", "start", "--no-wait"]);
+    let (doomed, slow) = std::thread::scope(|scope| {
+        let doomed = scope.spawn(|| stream_lines(&started, "doomed"));
+        let slow = scope.spawn(|| stream_lines(&started, "slow"));
+        (doomed.join().expect("doomed"), slow.join().expect("slow"))
+    });
+    let (status, lines) = slow;
+    assert_eq!(status, 200);
+    let comments: Vec<&(Duration, String)> =
+        lines.iter().filter(|(_, l)| l.starts_with(':')).collect();
+    assert!(
+        comments
+            .first()
+            .is_some_and(|(_, l)| l.starts_with(": loading slow, ")),
+        "{lines:?}"
+    );
+    let first_data = lines
+        .iter()
+        .position(|(_, l)| l.starts_with("data: "))
+        .expect("events");
+    assert!(
+        lines[..first_data].iter().all(|(_, l)| l.starts_with(':')),
+        "comments come before the events: {lines:?}"
+    );
+    assert_eq!(
+        lines.last().map(|(_, l)| l.as_str()),
+        Some("data: [DONE]"),
+        "{lines:?}"
+    );
+    // The load failed after the stream had begun: an error event ends it.
+    let (status, lines) = doomed;
+    assert_eq!(status, 200);
+    assert!(
+        lines.iter().any(|(_, l)| l.starts_with(": loading doomed")),
+        "{lines:?}"
+    );
+    let last = lines.last().map(|(_, l)| l.clone()).unwrap_or_default();
+    let event: Value =
+        serde_json::from_str(last.strip_prefix("data: ").unwrap_or("{}")).unwrap_or_default();
+    assert_eq!(event["error"]["code"], "model_not_ready", "{lines:?}");
+    // A stream for a ready model gets no comment.
+    let (_, lines) = stream_lines(&started, "slow");
+    assert!(lines.iter().all(|(_, l)| !l.starts_with(':')), "{lines:?}");
+}

@@ -192,8 +192,18 @@ mod tests {
         // What is written is that example, plus the fields added since.
         let mut written = serde_json::to_value(&report).expect("serializes");
         let model = written["models"][0].as_object_mut();
-        let added = model.map(|m| (m.remove("state_for_s"), m.remove("detail")));
-        assert_eq!(added, Some((Some(json!(0)), Some(json!(null)))));
+        let added = model.map(|m| {
+            (
+                m.remove("state_for_s"),
+                m.remove("detail"),
+                m.remove("queued"),
+                m.remove("rejected"),
+            )
+        });
+        assert_eq!(
+            added,
+            Some((Some(json!(0)), Some(json!(null)), Some(json!(0)), Some(json!(0))))
+        );
         assert_eq!(written, expected);
     }
 

@@ -19,7 +19,7 @@ use super::record::{unrouted, RequestRecord};
 use super::relay::{relay, Relayed};
 use super::upstream::{split_base, Upstream};
 use super::wire::{has_encoded_separator, is_hop_by_hop, Framing, RequestHead, ResponseHead};
-use super::{passthrough, ProxyError, ProxyState, Shared};
+use super::{passthrough, waiting, ProxyError, ProxyState, Shared};
 use crate::supervisor::registry::{Registry, Route};
 use crate::supervisor::state::ModelState;
 use crate::supervisor::swap;
@@ -78,6 +78,8 @@ pub(super) enum Refusal {
     /// Refused before its body was read.
     Unread(ProxyError),
     Body(BodyError),
+    /// Its event stream had begun (a long wait): told as an error event.
+    Streamed(ProxyError),
 }
 
 /// What goes to a backend once a request is admitted.
@@ -94,6 +96,9 @@ pub(super) struct Outgoing {
     /// Counted in the model's requests, latency and errors (a model's own
     /// endpoints reached through `/upstream/` are not).
     pub counted: bool,
+    /// The client has its answer's head already, an event stream, sent
+    /// while the request waited (see [`waiting`]).
+    pub early: bool,
 }
 
 /// Forward a request `takes` took; `deadline` bounds the wait for the
@@ -128,6 +133,18 @@ pub async fn forward(
                     Some((err, after)) => (err, Some(after)),
                     None => return After::Close,
                 },
+                Refusal::Streamed(err) => {
+                    unrouted(
+                        &state.reg,
+                        state.log_requests,
+                        err.model(),
+                        head.path(),
+                        err.status().as_u16(),
+                        &err.message(),
+                    );
+                    waiting::error_event(&mut client.out, &err);
+                    return end_stream(client, head).await;
+                }
             };
             // No model took it: counted here, once.
             unrouted(
@@ -166,32 +183,73 @@ async fn admit(
     let peek = peek(&bytes).map_err(Refusal::Error)?;
     let requested = peek.model.ok_or(Refusal::Error(ProxyError::MissingModel))?;
     let stream = peek.stream.unwrap_or(false);
+    let mut early = false;
     let mut route = match state.reg.route(&requested) {
         // The hot path: a ready copy with a free slot, nothing to wait for.
         Some(route) if route.claim.is_some() => route,
         // A wait for a model's load can take minutes: a client that
-        // leaves meanwhile ends it (the load goes on).
-        _ => tokio::select! {
-            route = ready_route(state, &requested, Registry::route, true) => route.map_err(Refusal::Error)?,
-            () = client.gone() => return Err(Refusal::Body(BodyError::Gone)),
-        },
+        // leaves meanwhile ends it (the load goes on). A stream that waits
+        // long gets its head and SSE comments meanwhile.
+        _ => {
+            let notes = stream && head.minor == 1;
+            let begun = tokio::time::Instant::now();
+            let mut next_note = begun + waiting::FIRST_NOTE;
+            let wait = ready_route(state, &requested, Registry::route, true);
+            tokio::pin!(wait);
+            loop {
+                tokio::select! {
+                    route = &mut wait => match route {
+                        Ok(route) => break route,
+                        Err(err) if early => return Err(Refusal::Streamed(err)),
+                        Err(err) => return Err(Refusal::Error(err)),
+                    },
+                    () = client.gone() => return Err(Refusal::Body(BodyError::Gone)),
+                    () = tokio::time::sleep_until(next_note), if notes => {
+                        if !early {
+                            waiting::early_head(&mut client.out, head, &shared.cors);
+                            early = true;
+                        }
+                        let model = state.reg.route(&requested).map(|r| r.model().to_string());
+                        let doing = model.as_deref().and_then(|m| state.reg.state(m));
+                        let name = model.as_deref().unwrap_or(&requested);
+                        waiting::note(&mut client.out, name, doing, begun.elapsed());
+                        if client.flush_out().await.is_err() {
+                            return Err(Refusal::Body(BodyError::Gone));
+                        }
+                        next_note += waiting::EVERY;
+                    }
+                }
+            }
+        }
     };
     // An adapter the config lists that this server has not loaded (it
     // started since it was added): loaded now, never a 404 from the engine.
     if let Some(adapter) = route.lora.take() {
-        crate::supervisor::lora::load(&state.reg, route.model(), &adapter)
-            .await
-            .map_err(|detail| {
-                Refusal::Error(ProxyError::AdapterNotLoaded {
-                    model: route.model().to_string(),
-                    adapter: adapter.name.clone(),
-                    detail,
-                })
-            })?;
+        if let Err(detail) =
+            crate::supervisor::lora::load(&state.reg, route.model(), &adapter).await
+        {
+            let err = ProxyError::AdapterNotLoaded {
+                model: route.model().to_string(),
+                adapter: adapter.name.clone(),
+                detail,
+            };
+            return Err(if early {
+                Refusal::Streamed(err)
+            } else {
+                Refusal::Error(err)
+            });
+        }
     }
+    let refused = |err| {
+        if early {
+            Refusal::Streamed(err)
+        } else {
+            Refusal::Error(err)
+        }
+    };
     let body = match &route.rewrite_to {
         None => bytes,
-        Some(served) => rewrite_model(&bytes, served).map_err(Refusal::Error)?,
+        Some(served) => rewrite_model(&bytes, served).map_err(refused)?,
     };
     Ok(Outgoing {
         route,
@@ -200,6 +258,7 @@ async fn admit(
         stream,
         target: None,
         counted: true,
+        early,
     })
 }
 
@@ -244,6 +303,7 @@ async fn send(
         stream,
         target,
         counted,
+        early,
     } = outgoing;
     let state = &shared.state;
     let log = state.log_requests.then(|| Arc::clone(&state.reg));
@@ -257,7 +317,7 @@ async fn send(
             model: route.model().to_string(),
             detail,
         };
-        return write_error(shared, client, err, Some(head)).await;
+        return fail(shared, client, head, err, early).await;
     };
     let mut request = std::mem::take(&mut client.out);
     let target = target.as_deref().unwrap_or_else(|| head.target());
@@ -302,14 +362,14 @@ async fn send(
                 model: route.model().to_string(),
                 detail: err.describe(),
             };
-            return write_error(shared, client, err, Some(head)).await;
+            return fail(shared, client, head, err, early).await;
         }
         Err(_) => {
             record.status(504);
             let err = ProxyError::BackendTimeout {
                 model: route.model().to_string(),
             };
-            return write_error(shared, client, err, Some(head)).await;
+            return fail(shared, client, head, err, early).await;
         }
     };
     if answer.status == 404 {
@@ -318,19 +378,35 @@ async fn send(
             if answer.keep_alive {
                 shared.pool.put_back(authority, up);
             }
-            return write_error(shared, client, err, Some(head)).await;
+            return fail(shared, client, head, err, early).await;
         }
     }
     record.status(answer.status);
+    if early && answer.status != 200 {
+        // Too late for the backend's status: its words go in an event.
+        let words = backend_words(&mut up, &answer).await;
+        let err = ProxyError::BackendFailed {
+            model: route.model().to_string(),
+            detail: format!("it answered {}: {words}", answer.status),
+        };
+        return fail(shared, client, head, err, early).await;
+    }
     let to = match answer.framing {
         Framing::Chunked | Framing::Close if head.minor == 0 => Framing::Close,
         Framing::Close => Framing::Chunked,
         other => other,
     };
+    // A stream begun while the request waited goes on chunked, its head sent.
+    let to = if early { Framing::Chunked } else { to };
     let keep_alive = head.keep_alive && to != Framing::Close;
-    let event_stream = answer_head(&mut client.out, &answer, to, &shared.cors);
-    push_connection(&mut client.out, Some(head), keep_alive);
-    client.out.extend_from_slice(b"\r\n");
+    let event_stream = if early {
+        true
+    } else {
+        let event_stream = answer_head(&mut client.out, &answer, to, &shared.cors);
+        push_connection(&mut client.out, Some(head), keep_alive);
+        client.out.extend_from_slice(b"\r\n");
+        event_stream
+    };
     let events_for = event_stream.then_some(route.model());
     let relayed = relay(client, &mut up, answer.framing, to, &mut record, events_for).await;
     match relayed {
@@ -390,6 +466,60 @@ async fn unserved_path(
         method: head.method.to_string(),
         path: head.path().to_string(),
     })
+}
+
+/// Answer an error: with its status, or, when the client's event stream
+/// has begun, as an error event that ends it.
+async fn fail(
+    shared: &Shared,
+    client: &mut Client,
+    head: &RequestHead,
+    err: ProxyError,
+    early: bool,
+) -> After {
+    if early {
+        waiting::error_event(&mut client.out, &err);
+        return end_stream(client, head).await;
+    }
+    write_error(shared, client, err, Some(head)).await
+}
+
+/// Send what `client.out` holds, the end of an event stream.
+async fn end_stream(client: &mut Client, head: &RequestHead) -> After {
+    if client.flush_out().await.is_err() || !head.keep_alive {
+        return After::Close;
+    }
+    After::KeepAlive
+}
+
+/// The start of a backend's answer that is not a success, as text for an
+/// error event (at most 2 KiB, read for up to 5 s).
+async fn backend_words(up: &mut Upstream, answer: &ResponseHead) -> String {
+    const MOST: usize = 2048;
+    let want = match answer.framing {
+        Framing::Length(len) => usize::try_from(len).unwrap_or(MOST).min(MOST),
+        Framing::Empty => 0,
+        _ => MOST,
+    };
+    let read = async {
+        while up.buf.len() < want {
+            if !matches!(up.read().await, Ok(n) if n > 0) {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), read).await;
+    let text = String::from_utf8_lossy(&up.buf[..up.buf.len().min(want)]).into_owned();
+    serde_json::from_str::<Value>(&text)
+        .ok()
+        .and_then(|v| {
+            v.get("message")
+                .or_else(|| v.pointer("/error/message"))
+                .or_else(|| v.get("detail"))
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        })
+        .unwrap_or(text)
 }
 
 /// What the backend gets for `Authorization`.

@@ -17,6 +17,7 @@ mod record;
 mod relay;
 pub mod serve;
 mod upstream;
+mod waiting;
 mod wire;
 
 use std::sync::atomic::{AtomicBool, Ordering};

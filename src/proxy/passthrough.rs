@@ -116,6 +116,7 @@ pub(super) async fn admit(shared: &Shared, head: &RequestHead) -> Result<Outgoin
         stream: false,
         target: Some(target),
         counted: false,
+        early: false,
     })
 }
 
