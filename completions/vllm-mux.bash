@@ -254,7 +254,7 @@ _vllm__mux() {
             return 0
             ;;
         vllm__subcmd__mux__subcmd__add__subcmd__model)
-            opts="-y -q -v -h -V --model --alias --gpus --port --profile --shortcut --lora --priority --engine --command --health-path --url --backend-api-key-env --idle-timeout --max-concurrent --max-queue --swap-group --sleep-mode --env --set --gpu-memory-utilization --disabled --replica --config --json --yes --no-input --quiet --verbose --help --version"
+            opts="-y -q -v -h -V --model --alias --gpus --port --profile --shortcut --lora --priority --engine --command --health-path --url --backend-api-key-env --idle-timeout --max-concurrent --max-queue --pinned --gpu-memory-gib --swap-group --sleep-mode --env --set --gpu-memory-utilization --disabled --replica --config --json --yes --no-input --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -321,6 +321,10 @@ _vllm__mux() {
                     return 0
                     ;;
                 --max-queue)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --gpu-memory-gib)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -374,7 +378,7 @@ _vllm__mux() {
             return 0
             ;;
         vllm__subcmd__mux__subcmd__edit__subcmd__model)
-            opts="-y -q -v -h -V --model --alias --gpus --port --profile --shortcut --lora --priority --engine --command --health-path --url --backend-api-key-env --idle-timeout --max-concurrent --max-queue --swap-group --sleep-mode --env --set --gpu-memory-utilization --disabled --replica --enabled --unset --unset-env --clear --config --json --yes --no-input --quiet --verbose --help --version"
+            opts="-y -q -v -h -V --model --alias --gpus --port --profile --shortcut --lora --priority --engine --command --health-path --url --backend-api-key-env --idle-timeout --max-concurrent --max-queue --pinned --gpu-memory-gib --swap-group --sleep-mode --env --set --gpu-memory-utilization --disabled --replica --enabled --unset --unset-env --clear --config --json --yes --no-input --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -444,6 +448,10 @@ _vllm__mux() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --gpu-memory-gib)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --swap-group)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -473,7 +481,7 @@ _vllm__mux() {
                     return 0
                     ;;
                 --clear)
-                    COMPREPLY=($(compgen -W "aliases gpus port profile loras priority overrides health-path replicas backend-api-key-env idle-timeout max-concurrent max-queue environment swap-group sleep-mode" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "aliases gpus port profile loras priority overrides health-path replicas backend-api-key-env idle-timeout max-concurrent max-queue pinned gpu-memory-gib environment swap-group sleep-mode" -- "${cur}"))
                     return 0
                     ;;
                 --config)

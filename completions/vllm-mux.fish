@@ -92,12 +92,14 @@ complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand add-model" -l backend-
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand add-model" -l idle-timeout -d 'Stop the model\'s server after SECS without requests; the next request starts it again and waits for it (frees its GPUs meanwhile)' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand add-model" -l max-concurrent -d 'The most requests each copy\'s server gets at once; more wait in the model\'s queue (see --max-queue)' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand add-model" -l max-queue -d 'The most requests that may wait for the model (for a slot, or for its load); beyond, 429 with Retry-After' -r
+complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand add-model" -l gpu-memory-gib -d 'In a swap group: the GPU memory its server needs on each of its GPUs, in GiB (else its --gpu-memory-utilization, 0.9 unless set)' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand add-model" -l swap-group -d 'Take turns with the other models of this group: they may share GPUs, one runs at a time, and a request for another swaps it in' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand add-model" -l env -d 'An environment variable for the model\'s server, e.g. VLLM_ATTENTION_BACKEND=FLASHINFER (repeat for more)' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand add-model" -l set -d 'An engine flag: max_model_len=8192 becomes --max-model-len 8192 (repeat for more)' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand add-model" -l gpu-memory-utilization -d 'Fraction of GPU memory for this model; lets models share a GPU' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand add-model" -l replica -d 'Another copy on these GPUs, e.g. 1 or 2,3:8011 (repeat for more; edit-model replaces the list). Requests go to the least busy copy' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand add-model" -l config -d 'Which saved config to use' -r
+complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand add-model" -l pinned -d 'In a swap group: never evicted to make room for another member'
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand add-model" -l sleep-mode -d 'When idle (--idle-timeout, or its swap group runs another), put the server to sleep (vLLM sleep mode: weights to CPU memory) instead of stopping it; it wakes in seconds. vllm and mock engines'
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand add-model" -l disabled -d 'Keep the model in the config but do not start it'
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand add-model" -l json -d 'Print machine-readable JSON instead of tables and messages'
@@ -126,6 +128,7 @@ complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-model" -l backend
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-model" -l idle-timeout -d 'Stop the model\'s server after SECS without requests; the next request starts it again and waits for it (frees its GPUs meanwhile)' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-model" -l max-concurrent -d 'The most requests each copy\'s server gets at once; more wait in the model\'s queue (see --max-queue)' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-model" -l max-queue -d 'The most requests that may wait for the model (for a slot, or for its load); beyond, 429 with Retry-After' -r
+complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-model" -l gpu-memory-gib -d 'In a swap group: the GPU memory its server needs on each of its GPUs, in GiB (else its --gpu-memory-utilization, 0.9 unless set)' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-model" -l swap-group -d 'Take turns with the other models of this group: they may share GPUs, one runs at a time, and a request for another swaps it in' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-model" -l env -d 'An environment variable for the model\'s server, e.g. VLLM_ATTENTION_BACKEND=FLASHINFER (repeat for more)' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-model" -l set -d 'An engine flag: max_model_len=8192 becomes --max-model-len 8192 (repeat for more)' -r
@@ -146,10 +149,13 @@ backend-api-key-env\t''
 idle-timeout\t''
 max-concurrent\t''
 max-queue\t''
+pinned\t''
+gpu-memory-gib\t''
 environment\t''
 swap-group\t''
 sleep-mode\t''"
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-model" -l config -d 'Which saved config to use' -r
+complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-model" -l pinned -d 'In a swap group: never evicted to make room for another member'
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-model" -l sleep-mode -d 'When idle (--idle-timeout, or its swap group runs another), put the server to sleep (vLLM sleep mode: weights to CPU memory) instead of stopping it; it wakes in seconds. vllm and mock engines'
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-model" -l disabled -d 'Keep the model in the config but do not start it'
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-model" -l enabled -d 'Start the model again with the others (undoes --disabled)'
@@ -163,7 +169,7 @@ complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-model" -s V -l ve
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-proxy" -l host -d 'Interface the proxy listens on' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-proxy" -l port -d 'Port the proxy listens on' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-proxy" -l api-key-env -d 'Require clients to send the key held in this environment variable' -r
-complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-proxy" -l set -d 'Another proxy setting, e.g. queue_timeout_s=30 (repeat for more): startup_timeout_s, health_interval_ms, unhealthy_after, queue_timeout_s, backend_timeout_s, client_header_timeout_s, gpu_sample_interval_s, min_residency_s, max_wait_s' -r
+complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-proxy" -l set -d 'Another proxy setting, e.g. queue_timeout_s=30 (repeat for more): startup_timeout_s, health_interval_ms, unhealthy_after, queue_timeout_s, backend_timeout_s, client_header_timeout_s, gpu_sample_interval_s, min_residency_s, max_wait_s, scheduler (batch or llama-swap)' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-proxy" -l config -d 'Which saved config to use' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-proxy" -l cors -d 'Send CORS headers'
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-proxy" -l no-cors -d 'Do not send CORS headers'

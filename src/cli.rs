@@ -248,7 +248,8 @@ pub struct EditProxyArgs {
     /// Another proxy setting, e.g. queue_timeout_s=30 (repeat for more):
     /// startup_timeout_s, health_interval_ms, unhealthy_after,
     /// queue_timeout_s, backend_timeout_s, client_header_timeout_s,
-    /// gpu_sample_interval_s, min_residency_s, max_wait_s.
+    /// gpu_sample_interval_s, min_residency_s, max_wait_s, scheduler
+    /// (batch or llama-swap).
     #[arg(long = "set", value_name = "KEY=VALUE", value_parser = parse_set)]
     pub set: Vec<(String, Value)>,
 }
@@ -309,6 +310,13 @@ pub struct ModelArgs {
     /// its load); beyond, 429 with Retry-After.
     #[arg(long, value_name = "N")]
     pub max_queue: Option<u32>,
+    /// In a swap group: never evicted to make room for another member.
+    #[arg(long)]
+    pub pinned: bool,
+    /// In a swap group: the GPU memory its server needs on each of its
+    /// GPUs, in GiB (else its --gpu-memory-utilization, 0.9 unless set).
+    #[arg(long, value_name = "GIB")]
+    pub gpu_memory_gib: Option<f64>,
     /// Take turns with the other models of this group: they may share
     /// GPUs, one runs at a time, and a request for another swaps it in.
     #[arg(long, value_name = "GROUP")]
@@ -353,6 +361,8 @@ pub enum ClearField {
     IdleTimeout,
     MaxConcurrent,
     MaxQueue,
+    Pinned,
+    GpuMemoryGib,
     Environment,
     SwapGroup,
     SleepMode,

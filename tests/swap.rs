@@ -466,3 +466,69 @@ fn a_platform_that_refuses_sleep_mode_gets_stopping_instead() {
         "{proxy_log}"
     );
 }
+
+/// Issue 20: members whose GPU memory adds up run side by side; one that
+/// does not fit evicts the least recently used, never a pinned one; and
+/// `scheduler: llama-swap` brings back one at a time.
+#[test]
+fn members_run_side_by_side_as_far_as_their_gpu_memory_allows() {
+    let env = Env::with_gpus(1);
+    let port = env.init_fast("c");
+    env.set_config_key("c", "min_residency_s", serde_json::json!(0));
+    for (name, extra) in [("a", Some("--pinned")), ("b", None), ("c", None)] {
+        let mut args = vec![
+            "--gpus",
+            "0",
+            "--swap-group",
+            "g",
+            "--gpu-memory-utilization",
+            "0.45",
+        ];
+        args.extend(extra);
+        env.add_mock("c", name, &args);
+    }
+    let started = env.start("c", port);
+    let a_pid = Started::model(&started.status(), "a")["pid"].clone();
+    assert_eq!(started.chat("b").status(), 200);
+    let status = started.status();
+    assert_eq!(
+        (
+            state(&status, "a"),
+            state(&status, "b"),
+            state(&status, "c")
+        ),
+        ("ready", "ready", "idle"),
+        "b fits beside a"
+    );
+    assert_eq!(Started::model(&status, "a")["pid"], a_pid, "a kept running");
+    // c does not fit beside both: b gives way, not a (pinned), though a
+    // has not been asked for since it started.
+    std::thread::sleep(Duration::from_millis(1100));
+    assert_eq!(started.chat("c").status(), 200);
+    let status = started.status();
+    assert_eq!(
+        (
+            state(&status, "a"),
+            state(&status, "b"),
+            state(&status, "c")
+        ),
+        ("ready", "idle", "ready")
+    );
+    let log = env.ok(&["--config", "c", "logs", "b"]);
+    assert!(
+        log.contains("gives way: 'c' has requests waiting and needs its GPU memory"),
+        "{log}"
+    );
+    // llama-swap's way: one at a time, whatever the memory.
+    env.set_config_key("c", "scheduler", serde_json::json!("llama-swap"));
+    env.ok(&["--config", "c", "edit-model", "a", "--clear", "pinned"]);
+    env.ok(&["--config", "c", "stop"]);
+    let started = env.start("c", port);
+    assert_eq!(started.chat("b").status(), 200);
+    let status = started.status();
+    assert_eq!(
+        (state(&status, "a"), state(&status, "b")),
+        ("idle", "ready"),
+        "{status}"
+    );
+}

@@ -15,7 +15,7 @@ use crate::output::print_json;
 use crate::supervisor::pidfile::running_pid;
 
 /// The proxy settings `--set` may change (the rest have their own flags).
-const SETTABLE: [&str; 9] = [
+const SETTABLE: [&str; 10] = [
     "startup_timeout_s",
     "health_interval_ms",
     "unhealthy_after",
@@ -25,6 +25,7 @@ const SETTABLE: [&str; 9] = [
     "gpu_sample_interval_s",
     "min_residency_s",
     "max_wait_s",
+    "scheduler",
 ];
 
 #[derive(Serialize)]
@@ -125,6 +126,16 @@ fn apply(config: &mut Config, args: EditProxyArgs) -> Result<()> {
                     SETTABLE.join(", ")
                 ))
                 .into());
+        }
+        if key == "scheduler" {
+            let known = ["batch", "llama-swap"];
+            if !new.as_str().is_some_and(|v| known.contains(&v)) {
+                return Err(Failure::usage(format!("scheduler: {new} is not one of batch, llama-swap"))
+                    .hint("batch (the default) places swap group members by memory and serves in batches; llama-swap swaps on every request")
+                    .into());
+            }
+            object.insert(key, new);
+            continue;
         }
         if !new.is_u64() {
             let shown = match &new {

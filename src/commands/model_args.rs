@@ -93,6 +93,12 @@ pub fn apply(ctx: &Ctx, model: &mut ModelConfig, args: ModelArgs) -> Result<()> 
     if let Some(n) = args.max_queue {
         model.max_queue = Some(n);
     }
+    if args.pinned {
+        model.pinned = true;
+    }
+    if let Some(gib) = args.gpu_memory_gib {
+        model.gpu_memory_gib = Some(gib);
+    }
     if args.sleep_mode {
         model.sleep_mode = true;
     }
@@ -138,6 +144,8 @@ pub fn clear(model: &mut ModelConfig, edit: &EditArgs) -> Result<()> {
             ClearField::IdleTimeout => model.idle_timeout_s = None,
             ClearField::MaxConcurrent => model.max_concurrent = None,
             ClearField::MaxQueue => model.max_queue = None,
+            ClearField::Pinned => model.pinned = false,
+            ClearField::GpuMemoryGib => model.gpu_memory_gib = None,
             ClearField::Environment => model.environment.clear(),
             ClearField::SwapGroup => model.swap_group = None,
             ClearField::SleepMode => model.sleep_mode = false,

@@ -98,6 +98,25 @@ pub struct Config {
         skip_serializing_if = "is_default_max_wait"
     )]
     pub max_wait_s: u64,
+    /// How swap groups take turns: `batch` (the default: members share
+    /// their GPUs as far as their memory allows, requests are served in
+    /// batches) or `llama-swap` (one member at a time, swapped on every
+    /// request for another, as llama-swap does; kept for comparison).
+    #[serde(default, skip_serializing_if = "is_default_scheduler")]
+    pub scheduler: Scheduler,
+}
+
+/// How swap groups take turns (see [`Config::scheduler`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Scheduler {
+    #[default]
+    Batch,
+    LlamaSwap,
+}
+
+fn is_default_scheduler(s: &Scheduler) -> bool {
+    *s == Scheduler::Batch
 }
 
 pub const DEFAULT_STARTUP_TIMEOUT_S: u64 = 600;
@@ -202,6 +221,7 @@ impl Default for Config {
             client_header_timeout_s: DEFAULT_HEADER_TIMEOUT_S,
             min_residency_s: DEFAULT_MIN_RESIDENCY_S,
             max_wait_s: DEFAULT_MAX_WAIT_S,
+            scheduler: Scheduler::Batch,
         }
     }
 }
@@ -318,6 +338,15 @@ pub struct ModelConfig {
     /// memory freed) instead of stopping it, and wake it in seconds.
     #[serde(default, skip_serializing_if = "is_false")]
     pub sleep_mode: bool,
+    /// Never evicted from its swap group's GPUs to make room for another
+    /// member (it still stops when stopped by hand or when idle).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub pinned: bool,
+    /// The GPU memory its server needs on each of its GPUs, in GiB, for
+    /// placing swap group members side by side; else its
+    /// `gpu_memory_utilization` (0.9 unless set) of each GPU.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gpu_memory_gib: Option<f64>,
     /// Environment variables for the model's server, over its profile's
     /// `environment` (`CUDA_VISIBLE_DEVICES` comes from `gpu_ids`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -387,6 +416,8 @@ impl ModelConfig {
             max_concurrent: None,
             max_queue: None,
             sleep_mode: false,
+            pinned: false,
+            gpu_memory_gib: None,
             environment: BTreeMap::new(),
             config_overrides: Map::new(),
             lora_adapters: Vec::new(),

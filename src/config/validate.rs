@@ -247,6 +247,15 @@ fn check_sleep_mode(model: &ModelConfig, found: &mut Found) {
 }
 
 fn check_admission(model: &ModelConfig, found: &mut Found) {
+    if let Some(gib) = model.gpu_memory_gib {
+        if !(gib.is_finite() && gib > 0.0) {
+            found.model(
+                model,
+                "gpu_memory_gib",
+                format!("{gib} is not an amount of memory; give GiB above 0"),
+            );
+        }
+    }
     if model.max_concurrent == Some(0) {
         found.model_hint(
             model,

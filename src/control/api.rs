@@ -202,7 +202,12 @@ mod tests {
         });
         assert_eq!(
             added,
-            Some((Some(json!(0)), Some(json!(null)), Some(json!(0)), Some(json!(0))))
+            Some((
+                Some(json!(0)),
+                Some(json!(null)),
+                Some(json!(0)),
+                Some(json!(0))
+            ))
         );
         assert_eq!(written, expected);
     }

@@ -50,6 +50,9 @@ pub struct Entry {
     pub waiting: BTreeMap<u64, Instant>,
     /// When `start-model` (or the first start) asked for it, until it starts.
     pub wanted_by_hand: Option<Instant>,
+    /// Its `gpu_memory_utilization` (model over profile), if set: what it
+    /// needs of each GPU, for placing swap group members side by side.
+    pub memory_fraction: Option<f64>,
     /// The LoRA adapters its server is started with (`--lora-modules`).
     pub launch_loras: Vec<crate::config::LoraAdapter>,
     /// The adapters its running server has loaded: those it started with,
@@ -324,6 +327,11 @@ impl Registry {
         if let Some(model) = lock(&self.config).model_mut(name) {
             f(model);
         }
+    }
+
+    /// The GPUs as last sampled (none when they could not be read).
+    pub fn gpu_sample(&self) -> Vec<crate::gpu::GpuInfo> {
+        lock(&self.gpus).gpus().to_vec()
     }
 
     pub fn set_gpus(&self, gpus: Inventory) {

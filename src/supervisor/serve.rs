@@ -141,6 +141,7 @@ impl Launcher {
                 max_model_len: None,
                 waiting: BTreeMap::new(),
                 wanted_by_hand: None,
+                memory_fraction: crate::gpu::cross::memory_fraction(model, &self.profiles),
                 launch_loras: model.lora_adapters.clone(),
                 loaded_loras: std::collections::BTreeSet::new(),
             },

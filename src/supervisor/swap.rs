@@ -26,7 +26,10 @@ use super::registry::Registry;
 use super::runner::{Command, DRAIN};
 use super::serve::DEFAULT_STOP_TIMEOUT;
 use super::state::ModelState;
-use crate::config::Config;
+use crate::config::schema::Scheduler;
+use crate::config::{Config, Engine, ModelConfig};
+use crate::gpu::assign::MAX_SHARED_FRACTION;
+use crate::gpu::GpuInfo;
 
 /// A model swapped in that has had a request this recently is still in
 /// use, though nothing is queued or in flight: a client working in a loop
@@ -67,28 +70,57 @@ pub struct Member {
     pub since: Instant,
     /// When it last had a new request, if it has had one while ready.
     pub last_request: Option<Instant>,
+    /// The GPUs it runs on ([`WHOLE_GROUP`] for none: it then needs the
+    /// group to itself), and the share of each it needs.
+    pub gpus: Vec<u32>,
+    pub need: f64,
+    /// Never evicted for another member.
+    pub pinned: bool,
+    /// Its `loading_priority`: lower is more important; none is least.
+    pub priority: Option<i64>,
 }
 
+/// The GPU a member without GPUs takes whole: such members take turns.
+pub const WHOLE_GROUP: u32 = u32::MAX;
+
 impl Member {
-    /// Its server runs (or is about to): it holds the group's GPUs.
+    /// Its server runs (or is about to, or has yet to exit): it holds its
+    /// share of its GPUs.
     fn holds_gpus(&self) -> bool {
         matches!(
             self.state,
-            ModelState::Starting | ModelState::Ready | ModelState::Unhealthy
+            ModelState::Starting | ModelState::Ready | ModelState::Unhealthy | ModelState::Stopping
         )
     }
 
     fn busy(&self) -> bool {
         self.queued > 0 || self.in_flight > 0
     }
+
+    /// When it was last used: its last request, or its swap-in (the
+    /// requests it was swapped in for may not have reached it yet).
+    fn last_used(&self) -> Instant {
+        self.last_request.unwrap_or(self.since)
+    }
+
+    /// Evicted first: the least important (no priority, then the highest
+    /// number), then the least recently used.
+    fn eviction_order(&self) -> (bool, std::cmp::Reverse<i64>, Instant) {
+        (
+            self.priority.is_some(),
+            std::cmp::Reverse(self.priority.unwrap_or(i64::MAX)),
+            self.last_used(),
+        )
+    }
 }
 
 /// Why a member goes next, in words for the log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Why {
-    /// No member holds the GPUs.
+    /// It fits beside the members that run.
     Free,
-    /// The member swapped in has nothing to do, and its residency passed or nobody uses it.
+    /// The members in its way have nothing to do, and their residency
+    /// passed or nobody uses them.
     Done,
     /// A request waited `max_wait_s`.
     Waited,
@@ -99,46 +131,101 @@ pub enum Why {
 pub enum Next {
     /// Nothing to change now.
     Wait,
-    /// Swap `to` in, for the reason given.
-    Swap { to: String, why: Why },
+    /// Make the members in `evict` give way (none: it fits as it is), then
+    /// start `to`, for the reason given.
+    Swap {
+        to: String,
+        evict: Vec<String>,
+        why: Why,
+    },
 }
 
-/// The group's next step, from what each member is doing `now`.
-pub fn decide(members: &[Member], now: Instant, policy: Policy) -> Next {
-    let waiting = members
+/// Whether `member` fits on its GPUs beside `holders` (the share each
+/// holder uses of each GPU, at most `capacity` a GPU). Alone on its GPUs,
+/// it fits whatever it needs.
+fn fits(member: &Member, holders: &[&Member], capacity: f64) -> bool {
+    member.gpus.iter().all(|gpu| {
+        let sharing: Vec<&&Member> = holders.iter().filter(|h| h.gpus.contains(gpu)).collect();
+        let used: f64 = sharing.iter().map(|h| h.need).sum();
+        sharing.is_empty() || used + member.need <= capacity + 1e-9
+    })
+}
+
+/// The group's next step, from what each member is doing `now`. Members
+/// run side by side as far as their GPUs' `capacity` allows. The member
+/// whose request has waited longest goes first: if it fits, it starts; if
+/// not, the members in its way that may give way are evicted (the least
+/// important, then the least recently used, first) until it does. A member
+/// that fits as things are starts even if an older one waits for room.
+pub fn decide(members: &[Member], now: Instant, policy: Policy, capacity: f64) -> Next {
+    let mut waiting: Vec<(Instant, &Member)> = members
         .iter()
         .filter(|m| matches!(m.state, ModelState::Pending | ModelState::Idle))
         .filter_map(|m| m.wanted_since.map(|since| (since, m)))
-        .min_by_key(|(since, m)| (*since, m.id.clone()));
-    let Some((since, next)) = waiting else {
-        return Next::Wait;
-    };
-    let swap = |why| Next::Swap {
-        to: next.id.clone(),
-        why,
-    };
-    let Some(resident) = members.iter().find(|m| m.holds_gpus()) else {
-        return swap(Why::Free);
-    };
-    // A load is never broken off: it was wanted too.
-    if resident.state == ModelState::Starting {
-        return Next::Wait;
-    }
-    if now.saturating_duration_since(since) >= policy.max_wait {
-        return swap(Why::Waited);
-    }
-    if resident.busy() {
-        return Next::Wait;
-    }
-    let resident_for = now.saturating_duration_since(resident.since);
-    // Just swapped in counts as a request: the ones it was swapped in for
-    // may not have reached it yet.
-    let last = resident.last_request.unwrap_or(resident.since);
-    let in_use = now.saturating_duration_since(last) < IN_USE;
-    if resident_for >= policy.min_residency || !in_use {
-        return swap(Why::Done);
+        .collect();
+    waiting.sort_by_key(|(since, m)| (*since, m.id.clone()));
+    let holders: Vec<&Member> = members.iter().filter(|m| m.holds_gpus()).collect();
+    for (i, (since, next)) in waiting.iter().enumerate() {
+        if fits(next, &holders, capacity) {
+            return Next::Swap {
+                to: next.id.clone(),
+                evict: Vec::new(),
+                why: Why::Free,
+            };
+        }
+        // Only the oldest may evict: the others wait their turn.
+        if i > 0 {
+            continue;
+        }
+        let starving = now.saturating_duration_since(*since) >= policy.max_wait;
+        let mut in_the_way: Vec<&Member> = holders
+            .iter()
+            .copied()
+            .filter(|h| h.gpus.iter().any(|g| next.gpus.contains(g)))
+            .collect();
+        in_the_way.sort_by_key(|h| h.eviction_order());
+        let mut staying = holders.clone();
+        let mut evict = Vec::new();
+        for victim in in_the_way {
+            if fits(next, &staying, capacity) {
+                break;
+            }
+            if !may_give_way(victim, now, policy, starving) {
+                continue;
+            }
+            staying.retain(|h| h.id != victim.id);
+            evict.push(victim.id.clone());
+        }
+        if fits(next, &staying, capacity) && !evict.is_empty() {
+            let why = if starving { Why::Waited } else { Why::Done };
+            return Next::Swap {
+                to: next.id.clone(),
+                evict,
+                why,
+            };
+        }
     }
     Next::Wait
+}
+
+/// Whether member `m`, which runs, may give way now: never when pinned or
+/// loading; when a request for the other has waited `max_wait_s`, even
+/// while busy (its requests in flight still finish); else once it has
+/// nothing to do and either its residency passed or nobody uses it.
+fn may_give_way(m: &Member, now: Instant, policy: Policy, starving: bool) -> bool {
+    let runs = matches!(m.state, ModelState::Ready | ModelState::Unhealthy);
+    if m.pinned || !runs {
+        return false;
+    }
+    if starving {
+        return true;
+    }
+    if m.busy() {
+        return false;
+    }
+    let resident_for = now.saturating_duration_since(m.since);
+    let in_use = now.saturating_duration_since(m.last_used()) < IN_USE;
+    resident_for >= policy.min_residency || !in_use
 }
 
 /// Start `id` as its swap group allows: a member asks for the group's turn
@@ -253,10 +340,23 @@ async fn schedule(reg: Arc<Registry>, group: String) {
         if reg.swap_scheduler_ended(&group) {
             return;
         }
-        let members = look(&reg, &group, &mut seen);
+        let config = reg.config();
+        let members = look(&reg, &group, &mut seen, config.scheduler);
         forget_unwanted(&reg, &members);
-        match decide(&members, Instant::now(), Policy::of(&reg.config())) {
-            Next::Swap { to, why } => swap_in(&reg, &members, &to, why).await,
+        let (policy, capacity) = match config.scheduler {
+            // One at a time (every member takes the group whole), and a
+            // request for another swaps at once.
+            Scheduler::LlamaSwap => (
+                Policy {
+                    min_residency: Duration::ZERO,
+                    max_wait: Duration::ZERO,
+                },
+                1.0,
+            ),
+            Scheduler::Batch => (Policy::of(&config), MAX_SHARED_FRACTION),
+        };
+        match decide(&members, Instant::now(), policy, capacity) {
+            Next::Swap { to, evict, why } => swap_in(&reg, &to, &evict, why).await,
             Next::Wait => {
                 tokio::select! {
                     _ = changes.changed() => {}
@@ -274,8 +374,10 @@ fn look(
     reg: &Registry,
     group: &str,
     seen: &mut BTreeMap<String, (u64, Option<Instant>)>,
+    scheduler: Scheduler,
 ) -> Vec<Member> {
     let now = Instant::now();
+    let gpus = reg.gpu_sample();
     let mut members = Vec::new();
     for (id, _) in reg.swap_members(group) {
         let member = reg.with(&id, |e| {
@@ -289,6 +391,10 @@ fn look(
             }
             *count = requests;
             let queued_since = e.waiting.values().min().copied();
+            let (on, need) = match scheduler {
+                Scheduler::LlamaSwap => (vec![WHOLE_GROUP], 1.0),
+                Scheduler::Batch => placement(&e.config, e.memory_fraction, &gpus),
+            };
             Member {
                 id: id.clone(),
                 state,
@@ -300,12 +406,43 @@ fn look(
                 in_flight: e.stats.in_flight.get(),
                 since: e.since,
                 last_request: *last,
+                gpus: on,
+                need,
+                pinned: e.config.pinned,
+                priority: e.config.loading_priority,
             }
         });
         members.extend(member);
     }
     seen.retain(|id, _| members.iter().any(|m| m.id == *id));
     members
+}
+
+/// Where a member runs and the share of each GPU it needs: its
+/// `gpu_memory_gib` of the smallest of its GPUs, else its
+/// `gpu_memory_utilization` (`fraction`; vLLM's 0.9 unless set). A member
+/// of an engine vllm-mux cannot size (command, mock without a fraction)
+/// takes its GPUs whole; one without GPUs takes the group whole.
+pub fn placement(model: &ModelConfig, fraction: Option<f64>, gpus: &[GpuInfo]) -> (Vec<u32>, f64) {
+    if model.gpu_ids.is_empty() {
+        return (vec![WHOLE_GROUP], 1.0);
+    }
+    let smallest = model
+        .gpu_ids
+        .iter()
+        .filter_map(|id| gpus.iter().find(|g| g.index == *id))
+        .map(|g| g.memory_total_mib)
+        .min()
+        .filter(|mib| *mib > 0);
+    let need = match (model.gpu_memory_gib, smallest) {
+        (Some(gib), Some(mib)) => gib * 1024.0 / mib as f64,
+        _ => fraction.unwrap_or(if model.engine == Engine::Vllm {
+            crate::gpu::free::VLLM_DEFAULT_FRACTION
+        } else {
+            1.0
+        }),
+    };
+    (model.gpu_ids.clone(), need)
 }
 
 /// A member left waiting for its turn that nothing wants any more (its
@@ -323,40 +460,38 @@ fn forget_unwanted(reg: &Registry, members: &[Member]) {
     }
 }
 
-/// Make every other member whose server may run give way, start `to`, and
-/// wait until it has settled.
-async fn swap_in(reg: &Arc<Registry>, members: &[Member], to: &str, why: Why) {
+/// Make the members in `evict` give way, start `to`, and wait until it
+/// has settled.
+async fn swap_in(reg: &Arc<Registry>, to: &str, evict: &[String], why: Why) {
     let mut giving_way = Vec::new();
-    let mut stopping = Vec::new();
-    for m in members.iter().filter(|m| m.id != to) {
-        if m.holds_gpus() {
-            let reason = match why {
-                Why::Waited => format!(
-                    "a request for '{to}' waited max_wait_s ({} s)",
-                    reg.config().max_wait_s
-                ),
-                Why::Done | Why::Free => format!("'{to}' has requests waiting"),
-            };
-            reg.model_log(&m.id, &format!("gives way: {reason}"));
-            let (done, wait) = oneshot::channel();
-            if reg.send(&m.id, Command::Rest { done: Some(done) }) {
-                giving_way.push(wait);
+    for id in evict {
+        let reason = match why {
+            Why::Waited => format!(
+                "a request for '{to}' waited max_wait_s ({} s)",
+                reg.config().max_wait_s
+            ),
+            Why::Done | Why::Free => {
+                format!("'{to}' has requests waiting and needs its GPU memory")
             }
-        } else if m.state == ModelState::Stopping {
-            stopping.extend(reg.subscribe(&m.id));
+        };
+        reg.model_log(id, &format!("gives way: {reason}"));
+        let (done, wait) = oneshot::channel();
+        if reg.send(id, Command::Rest { done: Some(done) }) {
+            giving_way.push(wait);
         }
     }
     if !giving_way.is_empty() {
-        reg.model_log(to, "waiting for its swap group's other model to give way");
+        reg.model_log(
+            to,
+            &format!(
+                "waiting for {} of its swap group to give way",
+                evict.join(", ")
+            ),
+        );
     }
     let limit = DRAIN + DEFAULT_STOP_TIMEOUT + Duration::from_secs(10);
     for wait in giving_way {
         let _ = tokio::time::timeout(limit, wait).await;
-    }
-    // A member stopped by hand frees its GPUs only once it has exited.
-    for mut watcher in stopping {
-        let exited = watcher.wait_for(|s| *s != ModelState::Stopping);
-        let _ = tokio::time::timeout(limit, exited).await;
     }
     // Idle if it was woken while another ran: it waits for its turn now.
     reg.set_state_if(
@@ -394,6 +529,9 @@ mod tests {
         }
     }
 
+    const CAPACITY: f64 = MAX_SHARED_FRACTION;
+
+    /// A member on GPU 0 that needs it whole (vLLM's 0.9).
     fn member(id: &str, state: ModelState, now: Instant) -> Member {
         Member {
             id: id.into(),
@@ -403,6 +541,10 @@ mod tests {
             in_flight: 0,
             since: now,
             last_request: None,
+            gpus: vec![0],
+            need: 0.9,
+            pinned: false,
+            priority: None,
         }
     }
 
@@ -410,8 +552,16 @@ mod tests {
         Duration::from_secs(s)
     }
 
-    fn swap(to: &str, why: Why) -> Next {
-        Next::Swap { to: to.into(), why }
+    fn swap(to: &str, evict: &[&str], why: Why) -> Next {
+        Next::Swap {
+            to: to.into(),
+            evict: evict.iter().map(|e| e.to_string()).collect(),
+            why,
+        }
+    }
+
+    fn decide_now(members: &[Member], now: Instant) -> Next {
+        decide(members, now, policy(), CAPACITY)
     }
 
     /// `a` swapped in `resident_for` ago; `b` wanted for `b_waits`.
@@ -431,7 +581,7 @@ mod tests {
             member("a", ModelState::Ready, now - secs(100)),
             member("b", ModelState::Idle, now),
         ];
-        assert_eq!(decide(&members, now, policy()), Next::Wait);
+        assert_eq!(decide_now(&members, now), Next::Wait);
     }
 
     #[test]
@@ -439,7 +589,7 @@ mod tests {
         let now = Instant::now();
         let mut members = pair(now, 0, 0);
         members[0].state = ModelState::Idle;
-        assert_eq!(decide(&members, now, policy()), swap("b", Why::Free));
+        assert_eq!(decide_now(&members, now), swap("b", &[], Why::Free));
     }
 
     #[test]
@@ -447,7 +597,10 @@ mod tests {
         let now = Instant::now();
         let mut members = pair(now, 0, 100);
         members[0].state = ModelState::Starting;
-        assert_eq!(decide(&members, now, policy()), Next::Wait);
+        assert_eq!(decide_now(&members, now), Next::Wait);
+        // Nor a server on its way out overlapped.
+        members[0].state = ModelState::Stopping;
+        assert_eq!(decide_now(&members, now), Next::Wait);
     }
 
     #[test]
@@ -457,31 +610,31 @@ mod tests {
             let mut members = pair(now, 20, 10);
             members[0].queued = queued;
             members[0].in_flight = in_flight;
-            assert_eq!(decide(&members, now, policy()), Next::Wait);
+            assert_eq!(decide_now(&members, now), Next::Wait);
         }
         // Done with them, after its residency: the next one goes.
         let members = pair(now, 20, 10);
-        assert_eq!(decide(&members, now, policy()), swap("b", Why::Done));
+        assert_eq!(decide_now(&members, now), swap("b", &["a"], Why::Done));
     }
 
     #[test]
     fn within_its_residency_a_member_in_use_stays_and_one_nobody_uses_goes() {
         let now = Instant::now();
         let members = pair(now, 2, 2);
-        assert_eq!(decide(&members, now, policy()), Next::Wait, "in use");
+        assert_eq!(decide_now(&members, now), Next::Wait, "in use");
         let mut members = pair(now, 2, 2);
         members[0].last_request = Some(now - IN_USE);
-        assert_eq!(decide(&members, now, policy()), swap("b", Why::Done));
+        assert_eq!(decide_now(&members, now), swap("b", &["a"], Why::Done));
         let mut members = pair(now, 2, 2);
         members[0].last_request = None;
         assert_eq!(
-            decide(&members, now, policy()),
-            swap("b", Why::Done),
+            decide_now(&members, now),
+            swap("b", &["a"], Why::Done),
             "swapped in 2 s ago, never asked for"
         );
         members[0].since = now - IN_USE / 2;
         assert_eq!(
-            decide(&members, now, policy()),
+            decide_now(&members, now),
             Next::Wait,
             "just swapped in: its requests are on their way"
         );
@@ -493,14 +646,17 @@ mod tests {
         let mut members = pair(now, 1, 30);
         members[0].queued = 5;
         members[0].in_flight = 3;
-        assert_eq!(decide(&members, now, policy()), swap("b", Why::Waited));
+        assert_eq!(decide_now(&members, now), swap("b", &["a"], Why::Waited));
         // With max_wait_s 0, every request swaps at once, as llama-swap does.
         let per_request = Policy {
             min_residency: Duration::ZERO,
             max_wait: Duration::ZERO,
         };
         let members = pair(now, 0, 0);
-        assert_eq!(decide(&members, now, per_request), swap("b", Why::Waited));
+        assert_eq!(
+            decide(&members, now, per_request, CAPACITY),
+            swap("b", &["a"], Why::Waited)
+        );
     }
 
     #[test]
@@ -510,9 +666,117 @@ mod tests {
         let mut c = member("c", ModelState::Idle, now);
         c.wanted_since = Some(now - secs(4));
         members.push(c);
-        assert_eq!(decide(&members, now, policy()), swap("c", Why::Done));
+        assert_eq!(decide_now(&members, now), swap("c", &["a"], Why::Done));
         // Stopped and failed members are not swapped in by requests.
         members[2].state = ModelState::Stopped;
-        assert_eq!(decide(&members, now, policy()), swap("b", Why::Done));
+        assert_eq!(decide_now(&members, now), swap("b", &["a"], Why::Done));
+    }
+
+    /// Members that each need 0.45 of GPU 0: two run side by side.
+    fn halves(now: Instant) -> Vec<Member> {
+        ["a", "b", "c"]
+            .iter()
+            .map(|id| Member {
+                need: 0.45,
+                ..member(id, ModelState::Idle, now)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn members_that_fit_side_by_side_run_together() {
+        let now = Instant::now();
+        let mut members = halves(now);
+        members[0].state = ModelState::Ready;
+        members[0].in_flight = 4;
+        members[1].wanted_since = Some(now);
+        assert_eq!(
+            decide_now(&members, now),
+            swap("b", &[], Why::Free),
+            "beside a busy one, no eviction"
+        );
+        // Other GPUs are no one's business.
+        members[1].gpus = vec![1];
+        members[1].need = 0.9;
+        assert_eq!(decide_now(&members, now), swap("b", &[], Why::Free));
+    }
+
+    #[test]
+    fn the_least_recently_used_gives_way_first_and_only_as_many_as_needed() {
+        let now = Instant::now();
+        let mut members = halves(now);
+        for (m, used) in members.iter_mut().zip([10, 20, 0]) {
+            m.since = now - secs(60);
+            m.last_request = Some(now - secs(used));
+        }
+        members[0].state = ModelState::Ready;
+        members[1].state = ModelState::Ready;
+        members[2].wanted_since = Some(now - secs(1));
+        assert_eq!(decide_now(&members, now), swap("c", &["b"], Why::Done));
+        // A pinned one is never evicted: the next least recent goes.
+        members[1].pinned = true;
+        assert_eq!(decide_now(&members, now), swap("c", &["a"], Why::Done));
+        // Nothing may give way: it waits.
+        members[0].pinned = true;
+        assert_eq!(decide_now(&members, now), Next::Wait);
+    }
+
+    #[test]
+    fn a_less_important_member_gives_way_before_a_less_recently_used_one() {
+        let now = Instant::now();
+        let mut members = halves(now);
+        for m in &mut members {
+            m.since = now - secs(60);
+        }
+        members[0].state = ModelState::Ready;
+        members[0].last_request = Some(now - secs(50));
+        members[0].priority = Some(1);
+        members[1].state = ModelState::Ready;
+        members[1].last_request = Some(now - secs(2));
+        members[2].wanted_since = Some(now);
+        // b was used more recently, but has no priority: it goes first.
+        assert_eq!(decide_now(&members, now), swap("c", &["b"], Why::Done));
+        members[1].priority = Some(5);
+        assert_eq!(
+            decide_now(&members, now),
+            swap("c", &["b"], Why::Done),
+            "5 is less than 1"
+        );
+        members[1].priority = Some(0);
+        assert_eq!(decide_now(&members, now), swap("c", &["a"], Why::Done));
+    }
+
+    #[test]
+    fn a_member_that_needs_a_gpu_whole_gets_it_once_the_others_give_way() {
+        let now = Instant::now();
+        let mut members = pair(now, 20, 10);
+        for m in &mut members {
+            m.need = 1.0;
+        }
+        assert_eq!(decide_now(&members, now), swap("b", &["a"], Why::Done));
+    }
+
+    #[test]
+    fn a_member_without_gpus_takes_the_group_whole() {
+        let model = ModelConfig::new("cmd");
+        assert_eq!(placement(&model, Some(0.2), &[]), (vec![WHOLE_GROUP], 1.0));
+        let gpu = GpuInfo::fake(0, 0, Vec::new());
+        let mut vllm = ModelConfig::new("v");
+        vllm.gpu_ids = vec![0];
+        assert_eq!(
+            placement(&vllm, None, std::slice::from_ref(&gpu)),
+            (vec![0], 0.9)
+        );
+        assert_eq!(
+            placement(&vllm, Some(0.3), std::slice::from_ref(&gpu)).1,
+            0.3
+        );
+        vllm.gpu_memory_gib = Some(20.0);
+        let need = placement(&vllm, Some(0.3), std::slice::from_ref(&gpu)).1;
+        assert!((need - 20.0 * 1024.0 / 80000.0).abs() < 1e-9, "{need}");
+        let mut cmd = ModelConfig::new("c");
+        cmd.engine = Engine::Command;
+        cmd.gpu_ids = vec![0];
+        assert_eq!(placement(&cmd, None, &[]).1, 1.0, "cannot be sized: whole");
     }
 }
