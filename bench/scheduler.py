@@ -8,7 +8,9 @@ Workloads:
   b. 4 clients drawing from 8 models by Zipf popularity (s=1.1), models
      0-3 sharing GPU 0 and 4-7 GPU 1 (each needs 0.45);
   c. a burst of 200 requests at once for one model, cold (another member
-     of its group runs).
+     of its group runs);
+  a'. as a, but A and B need 0.9 of the GPU each: one at a time either
+     way, so what batching alone does.
 
 Each request is a chat completion of 10 tokens, 10 ms apart. Reported:
 loads after the warm-up (each is a swap in), p50 and p99 end-to-end
@@ -45,7 +47,7 @@ def free_port():
 class Config:
     """A throwaway VLLM_MUX_HOME with fake GPUs and one config `b`."""
 
-    def __init__(self, scheduler, models):
+    def __init__(self, scheduler, models, fraction="0.45"):
         self.home = tempfile.mkdtemp(prefix="vllm-mux-sched-")
         gpus = [{"index": i, "name": "Fake H100", "memory_total_mib": 81559, "memory_used_mib": 0,
                  "utilization_percent": 0} for i in range(2)]
@@ -58,7 +60,7 @@ class Config:
                  "--set", f"max_wait_s={MAX_WAIT_S}", "--set", "queue_timeout_s=120", "--set", "health_interval_ms=100")
         for name, gpu, group in models:
             self.mux("add-model", name, "--engine", "mock", "--port", str(free_port()), "--gpus", str(gpu),
-                     "--swap-group", group, "--gpu-memory-utilization", "0.45",
+                     "--swap-group", group, "--gpu-memory-utilization", fraction,
                      "--set", f"startup_delay_ms={LOAD_MS}", *TOKENS)
         self.mux("start", "--timeout", "120")
 
@@ -116,8 +118,8 @@ def summary(results, loads):
             "errors": sum(1 for _, ok in results if not ok)}
 
 
-def workload_a(scheduler):
-    config = Config(scheduler, [("a", 0, "g"), ("b", 0, "g")])
+def workload_a(scheduler, fraction="0.45"):
+    config = Config(scheduler, [("a", 0, "g"), ("b", 0, "g")], fraction)
     try:
         run_clients(config, [["a"], ["b"]])  # warm-up: both loaded once
         before = config.loads()
@@ -125,6 +127,12 @@ def workload_a(scheduler):
         return summary(results, config.loads() - before)
     finally:
         config.stop()
+
+
+def workload_a2(scheduler):
+    """As a, but A and B do not fit together (0.9 of the GPU each): what
+    batching alone does."""
+    return workload_a(scheduler, "0.9")
 
 
 def workload_b(scheduler):
@@ -157,7 +165,8 @@ def main():
     print(f"mock loads of {LOAD_MS} ms; min_residency_s={MIN_RESIDENCY_S}, max_wait_s={MAX_WAIT_S}", flush=True)
     rows = []
     for name, workload in [("a. two agents, A and B", workload_a), ("b. Zipf over 8 models, 2 GPUs", workload_b),
-                           ("c. burst of 200 for a cold model", workload_c)]:
+                           ("c. burst of 200 for a cold model", workload_c),
+                           ("a'. as a, A and B not fitting together", workload_a2)]:
         for scheduler in ["llama-swap", "batch"]:
             result = workload(scheduler)
             rows.append((name, scheduler, result))

@@ -169,7 +169,7 @@ complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-model" -s V -l ve
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-proxy" -l host -d 'Interface the proxy listens on' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-proxy" -l port -d 'Port the proxy listens on' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-proxy" -l api-key-env -d 'Require clients to send the key held in this environment variable' -r
-complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-proxy" -l set -d 'Another proxy setting, e.g. queue_timeout_s=30 (repeat for more): startup_timeout_s, health_interval_ms, unhealthy_after, queue_timeout_s, backend_timeout_s, client_header_timeout_s, gpu_sample_interval_s, min_residency_s, max_wait_s, scheduler (batch or llama-swap)' -r
+complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-proxy" -l set -d 'Another proxy setting, e.g. queue_timeout_s=30 (repeat for more): startup_timeout_s, health_interval_ms, unhealthy_after, queue_timeout_s, backend_timeout_s, client_header_timeout_s, gpu_sample_interval_s, min_residency_s, max_wait_s, scheduler (batch or llama-swap), sleep_memory_gib' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-proxy" -l config -d 'Which saved config to use' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-proxy" -l cors -d 'Send CORS headers'
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand edit-proxy" -l no-cors -d 'Do not send CORS headers'

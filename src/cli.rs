@@ -249,7 +249,7 @@ pub struct EditProxyArgs {
     /// startup_timeout_s, health_interval_ms, unhealthy_after,
     /// queue_timeout_s, backend_timeout_s, client_header_timeout_s,
     /// gpu_sample_interval_s, min_residency_s, max_wait_s, scheduler
-    /// (batch or llama-swap).
+    /// (batch or llama-swap), sleep_memory_gib.
     #[arg(long = "set", value_name = "KEY=VALUE", value_parser = parse_set)]
     pub set: Vec<(String, Value)>,
 }

@@ -111,7 +111,7 @@ fn one_member_runs_and_a_request_for_another_swaps_it_in() {
     let table = env.ok(&["--config", "c", "status"]);
     for shown in [
         "a,b (idle)",
-        "b  idle: gave way to another model of its swap group; a request for it swaps it back in",
+        "b  idle: gave way to another model of its swap group (to 'a': it has requests waiting",
     ] {
         assert!(table.contains(shown), "{shown:?} not in:\n{table}");
     }
@@ -516,7 +516,7 @@ fn members_run_side_by_side_as_far_as_their_gpu_memory_allows() {
     );
     let log = env.ok(&["--config", "c", "logs", "b"]);
     assert!(
-        log.contains("gives way: 'c' has requests waiting and needs its GPU memory"),
+        log.contains("gives way to 'c': it has requests waiting and needs the GPU memory"),
         "{log}"
     );
     // llama-swap's way: one at a time, whatever the memory.
@@ -530,5 +530,56 @@ fn members_run_side_by_side_as_far_as_their_gpu_memory_allows() {
         (state(&status, "a"), state(&status, "b")),
         ("idle", "ready"),
         "{status}"
+    );
+}
+
+/// Issue 20: sleep mode is an eviction tier within a host-memory budget:
+/// past `sleep_memory_gib`, a member giving way stops instead of sleeping.
+#[test]
+fn sleeping_members_stay_within_the_host_memory_budget() {
+    let env = Env::with_gpus(1);
+    let port = env.init_fast("c");
+    // Each takes GPU 0 whole (about 80 GiB): one may sleep, not two.
+    env.set_config_key("c", "sleep_memory_gib", serde_json::json!(100));
+    env.set_config_key("c", "min_residency_s", serde_json::json!(0));
+    for name in ["a", "b", "c"] {
+        env.add_mock(
+            "c",
+            name,
+            &["--gpus", "0", "--swap-group", "g", "--sleep-mode"],
+        );
+    }
+    let started = env.start("c", port);
+    assert_eq!(started.chat("b").status(), 200);
+    let status = started.status();
+    assert_eq!(state(&status, "a"), "idle");
+    assert!(
+        Started::model(&status, "a")["pid"].is_u64(),
+        "a sleeps: {status}"
+    );
+    std::thread::sleep(Duration::from_millis(1100));
+    assert_eq!(started.chat("c").status(), 200);
+    let status = started.status();
+    assert_eq!(
+        (
+            state(&status, "a"),
+            state(&status, "b"),
+            state(&status, "c")
+        ),
+        ("idle", "idle", "ready")
+    );
+    assert!(
+        Started::model(&status, "a")["pid"].is_u64(),
+        "a still sleeps"
+    );
+    assert_eq!(
+        Started::model(&status, "b")["pid"],
+        Value::Null,
+        "b stopped"
+    );
+    let log = env.ok(&["--config", "c", "logs", "b"]);
+    assert!(
+        log.contains("stopping instead of sleeping: its 80 GiB beside the 80 GiB of the servers asleep would pass sleep_memory_gib (100 GiB)"),
+        "{log}"
     );
 }

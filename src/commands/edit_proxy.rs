@@ -15,7 +15,7 @@ use crate::output::print_json;
 use crate::supervisor::pidfile::running_pid;
 
 /// The proxy settings `--set` may change (the rest have their own flags).
-const SETTABLE: [&str; 10] = [
+const SETTABLE: [&str; 11] = [
     "startup_timeout_s",
     "health_interval_ms",
     "unhealthy_after",
@@ -26,6 +26,7 @@ const SETTABLE: [&str; 10] = [
     "min_residency_s",
     "max_wait_s",
     "scheduler",
+    "sleep_memory_gib",
 ];
 
 #[derive(Serialize)]

@@ -104,6 +104,12 @@ pub struct Config {
     /// request for another, as llama-swap does; kept for comparison).
     #[serde(default, skip_serializing_if = "is_default_scheduler")]
     pub scheduler: Scheduler,
+    /// Sleep mode's eviction tier: the host memory, in GiB, the weights of
+    /// sleeping servers may take together (each counted as the GPU memory
+    /// it had). A model that would go past it is stopped instead of put to
+    /// sleep. `None`: no limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sleep_memory_gib: Option<u64>,
 }
 
 /// How swap groups take turns (see [`Config::scheduler`]).
@@ -222,6 +228,7 @@ impl Default for Config {
             min_residency_s: DEFAULT_MIN_RESIDENCY_S,
             max_wait_s: DEFAULT_MAX_WAIT_S,
             scheduler: Scheduler::Batch,
+            sleep_memory_gib: None,
         }
     }
 }

@@ -50,6 +50,8 @@ pub struct Entry {
     pub waiting: BTreeMap<u64, Instant>,
     /// When `start-model` (or the first start) asked for it, until it starts.
     pub wanted_by_hand: Option<Instant>,
+    /// Its server sleeps (sleep mode): its weights are in host memory.
+    pub asleep: bool,
     /// Its `gpu_memory_utilization` (model over profile), if set: what it
     /// needs of each GPU, for placing swap group members side by side.
     pub memory_fraction: Option<f64>,
@@ -327,6 +329,31 @@ impl Registry {
         if let Some(model) = lock(&self.config).model_mut(name) {
             f(model);
         }
+    }
+
+    /// The host memory, in GiB, copy `id`'s weights take when its server
+    /// sleeps, taken as the GPU memory it has on its GPUs (its share of
+    /// each, as placement counts it); 0 when that is not known.
+    pub fn sleep_memory_of(&self, id: &str) -> f64 {
+        let gpus = self.gpu_sample();
+        self.with(id, |e| {
+            let (on, need) = super::swap::placement(&e.config, e.memory_fraction, &gpus);
+            on.iter()
+                .filter_map(|g| gpus.iter().find(|info| info.index == *g))
+                .map(|info| need * info.memory_total_mib as f64 / 1024.0)
+                .sum()
+        })
+        .unwrap_or(0.0)
+    }
+
+    /// What the sleeping servers hold of host memory together ([`Registry::sleep_memory_of`]).
+    pub fn asleep_memory(&self) -> f64 {
+        let asleep: Vec<String> = lock(&self.models)
+            .iter()
+            .filter(|(_, e)| e.asleep)
+            .map(|(id, _)| id.clone())
+            .collect();
+        asleep.iter().map(|id| self.sleep_memory_of(id)).sum()
     }
 
     /// The GPUs as last sampled (none when they could not be read).

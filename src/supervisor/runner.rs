@@ -36,6 +36,8 @@ pub enum Command {
     /// the model is idle. `done` once it has.
     Rest {
         done: Option<oneshot::Sender<()>>,
+        /// For whom, and why, in words for `status`.
+        why: String,
     },
 }
 
@@ -80,8 +82,8 @@ enum Outcome {
     Stop(Duration, Option<oneshot::Sender<()>>),
     /// No request for its idle timeout: marked idle, its server to stop.
     Idle,
-    /// Give way in its swap group.
-    Rest(Option<oneshot::Sender<()>>),
+    /// Give way in its swap group, for the reason given.
+    Rest(Option<oneshot::Sender<()>>, String),
 }
 
 /// How a ready model's time ended.
@@ -126,10 +128,10 @@ impl Runner {
                     }
                     reply(done);
                 }
-                Command::Rest { done } => {
+                Command::Rest { done, why } => {
                     // Nothing runs; one waiting for its first start gives way too.
                     if self.reg.state(&self.name) == Some(ModelState::Pending) {
-                        self.give_way_note();
+                        self.give_way_note(&why);
                     }
                     reply(done);
                 }
@@ -175,7 +177,7 @@ impl Runner {
                 }
                 Outcome::Stop(timeout, done) => return self.stop(running, timeout, done).await,
                 Outcome::Idle => return self.rest(running).await,
-                Outcome::Rest(done) => return self.give_way(running, done).await,
+                Outcome::Rest(done, why) => return self.give_way(running, done, &why).await,
                 Outcome::TimedOut => {
                     let limit = self.reg.config().startup_timeout_s;
                     // Where it got to, before stopping it adds lines of its own.
@@ -216,7 +218,9 @@ impl Runner {
                         Some(Outcome::Stop(timeout, done)) => {
                             return self.stop(None, timeout, done).await
                         }
-                        Some(Outcome::Rest(done)) => return self.give_way(None, done).await,
+                        Some(Outcome::Rest(done, why)) => {
+                            return self.give_way(None, done, &why).await
+                        }
                         _ => {}
                     }
                 }
@@ -447,8 +451,8 @@ impl Runner {
                 }
                 Outcome::Exited(status) => return Phase::Exited(status),
                 Outcome::Idle => None,
-                Outcome::Rest(done) => {
-                    self.give_way_note();
+                Outcome::Rest(done, why) => {
+                    self.give_way_note(&why);
                     self.drain().await;
                     done
                 }
@@ -458,7 +462,8 @@ impl Runner {
                 .reg
                 .with(&self.name, |e| e.config.sleep_mode)
                 .unwrap_or(false)
-                && !self.sleep_refused.load(std::sync::atomic::Ordering::SeqCst);
+                && !self.sleep_refused.load(std::sync::atomic::Ordering::SeqCst)
+                && self.sleep_fits();
             // Without sleep mode, or when the server would not sleep, it stops.
             let done = if !sleeps {
                 done
@@ -494,7 +499,7 @@ impl Runner {
     /// wakes it, a stop comes, or it exits.
     async fn sleep(
         &self,
-        mut running: Option<&mut Running>,
+        running: Option<&mut Running>,
         commands: &mut mpsc::UnboundedReceiver<Command>,
         done: Option<oneshot::Sender<()>>,
     ) -> Slept {
@@ -514,12 +519,24 @@ impl Runner {
             ),
         );
         self.reg.with(&self.name, |e| {
+            e.asleep = true;
             e.detail = Some(
                 "asleep (sleep mode): its weights are in CPU memory; the next request wakes it"
                     .into(),
             );
         });
         reply(done);
+        let slept = self.asleep(running, commands).await;
+        self.reg.with(&self.name, |e| e.asleep = false);
+        slept
+    }
+
+    /// A sleeping server, until a start wakes it, a stop comes, or it exits.
+    async fn asleep(
+        &self,
+        mut running: Option<&mut Running>,
+        commands: &mut mpsc::UnboundedReceiver<Command>,
+    ) -> Slept {
         loop {
             tokio::select! {
                 status = exited(running.as_deref_mut()) => return Slept::Exited(status),
@@ -544,12 +561,33 @@ impl Runner {
                         };
                     }
                     // Asleep is idle already.
-                    Some(Command::Rest { done }) => reply(done),
+                    Some(Command::Rest { done, .. }) => reply(done),
                     Some(Command::Stop { timeout, done }) => return Slept::Stop(timeout, done),
                     None => return Slept::Stop(GIVE_UP_GRACE, None),
                 },
             }
         }
+    }
+
+    /// Whether its weights fit in the host memory sleeping servers may
+    /// take (`sleep_memory_gib`) beside those asleep already; if not, it is
+    /// said, and the server stops instead.
+    fn sleep_fits(&self) -> bool {
+        let Some(budget) = self.reg.config().sleep_memory_gib else {
+            return true;
+        };
+        let own = self.reg.sleep_memory_of(&self.name);
+        let asleep = self.reg.asleep_memory();
+        if asleep + own <= budget as f64 {
+            return true;
+        }
+        self.reg.model_log(
+            &self.name,
+            &format!(
+                "stopping instead of sleeping: its {own:.0} GiB beside the {asleep:.0} GiB of the servers asleep would pass sleep_memory_gib ({budget} GiB)"
+            ),
+        );
+        false
     }
 
     /// A POST to the model's server (sleep mode's `/sleep`, `/wake_up`),
@@ -607,18 +645,23 @@ impl Runner {
     /// Give way to another model of its swap group: idle at once (so no
     /// request is routed here), the requests in flight get up to [`DRAIN`],
     /// then the server stops.
-    async fn give_way(&self, running: Option<Running>, done: Option<oneshot::Sender<()>>) {
-        self.give_way_note();
+    async fn give_way(
+        &self,
+        running: Option<Running>,
+        done: Option<oneshot::Sender<()>>,
+        why: &str,
+    ) {
+        self.give_way_note(why);
         self.drain().await;
         self.rest(running).await;
         reply(done);
     }
 
-    fn give_way_note(&self) {
+    fn give_way_note(&self, why: &str) {
         self.reg.set_state(
             &self.name,
             ModelState::Idle,
-            "gave way to another model of its swap group; a request for it swaps it back in",
+            &format!("gave way to another model of its swap group ({why}); a request for it swaps it back in"),
         );
     }
 
@@ -748,7 +791,7 @@ async fn end(running: &mut Running, timeout: Duration) -> String {
 fn interrupted(command: Option<Command>) -> Option<Outcome> {
     match command {
         Some(Command::Stop { timeout, done }) => Some(Outcome::Stop(timeout, done)),
-        Some(Command::Rest { done }) => Some(Outcome::Rest(done)),
+        Some(Command::Rest { done, why }) => Some(Outcome::Rest(done, why)),
         Some(Command::Start) => None,
         None => Some(Outcome::Stop(GIVE_UP_GRACE, None)),
     }

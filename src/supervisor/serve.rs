@@ -142,6 +142,7 @@ impl Launcher {
                 waiting: BTreeMap::new(),
                 wanted_by_hand: None,
                 memory_fraction: crate::gpu::cross::memory_fraction(model, &self.profiles),
+                asleep: false,
                 launch_loras: model.lora_adapters.clone(),
                 loaded_loras: std::collections::BTreeSet::new(),
             },

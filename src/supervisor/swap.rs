@@ -467,16 +467,24 @@ async fn swap_in(reg: &Arc<Registry>, to: &str, evict: &[String], why: Why) {
     for id in evict {
         let reason = match why {
             Why::Waited => format!(
-                "a request for '{to}' waited max_wait_s ({} s)",
+                "a request for it waited max_wait_s ({} s)",
                 reg.config().max_wait_s
             ),
             Why::Done | Why::Free => {
-                format!("'{to}' has requests waiting and needs its GPU memory")
+                "it has requests waiting and needs the GPU memory; this one was next to give way"
+                    .to_string()
             }
         };
-        reg.model_log(id, &format!("gives way: {reason}"));
         let (done, wait) = oneshot::channel();
-        if reg.send(id, Command::Rest { done: Some(done) }) {
+        let why = format!("to '{to}': {reason}");
+        reg.model_log(id, &format!("gives way {why}"));
+        if reg.send(
+            id,
+            Command::Rest {
+                done: Some(done),
+                why,
+            },
+        ) {
             giving_way.push(wait);
         }
     }
