@@ -855,22 +855,22 @@ fn gpus_left_to_chance(model: &ModelConfig) -> bool {
 }
 
 fn check_gpus(model: &ModelConfig, inventory: &Inventory, found: &mut Found) {
-    if gpus_left_to_chance(model) && !inventory.gpus().is_empty() {
-        let ids: Vec<String> = inventory
-            .gpus()
-            .iter()
-            .map(|g| g.index.to_string())
-            .collect();
+    // The machine's GPUs, by index, for the messages.
+    let known: Vec<String> = inventory
+        .gpus()
+        .iter()
+        .map(|g| g.index.to_string())
+        .collect();
+    if let (true, Some(first)) = (gpus_left_to_chance(model), known.first()) {
         found.model_hint(
             model,
             "gpu_ids",
             format!(
                 "names no GPU on a machine with GPUs {}: its vLLM would take whichever CUDA_VISIBLE_DEVICES gives it, where no check can see it",
-                ids.join(", ")
+                known.join(", ")
             ),
             Some(format!(
-                "pick its GPUs with --gpus (e.g. --gpus {}; see 'vllm-mux gpus'), or --gpus none to run it without one",
-                ids[0]
+                "pick its GPUs with --gpus (e.g. --gpus {first}; see 'vllm-mux gpus'), or --gpus none to run it without one"
             )),
         );
     }
@@ -880,11 +880,6 @@ fn check_gpus(model: &ModelConfig, inventory: &Inventory, found: &mut Found) {
             found.model(model, "gpu_ids", format!("GPU {gpu} is listed twice"));
         }
         if inventory.has(gpu) == Some(false) {
-            let known: Vec<String> = inventory
-                .gpus()
-                .iter()
-                .map(|g| g.index.to_string())
-                .collect();
             found.model_hint(
                 model,
                 "gpu_ids",

@@ -122,29 +122,25 @@ pub async fn forward(
     match admitted {
         Ok(outgoing) => send(shared, client, head, outgoing, deadline).await,
         Err(refusal) => {
-            let (err, after) = match refusal {
-                Refusal::Error(err) => (err, None),
+            // How the client is told: a status, then what becomes of the
+            // connection (`None`: as the request asked); or, when its event
+            // stream has begun, an error event.
+            enum Tell {
+                Status(Option<After>),
+                Event,
+            }
+            let (err, tell) = match refusal {
+                Refusal::Error(err) => (err, Tell::Status(None)),
                 // A body left unread would be taken for the next request.
                 Refusal::Unread(err) => (
                     err,
-                    (head.framing != Framing::Empty).then_some(After::Linger),
+                    Tell::Status((head.framing != Framing::Empty).then_some(After::Linger)),
                 ),
                 Refusal::Body(body) => match body.answer(state.max_body) {
-                    Some((err, after)) => (err, Some(after)),
+                    Some((err, after)) => (err, Tell::Status(Some(after))),
                     None => return After::Close,
                 },
-                Refusal::Streamed(err) => {
-                    unrouted(
-                        &state.reg,
-                        state.log_requests,
-                        err.model(),
-                        head.path(),
-                        err.status().as_u16(),
-                        &err.message(),
-                    );
-                    waiting::error_event(&mut client.out, &err);
-                    return end_stream(client, head).await;
-                }
+                Refusal::Streamed(err) => (err, Tell::Event),
             };
             // No model took it: counted here, once.
             unrouted(
@@ -155,9 +151,13 @@ pub async fn forward(
                 err.status().as_u16(),
                 &err.message(),
             );
-            match after {
-                Some(after) => refuse(shared, client, err, after).await,
-                None => write_error(shared, client, err, Some(head)).await,
+            match tell {
+                Tell::Event => {
+                    waiting::error_event(&mut client.out, &err);
+                    end_stream(client, head).await
+                }
+                Tell::Status(Some(after)) => refuse(shared, client, err, after).await,
+                Tell::Status(None) => write_error(shared, client, err, Some(head)).await,
             }
         }
     }
