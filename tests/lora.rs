@@ -277,3 +277,26 @@ fn a_vllm_server_started_without_lora_takes_an_adapter_at_its_restart() {
         "{calls}"
     );
 }
+
+#[test]
+fn a_url_models_adapters_are_routed_to_the_server_that_serves_them() {
+    // What `export --format kubernetes` writes for the router: the engine
+    // in its pod is started with the adapter, so the router only routes.
+    let env = Env::new();
+    let port = env.init_fast("c");
+    let remote_port = crate::helper::free_port();
+    let _remote = crate::helper::remote_mock(remote_port, "base", &["--lora", "sql"]);
+    // A path on the remote's side: this side never reads it or loads it.
+    env.add_remote(
+        "c",
+        "base",
+        remote_port,
+        &["--lora", "sql=/on/the/server/sql-lora"],
+    );
+    let started = env.start("c", port);
+    let (status, code) = code_of(started.chat("sql"));
+    assert_eq!((status, code.as_str()), (200, ""), "routed, not loaded");
+    assert!(model_ids(&models(&started)).contains(&"sql"));
+    let log = env.ok(&["--config", "c", "logs", "base", "-n", "50"]);
+    assert!(!log.contains("loaded LoRA adapter"), "{log}");
+}

@@ -732,12 +732,14 @@ fn check_lora(model: &ModelConfig, found: &mut Found) {
     if model.lora_adapters.is_empty() {
         return;
     }
-    if !matches!(model.engine, Engine::Vllm | Engine::Mock) {
+    // A url model's adapters are those its server was started with: routed
+    // by name, never loaded from here.
+    if !matches!(model.engine, Engine::Vllm | Engine::Mock | Engine::Url) {
         found.model(
             model,
             "lora_adapters",
             format!(
-                "LoRA adapters are served by the vllm engine, not {}",
+                "LoRA adapters are served by the vllm engine (or a url model's server), not {}",
                 model.engine.as_str()
             ),
         );

@@ -71,15 +71,18 @@ impl Entry {
             .config
             .max_concurrent
             .is_none_or(|max| self.stats.in_flight.get() < i64::from(max));
-        let lora = (requested != self.config.name && !self.loaded_loras.contains(requested))
-            .then(|| {
-                self.config
-                    .lora_adapters
-                    .iter()
-                    .find(|l| l.name == requested)
-                    .cloned()
-            })
-            .flatten();
+        // A url model's server has its adapters already: never loaded from here.
+        let lora = (matches!(self.launch, Launch::Process(_))
+            && requested != self.config.name
+            && !self.loaded_loras.contains(requested))
+        .then(|| {
+            self.config
+                .lora_adapters
+                .iter()
+                .find(|l| l.name == requested)
+                .cloned()
+        })
+        .flatten();
         Route {
             rewrite_to,
             base_url: Arc::clone(&self.base_url),

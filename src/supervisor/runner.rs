@@ -302,6 +302,10 @@ impl Runner {
     async fn serve_remote(&self, commands: &mut mpsc::UnboundedReceiver<Command>) {
         let unhealthy = match self.health().await {
             Ok(()) => {
+                // Its server serves the adapters the config lists for it.
+                self.reg.with(&self.name, |e| {
+                    e.loaded_loras = e.launch_loras.iter().map(|l| l.name.clone()).collect();
+                });
                 self.reg
                     .set_state(&self.name, ModelState::Ready, "health check passed");
                 self.learn_max_model_len();
