@@ -530,7 +530,7 @@ _vllm__mux() {
             return 0
             ;;
         vllm__subcmd__mux__subcmd__export)
-            opts="-o -y -q -v -h -V --output --config --json --yes --no-input --quiet --verbose --help --version"
+            opts="-o -y -q -v -h -V --output --format --image --vllm-image --namespace --hf-cache-claim --secret --config --json --yes --no-input --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -541,6 +541,30 @@ _vllm__mux() {
                     return 0
                     ;;
                 -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "json kubernetes production-stack" -- "${cur}"))
+                    return 0
+                    ;;
+                --image)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vllm-image)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --hf-cache-claim)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --secret)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1282,13 +1306,17 @@ _vllm__mux() {
             return 0
             ;;
         vllm__subcmd__mux__subcmd__mock__subcmd__engine)
-            opts="-y -q -v -h -V --port --served-model-name --startup-delay-ms --token-delay-ms --tokens --fail-health --crash-after --ignore-sigterm --lora --api-key --config --json --yes --no-input --quiet --verbose --help --version"
+            opts="-y -q -v -h -V --port --host --served-model-name --startup-delay-ms --token-delay-ms --tokens --fail-health --crash-after --ignore-sigterm --lora --api-key --config --json --yes --no-input --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

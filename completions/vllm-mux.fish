@@ -48,7 +48,7 @@ complete -c vllm-mux -n "__fish_vllm_mux_needs_command" -f -a "stop" -d 'Stop ev
 complete -c vllm-mux -n "__fish_vllm_mux_needs_command" -f -a "start-model" -d 'Start one stopped model again'
 complete -c vllm-mux -n "__fish_vllm_mux_needs_command" -f -a "wait" -d 'Wait until the running models (or those named) are ready or failed'
 complete -c vllm-mux -n "__fish_vllm_mux_needs_command" -f -a "reload" -d 'Apply config changes to the running supervisor; untouched models keep running'
-complete -c vllm-mux -n "__fish_vllm_mux_needs_command" -f -a "export" -d 'Print the config as JSON, or write it to a file'
+complete -c vllm-mux -n "__fish_vllm_mux_needs_command" -f -a "export" -d 'Print the config as JSON, or as what a Kubernetes cluster runs'
 complete -c vllm-mux -n "__fish_vllm_mux_needs_command" -f -a "import" -d 'Save a config from a file: ours, a vllm-cli proxy config, or llama-swap\'s config.yaml'
 complete -c vllm-mux -n "__fish_vllm_mux_needs_command" -f -a "lora" -d 'Add, remove or list a model\'s LoRA adapters, also while it runs'
 complete -c vllm-mux -n "__fish_vllm_mux_needs_command" -f -a "profiles" -d 'List built-in and user profiles (named sets of engine flags)'
@@ -295,13 +295,21 @@ complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand reload" -s v -l verbos
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand reload" -s h -l help -d 'Print help'
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand reload" -s V -l version -d 'Print version'
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand export" -s o -l output -d 'Write to this file instead of standard output' -r -F
+complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand export" -l format -d 'What to write' -r -f -a "json\t'The config itself, canonical JSON'
+kubernetes\t'Deployments and Services for each model, and vllm-mux as the router'
+production-stack\t'Values for vLLM production-stack\'s Helm chart (its own router)'"
+complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand export" -l image -d 'The vllm-mux image the router (and mock engines) run [default: vllm-mux:VERSION, built from the Dockerfile]' -r
+complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand export" -l vllm-image -d 'The vLLM image the engines run' -r
+complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand export" -l namespace -d 'The namespace of every object (default: kubectl\'s)' -r
+complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand export" -l hf-cache-claim -d 'A PersistentVolumeClaim for the Hugging Face cache, shared by the engines (default: each pod downloads its own)' -r
+complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand export" -l secret -d 'The Secret that holds the keys the pods read (by reference; the output holds no key)' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand export" -l config -d 'Which saved config to use' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand export" -l json -d 'Print machine-readable JSON instead of tables and messages'
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand export" -s y -l yes -d 'Answer yes to every question; never prompt'
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand export" -l no-input -d 'Never prompt; a missing value is an error naming its flag'
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand export" -s q -l quiet -d 'Print only errors and requested data'
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand export" -s v -l verbose -d 'Print more detail (repeat for more)'
-complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand export" -s h -l help -d 'Print help'
+complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand export" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand export" -s V -l version -d 'Print version'
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand import" -l name -d 'Save under this name (default: --config if given, else the file\'s name)' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand import" -l config -d 'Which saved config to use' -r
@@ -404,7 +412,8 @@ complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand completions" -s q -l q
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand completions" -s v -l verbose -d 'Print more detail (repeat for more)'
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand mock-engine" -l port -d 'Port to listen on (127.0.0.1)' -r
+complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand mock-engine" -l port -d 'Port to listen on' -r
+complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand mock-engine" -l host -d 'Address to listen on (0.0.0.0 in a container)' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand mock-engine" -l served-model-name -d 'The model name it answers to' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand mock-engine" -l startup-delay-ms -d 'Wait this long before /health answers 200' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand mock-engine" -l token-delay-ms -d 'Delay between streamed tokens' -r
@@ -454,7 +463,7 @@ complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand help; and not __fish_s
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand help; and not __fish_seen_subcommand_from init add-model edit-model edit-proxy remove-model list show gpus models start status logs stop start-model wait reload export import lora profiles shortcuts completions mock-engine supervise guard help" -f -a "start-model" -d 'Start one stopped model again'
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand help; and not __fish_seen_subcommand_from init add-model edit-model edit-proxy remove-model list show gpus models start status logs stop start-model wait reload export import lora profiles shortcuts completions mock-engine supervise guard help" -f -a "wait" -d 'Wait until the running models (or those named) are ready or failed'
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand help; and not __fish_seen_subcommand_from init add-model edit-model edit-proxy remove-model list show gpus models start status logs stop start-model wait reload export import lora profiles shortcuts completions mock-engine supervise guard help" -f -a "reload" -d 'Apply config changes to the running supervisor; untouched models keep running'
-complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand help; and not __fish_seen_subcommand_from init add-model edit-model edit-proxy remove-model list show gpus models start status logs stop start-model wait reload export import lora profiles shortcuts completions mock-engine supervise guard help" -f -a "export" -d 'Print the config as JSON, or write it to a file'
+complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand help; and not __fish_seen_subcommand_from init add-model edit-model edit-proxy remove-model list show gpus models start status logs stop start-model wait reload export import lora profiles shortcuts completions mock-engine supervise guard help" -f -a "export" -d 'Print the config as JSON, or as what a Kubernetes cluster runs'
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand help; and not __fish_seen_subcommand_from init add-model edit-model edit-proxy remove-model list show gpus models start status logs stop start-model wait reload export import lora profiles shortcuts completions mock-engine supervise guard help" -f -a "import" -d 'Save a config from a file: ours, a vllm-cli proxy config, or llama-swap\'s config.yaml'
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand help; and not __fish_seen_subcommand_from init add-model edit-model edit-proxy remove-model list show gpus models start status logs stop start-model wait reload export import lora profiles shortcuts completions mock-engine supervise guard help" -f -a "lora" -d 'Add, remove or list a model\'s LoRA adapters, also while it runs'
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand help; and not __fish_seen_subcommand_from init add-model edit-model edit-proxy remove-model list show gpus models start status logs stop start-model wait reload export import lora profiles shortcuts completions mock-engine supervise guard help" -f -a "profiles" -d 'List built-in and user profiles (named sets of engine flags)'

@@ -133,12 +133,11 @@ pub enum Command {
     },
     /// Apply config changes to the running supervisor; untouched models keep running.
     Reload(WaitArgs),
-    /// Print the config as JSON, or write it to a file.
-    Export {
-        /// Write to this file instead of standard output.
-        #[arg(short, long, value_name = "FILE")]
-        output: Option<std::path::PathBuf>,
-    },
+    /// Print the config as JSON, or as what a Kubernetes cluster runs.
+    #[command(
+        after_help = "Examples:\n  vllm-mux export -o team.json\n  vllm-mux export --format kubernetes --image registry.example.com/vllm-mux:0.1.0 > k8s.yaml && kubectl apply -f k8s.yaml\n  vllm-mux export --format production-stack > values.yaml && helm install vllm vllm/vllm-stack -f values.yaml\nWhat a cluster cannot keep (swap groups, idle stops, GPUs shared by two models, local paths) is noted on standard error and in the output's header."
+    )]
+    Export(ExportArgs),
     /// Save a config from a file: ours, a vllm-cli proxy config, or llama-swap's config.yaml.
     Import {
         /// The file to read ('-' for standard input).
@@ -490,10 +489,38 @@ pub enum LoraAction {
 }
 
 #[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Write to this file instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<std::path::PathBuf>,
+    /// What to write.
+    #[arg(long, value_enum, default_value_t = crate::export::Format::Json)]
+    pub format: crate::export::Format,
+    /// The vllm-mux image the router (and mock engines) run [default: vllm-mux:VERSION, built from the Dockerfile].
+    #[arg(long, value_name = "IMAGE")]
+    pub image: Option<String>,
+    /// The vLLM image the engines run.
+    #[arg(long, value_name = "IMAGE", default_value = crate::export::DEFAULT_VLLM_IMAGE)]
+    pub vllm_image: String,
+    /// The namespace of every object (default: kubectl's).
+    #[arg(long, value_name = "NAMESPACE")]
+    pub namespace: Option<String>,
+    /// A PersistentVolumeClaim for the Hugging Face cache, shared by the engines (default: each pod downloads its own).
+    #[arg(long, value_name = "CLAIM")]
+    pub hf_cache_claim: Option<String>,
+    /// The Secret that holds the keys the pods read (by reference; the output holds no key).
+    #[arg(long, value_name = "NAME", default_value = crate::export::DEFAULT_SECRET)]
+    pub secret: String,
+}
+
+#[derive(Debug, Args)]
 pub struct MockEngineArgs {
-    /// Port to listen on (127.0.0.1).
+    /// Port to listen on.
     #[arg(long, value_name = "PORT")]
     pub port: u16,
+    /// Address to listen on (0.0.0.0 in a container).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1")]
+    pub host: std::net::IpAddr,
     /// The model name it answers to.
     #[arg(long, value_name = "NAME")]
     pub served_model_name: String,

@@ -8,6 +8,7 @@ pub mod config;
 pub mod control;
 pub mod engine;
 pub mod error;
+pub mod export;
 pub mod gpu;
 pub mod metrics;
 pub mod mock_engine;

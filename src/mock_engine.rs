@@ -11,7 +11,7 @@
 //! purpose. It logs one line at start and one per request on stdout.
 
 use std::convert::Infallible;
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -71,7 +71,7 @@ async fn serve(args: MockEngineArgs) -> Result<Exit> {
             }
         }
     }
-    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, args.port));
+    let addr = SocketAddr::new(args.host, args.port);
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|err| {
         Failure::runtime(format!("mock-engine cannot listen on {addr}: {err}"))
             .hint("another process holds the port; pick another with --port")

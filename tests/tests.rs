@@ -6,6 +6,7 @@ mod helper;
 mod cli;
 mod completions;
 mod config_files;
+mod export;
 mod gpus;
 mod hostile;
 mod idle;

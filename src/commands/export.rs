@@ -1,24 +1,78 @@
-//! `export`: the config as canonical JSON, to stdout or a file.
-
-use std::path::Path;
+//! `export`: the config as canonical JSON, or as Kubernetes manifests or
+//! production-stack values (see `crate::export`), to stdout or a file.
 
 use anyhow::Result;
 
 use super::Ctx;
-use crate::config::store::{to_canonical_json, write_atomic};
-use crate::error::Exit;
+use crate::cli::ExportArgs;
+use crate::config::profiles::Profiles;
+use crate::config::store::write_atomic;
+use crate::error::{Exit, Failure};
+use crate::export::{render, Format, Options};
 
-pub fn run(ctx: &Ctx, output: Option<&Path>) -> Result<Exit> {
+pub fn run(ctx: &Ctx, args: ExportArgs) -> Result<Exit> {
     let name = ctx.config_name()?;
-    let text = to_canonical_json(&ctx.store.load(name)?)?;
-    match output {
-        None => print!("{text}"),
+    let config = ctx.store.load(name)?;
+    if let Some(namespace) = &args.namespace {
+        check_name("namespace", namespace, false)?;
+    }
+    if let Some(claim) = &args.hf_cache_claim {
+        check_name("--hf-cache-claim", claim, true)?;
+    }
+    check_name("--secret", &args.secret, true)?;
+    let options = Options {
+        config_name: name.to_string(),
+        image: args.image.unwrap_or_else(Options::default_image),
+        vllm_image: args.vllm_image,
+        namespace: args.namespace,
+        hf_cache_claim: args.hf_cache_claim,
+        secret: args.secret,
+    };
+    let profiles = Profiles::load(ctx.paths())?;
+    // The config itself is JSON either way; manifests are JSON with --json.
+    let rendered = render(&config, &profiles, args.format, &options, ctx.json)?;
+    if !ctx.quiet {
+        for note in &rendered.notes {
+            eprintln!("note: {note}");
+        }
+    }
+    match &args.output {
+        None => print!("{}", rendered.text),
         Some(path) => {
-            write_atomic(path, &text)?;
+            write_atomic(path, &rendered.text)?;
             if !ctx.json {
-                ctx.say(format!("exported config '{name}' to {}", path.display()));
+                let what = match args.format {
+                    Format::Json => "config",
+                    Format::Kubernetes => "Kubernetes manifests of config",
+                    Format::ProductionStack => "production-stack values of config",
+                };
+                ctx.say(format!("exported {what} '{name}' to {}", path.display()));
             }
         }
     }
     Ok(Exit::Success)
+}
+
+/// A name Kubernetes takes: a DNS label for a namespace (at most 63
+/// lowercase letters, digits and '-', a letter or digit at each end); a
+/// claim or Secret may also hold '.' and be up to 253 long.
+fn check_name(what: &str, name: &str, dots: bool) -> Result<()> {
+    let max = if dots { 253 } else { 63 };
+    let ok = !name.is_empty()
+        && name.len() <= max
+        && name.chars().all(|c| {
+            c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || (dots && c == '.')
+        })
+        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && name.ends_with(|c: char| c.is_ascii_alphanumeric());
+    if ok {
+        Ok(())
+    } else {
+        Err(Failure::usage(format!("{what} '{name}' is not a Kubernetes name"))
+            .hint(format!(
+                "use at most {max} lowercase letters, digits{} and '-', with a letter or digit at each end",
+                if dots { ", '.'" } else { "" }
+            ))
+            .into())
+    }
 }

@@ -130,7 +130,7 @@ pub fn dispatch(cli: Cli) -> Result<Exit> {
         Command::Show => show::run(&ctx),
         Command::Gpus => gpus::run(&ctx),
         Command::Models => models::run(&ctx),
-        Command::Export { output } => export::run(&ctx, output.as_deref()),
+        Command::Export(args) => export::run(&ctx, args),
         Command::Import { file, name, force } => import::run(&ctx, &file, name.as_deref(), force),
         Command::Lora { action } => lora::run(&ctx, action),
         Command::Profiles => profiles::run(&ctx),

@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value};
 
-use super::flags::to_flags;
+use super::{flags::to_flags, BACKEND_HOST};
 use crate::config::ModelConfig;
 
 /// Settings the mock engine understands (see `cli::MockEngineArgs`).
@@ -17,7 +17,12 @@ pub const KNOBS: [&str; 6] = [
     "ignore_sigterm",
 ];
 
-pub fn args(model: &ModelConfig, port: u16, settings: &Map<String, Value>) -> Vec<String> {
+pub fn args(
+    model: &ModelConfig,
+    host: &str,
+    port: u16,
+    settings: &Map<String, Value>,
+) -> Vec<String> {
     let (knobs, rest): (Map<String, Value>, Map<String, Value>) = settings
         .iter()
         .map(|(k, v)| (k.clone(), v.clone()))
@@ -29,6 +34,11 @@ pub fn args(model: &ModelConfig, port: u16, settings: &Map<String, Value>) -> Ve
         "--served-model-name".into(),
         model.name.clone(),
     ];
+    if host != BACKEND_HOST {
+        // Its default is the supervisor's; a pod's server listens wider.
+        args.push("--host".into());
+        args.push(host.into());
+    }
     for adapter in &model.lora_adapters {
         args.push("--lora".into());
         args.push(adapter.name.clone());
@@ -54,7 +64,7 @@ mod tests {
         m.config_overrides.insert("fail_health".into(), json!(true));
         m.config_overrides
             .insert("max_model_len".into(), json!(8192));
-        let args = args(&m, 8001, &m.config_overrides.clone());
+        let args = args(&m, BACKEND_HOST, 8001, &m.config_overrides.clone());
         assert_eq!(
             args,
             [

@@ -105,8 +105,20 @@ impl Executables {
     }
 }
 
-/// The launch plan for `model`.
+/// The launch plan for `model`, its server on [`BACKEND_HOST`].
 pub fn plan(model: &ModelConfig, profiles: &Profiles, exes: &Executables) -> Result<Launch> {
+    plan_on(model, profiles, exes, BACKEND_HOST)
+}
+
+/// The launch plan for `model`, its server listening on `host`: what
+/// `export --format kubernetes` runs in a pod (`0.0.0.0`), from the same
+/// flags as the supervisor's.
+pub fn plan_on(
+    model: &ModelConfig,
+    profiles: &Profiles,
+    exes: &Executables,
+    host: &str,
+) -> Result<Launch> {
     let profile = match model.profile.as_deref() {
         Some(name) => Some(profiles.get(name).ok_or_else(|| {
             Failure::usage(format!(
@@ -143,12 +155,12 @@ pub fn plan(model: &ModelConfig, profiles: &Profiles, exes: &Executables) -> Res
     let (program, args, health_path) = match model.engine {
         Engine::Vllm => (
             exes.vllm.clone(),
-            vllm::args(model, port, &settings),
+            vllm::args(model, host, port, &settings),
             DEFAULT_HEALTH_PATH,
         ),
         Engine::Mock => (
             exes.vllm_mux.clone(),
-            mock::args(model, port, &settings),
+            mock::args(model, host, port, &settings),
             DEFAULT_HEALTH_PATH,
         ),
         Engine::Command => {

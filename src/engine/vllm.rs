@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value};
 
-use super::{flags::to_flags, without, BACKEND_HOST};
+use super::{flags::to_flags, without};
 use crate::config::ModelConfig;
 
 /// What starts vLLM with its `/sleep` and `/wake_up`.
@@ -13,14 +13,19 @@ pub const SLEEP_FLAG: &str = "--enable-sleep-mode";
 /// What vLLM says when it will not start with [`SLEEP_FLAG`] (on CPU, for one).
 pub const SLEEP_REFUSED: &str = "Sleep mode is not supported on current platform";
 
-pub fn args(model: &ModelConfig, port: u16, settings: &Map<String, Value>) -> Vec<String> {
+pub fn args(
+    model: &ModelConfig,
+    host: &str,
+    port: u16,
+    settings: &Map<String, Value>,
+) -> Vec<String> {
     let mut args = vec![
         "serve".to_string(),
         model.model_path.clone(),
         "--served-model-name".into(),
         model.name.clone(),
         "--host".into(),
-        BACKEND_HOST.into(),
+        host.into(),
         "--port".into(),
         port.to_string(),
     ];

@@ -1,0 +1,335 @@
+//! `export --format production-stack`: values for vLLM production-stack's
+//! Helm chart (`servingEngineSpec.modelSpec`), for teams that want its
+//! router. The chart writes `vllm serve MODEL --host 0.0.0.0 --port 8000`
+//! and a few typed flags itself; everything else the supervisor would pass
+//! goes in `vllmConfig.extraArgs`, from the same plan.
+
+use k8s_openapi::api::core::v1::{EnvVar, PersistentVolumeClaimVolumeSource, Volume, VolumeMount};
+use serde::Serialize;
+
+use super::kubernetes::secret_var;
+use super::workload::{Copy, EnvValue, Workload, ENGINE_PORT};
+use super::Options;
+use crate::config::{Config, Engine};
+
+/// Where a claim given with `--hf-cache-claim` is mounted; the chart sets
+/// `HF_HOME` itself, `HF_HUB_CACHE` goes over it.
+const HF_CACHE_MOUNT: &str = "/hf-cache";
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Values {
+    pub serving_engine_spec: ServingEngineSpec,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServingEngineSpec {
+    pub enable_engine: bool,
+    pub container_port: u16,
+    pub model_spec: Vec<ModelSpec>,
+    pub startup_probe: ChartProbe,
+    pub liveness_probe: ChartProbe,
+    pub readiness_probe: ChartProbe,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChartProbe {
+    pub initial_delay_seconds: u64,
+    pub period_seconds: u64,
+    pub failure_threshold: u64,
+    pub http_get: ChartHttpGet,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ChartHttpGet {
+    pub path: String,
+    pub port: u16,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelSpec {
+    pub name: String,
+    pub repository: String,
+    pub tag: String,
+    #[serde(rename = "modelURL")]
+    pub model_url: String,
+    pub replica_count: usize,
+    #[serde(rename = "requestCPU")]
+    pub request_cpu: u32,
+    pub request_memory: String,
+    #[serde(rename = "requestGPU")]
+    pub request_gpu: u32,
+    #[serde(rename = "enableLoRA", skip_serializing_if = "std::ops::Not::not")]
+    pub enable_lora: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub env: Vec<EnvVar>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub extra_volumes: Vec<Volume>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub extra_volume_mounts: Vec<VolumeMount>,
+    pub vllm_config: VllmConfig,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VllmConfig {
+    pub tensor_parallel_size: u32,
+    /// The chart passes `--no-enable-prefix-caching` unless this is true,
+    /// where vLLM's own default is on: always said.
+    pub enable_prefix_caching: bool,
+    pub extra_args: Vec<String>,
+}
+
+impl Values {
+    /// Engine pods and the GPUs they ask for, in all.
+    pub fn size(&self) -> (usize, u32) {
+        let specs = &self.serving_engine_spec.model_spec;
+        let pods = specs.iter().map(|s| s.replica_count).sum();
+        let gpus = specs
+            .iter()
+            .map(|s| {
+                s.request_gpu
+                    .saturating_mul(u32::try_from(s.replica_count).unwrap_or(u32::MAX))
+            })
+            .sum();
+        (pods, gpus)
+    }
+}
+
+/// The values, and what they cannot carry.
+pub fn values(config: &Config, workload: &Workload, options: &Options) -> (Values, Vec<String>) {
+    let mut notes = Vec::new();
+    let mut specs = Vec::new();
+    for served in &workload.served {
+        let model = &served.model;
+        if model.engine != Engine::Vllm {
+            notes.push(format!(
+                "model '{}' runs the {} engine: the chart runs vLLM only, so it is not in the values",
+                model.name,
+                model.engine.as_str()
+            ));
+            continue;
+        }
+        let first = &served.copies[0];
+        if served.copies.iter().any(|c| c.gpus != first.gpus) {
+            notes.push(format!(
+                "model '{}': its copies have different GPU counts here; every replica of the chart gets {}",
+                model.name, first.gpus
+            ));
+        }
+        if model.max_concurrent.is_some() || model.max_queue.is_some() {
+            notes.push(format!(
+                "model '{}': max_concurrent and max_queue are vllm-mux's; the chart's router does not keep them",
+                model.name
+            ));
+        }
+        let (tensor, prefix_caching, lora, mut extra_args) = split_args(first);
+        // Aliases as more names its server answers to: the chart's router
+        // finds models by what their servers list.
+        if !model.aliases.is_empty() {
+            if let Some(at) = extra_args.iter().position(|a| a == "--served-model-name") {
+                for (i, alias) in model.aliases.iter().enumerate() {
+                    extra_args.insert(at + 2 + i, alias.clone());
+                }
+            }
+        }
+        let mut env: Vec<EnvVar> = first
+            .env
+            .iter()
+            .map(|(name, value)| match value {
+                EnvValue::Text(text) => EnvVar {
+                    name: name.clone(),
+                    value: Some(text.clone()),
+                    value_from: None,
+                },
+                EnvValue::Secret(key) => secret_var(name, key, options),
+            })
+            .collect();
+        let (extra_volumes, extra_volume_mounts) = match &options.hf_cache_claim {
+            Some(claim) => {
+                env.push(EnvVar {
+                    name: "HF_HUB_CACHE".into(),
+                    value: Some(format!("{HF_CACHE_MOUNT}/hub")),
+                    value_from: None,
+                });
+                (
+                    vec![Volume {
+                        name: "hf-cache".into(),
+                        persistent_volume_claim: Some(PersistentVolumeClaimVolumeSource {
+                            claim_name: claim.clone(),
+                            read_only: None,
+                        }),
+                        ..Volume::default()
+                    }],
+                    vec![VolumeMount {
+                        name: "hf-cache".into(),
+                        mount_path: HF_CACHE_MOUNT.into(),
+                        ..VolumeMount::default()
+                    }],
+                )
+            }
+            None => (Vec::new(), Vec::new()),
+        };
+        let (repository, tag) = split_image(&options.vllm_image);
+        // The chart's own default: 4 CPUs and 10 GiB per GPU (one GPU's
+        // worth without GPUs); older charts require both.
+        let per = first.gpus.max(1);
+        specs.push(ModelSpec {
+            name: served.service.trim_start_matches("vllm-").to_string(),
+            repository,
+            tag,
+            model_url: model.model_path.clone(),
+            replica_count: served.copies.len(),
+            request_cpu: 4 * per,
+            request_memory: format!("{}Gi", 10 * per),
+            request_gpu: first.gpus,
+            enable_lora: lora,
+            env,
+            extra_volumes,
+            extra_volume_mounts,
+            vllm_config: VllmConfig {
+                tensor_parallel_size: tensor,
+                enable_prefix_caching: prefix_caching,
+                extra_args,
+            },
+        });
+    }
+    for remote in &workload.remote {
+        notes.push(format!(
+            "model '{}' is a url model: the chart's router does not route to servers outside it, so it is not in the values",
+            remote.name
+        ));
+    }
+    if config.api_key_env.is_some() {
+        notes.push(
+            "api_key_env (the keys clients send) is vllm-mux's: these values do not make the chart's router check keys".into(),
+        );
+    }
+    let probe = |period: u64, failures: u64| ChartProbe {
+        initial_delay_seconds: 0,
+        period_seconds: period.max(1),
+        failure_threshold: failures.max(1),
+        http_get: ChartHttpGet {
+            path: "/health".into(),
+            port: ENGINE_PORT,
+        },
+    };
+    let values = Values {
+        serving_engine_spec: ServingEngineSpec {
+            enable_engine: true,
+            container_port: ENGINE_PORT,
+            model_spec: specs,
+            startup_probe: probe(10, config.startup_timeout_s.div_ceil(10)),
+            liveness_probe: probe(10, u64::from(config.unhealthy_after)),
+            readiness_probe: probe(
+                config.health_interval_ms.div_ceil(1000),
+                u64::from(config.unhealthy_after),
+            ),
+        },
+    };
+    (values, notes)
+}
+
+/// The copy's arguments as the chart wants them: its tensor parallelism,
+/// prefix caching and LoRA as typed values, the rest (from
+/// `--served-model-name` on, without host and port) as extra arguments.
+fn split_args(copy: &Copy) -> (u32, bool, bool, Vec<String>) {
+    let mut tensor = 1;
+    let mut prefix_caching = true;
+    let mut lora = false;
+    let mut rest = Vec::new();
+    // `serve MODEL` come first: the chart writes them.
+    let mut args = copy.args.iter().skip(2);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--host" | "--port" => {
+                args.next();
+            }
+            "--tensor-parallel-size" => {
+                tensor = args.next().and_then(|n| n.parse().ok()).unwrap_or(1);
+            }
+            "--enable-prefix-caching" => prefix_caching = true,
+            "--no-enable-prefix-caching" => prefix_caching = false,
+            "--enable-lora" => lora = true,
+            _ => rest.push(arg.clone()),
+        }
+    }
+    (tensor, prefix_caching, lora, rest)
+}
+
+/// `vllm/vllm-openai:v0.32.0` → (`vllm/vllm-openai`, `v0.32.0`); no tag
+/// is `latest`. A registry's port is not a tag.
+fn split_image(image: &str) -> (String, String) {
+    match image.rsplit_once(':') {
+        Some((repo, tag)) if !tag.contains('/') => (repo.to_string(), tag.to_string()),
+        _ => (image.to_string(), "latest".to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn images_split_into_repository_and_tag() {
+        assert_eq!(
+            split_image("vllm/vllm-openai:v0.32.0"),
+            ("vllm/vllm-openai".into(), "v0.32.0".into())
+        );
+        assert_eq!(
+            split_image("registry:5000/vllm"),
+            ("registry:5000/vllm".into(), "latest".into())
+        );
+        assert_eq!(
+            split_image("registry:5000/vllm:v1"),
+            ("registry:5000/vllm".into(), "v1".into())
+        );
+    }
+
+    #[test]
+    fn typed_flags_leave_the_extra_arguments() {
+        let copy = Copy {
+            id: "q".into(),
+            object: "vllm-q".into(),
+            program: "vllm".into(),
+            args: [
+                "serve",
+                "org/q",
+                "--served-model-name",
+                "q",
+                "--host",
+                "0.0.0.0",
+                "--port",
+                "8000",
+                "--tensor-parallel-size",
+                "2",
+                "--enable-lora",
+                "--lora-modules",
+                "sql=org/sql",
+                "--max-model-len",
+                "4096",
+                "--no-enable-prefix-caching",
+            ]
+            .map(String::from)
+            .to_vec(),
+            env: Default::default(),
+            gpus: 2,
+        };
+        let (tensor, caching, lora, rest) = split_args(&copy);
+        assert_eq!((tensor, caching, lora), (2, false, true));
+        assert_eq!(
+            rest,
+            [
+                "--served-model-name",
+                "q",
+                "--lora-modules",
+                "sql=org/sql",
+                "--max-model-len",
+                "4096"
+            ]
+        );
+    }
+}
