@@ -20,6 +20,18 @@ pub fn run(ctx: &Ctx, args: ExportArgs) -> Result<Exit> {
         check_name("--hf-cache-claim", claim, true)?;
     }
     check_name("--secret", &args.secret, true)?;
+    for (what, image) in [
+        ("--image", args.image.as_deref()),
+        ("--vllm-image", Some(args.vllm_image.as_str())),
+    ] {
+        if let Some(image) = image.filter(|i| i.is_empty() || i.chars().any(char::is_whitespace)) {
+            return Err(
+                Failure::usage(format!("{what} '{image}' is not an image name"))
+                    .hint("name it as docker pulls it, e.g. registry.example.com/vllm-mux:0.1.0")
+                    .into(),
+            );
+        }
+    }
     let options = Options {
         config_name: name.to_string(),
         image: args.image.unwrap_or_else(Options::default_image),
