@@ -296,11 +296,21 @@ fn kubernetes_manifests_run_what_the_supervisor_runs_flag_for_flag() {
         vec!["qwen".into(), "gpt-4o".into()],
     );
     assert_eq!(flags(&chart), expected);
-    let key = spec["env"]
+    // The chart's router sends servingEngineSpec.vllmApiKey to every
+    // engine and knows no other key: a model's own VLLM_API_KEY would make
+    // its server refuse the router (401 on every request).
+    assert_eq!(
+        values["servingEngineSpec"]["vllmApiKey"],
+        json!({"secretName": "vllm-mux-keys", "secretKey": "QWEN_KEY"})
+    );
+    let env_names: Vec<&Value> = spec["env"]
         .as_array()
-        .and_then(|e| e.iter().find(|v| v["name"] == "VLLM_API_KEY"))
-        .expect("VLLM_API_KEY");
-    assert_eq!(key["valueFrom"]["secretKeyRef"]["key"], "QWEN_KEY");
+        .map(|e| e.iter().map(|v| &v["name"]).collect())
+        .unwrap_or_default();
+    assert!(
+        !env_names.contains(&&json!("VLLM_API_KEY")),
+        "the chart sets VLLM_API_KEY itself: {env_names:?}"
+    );
     assert_eq!(
         values["servingEngineSpec"]["startupProbe"]["failureThreshold"],
         60
@@ -551,6 +561,66 @@ fn what_a_cluster_cannot_run_is_refused_and_what_it_cannot_keep_is_noted() {
     );
     assert!(err.contains("'llama' uses the command engine"), "{err}");
     env.ok(&["--config", "c", "edit-model", "llama", "--disabled"]);
+    // The chart's router sends one key to every engine: two models with
+    // keys of their own cannot both be reached through it.
+    for (name, key) in [("q1", "Q1_KEY"), ("q2", "Q2_KEY")] {
+        env.ok(&[
+            "--config",
+            "c",
+            "add-model",
+            name,
+            "--model",
+            "org/q",
+            "--gpus",
+            "none",
+            "--backend-api-key-env",
+            key,
+        ]);
+    }
+    let err = env.fails(
+        &["--config", "c", "export", "--format", "production-stack"],
+        2,
+    );
+    assert!(
+        err.contains(
+            "error: models 'q1' (Q1_KEY) and 'q2' (Q2_KEY) have backend keys of their own"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("--format kubernetes"), "{err}");
+    env.ok(&[
+        "--config",
+        "c",
+        "edit-model",
+        "q2",
+        "--backend-api-key-env",
+        "Q1_KEY",
+    ]);
+    let (values, notes) = export(&env, &["--format", "production-stack", "--json"]);
+    let values: Value = serde_json::from_str(&values).expect("values");
+    assert_eq!(
+        values["servingEngineSpec"]["vllmApiKey"]["secretKey"],
+        "Q1_KEY"
+    );
+    env.ok(&[
+        "--config",
+        "c",
+        "add-model",
+        "q3",
+        "--model",
+        "org/q",
+        "--gpus",
+        "none",
+    ]);
+    let (_, notes3) = export(&env, &["--format", "production-stack"]);
+    assert!(
+        notes3.contains("model 'q3' has no backend key here; the chart gives every engine servingEngineSpec.vllmApiKey"),
+        "{notes3}"
+    );
+    assert!(!notes.contains("no backend key"), "{notes}");
+    for name in ["q1", "q2", "q3"] {
+        env.ok(&["--config", "c", "remove-model", name]);
+    }
     let (_, notes) = export(&env, &["--format", "kubernetes"]);
     assert!(
         notes.contains("model 'llama' is disabled: not exported"),

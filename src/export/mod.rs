@@ -118,7 +118,7 @@ pub fn render(
             (body, "kubectl apply -f FILE")
         }
         Format::ProductionStack => {
-            let (values, more) = production_stack::values(config, &workload, options);
+            let (values, more) = production_stack::values(config, &workload, options)?;
             notes.extend(more);
             size = values.size();
             let body = if json {

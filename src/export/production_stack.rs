@@ -4,6 +4,7 @@
 //! and a few typed flags itself; everything else the supervisor would pass
 //! goes in `vllmConfig.extraArgs`, from the same plan.
 
+use anyhow::Result;
 use k8s_openapi::api::core::v1::{EnvVar, PersistentVolumeClaimVolumeSource, Volume, VolumeMount};
 use serde::Serialize;
 
@@ -11,6 +12,8 @@ use super::kubernetes::secret_var;
 use super::workload::{Copy, EnvValue, Workload, ENGINE_PORT};
 use super::Options;
 use crate::config::{Config, Engine};
+use crate::engine::VLLM_API_KEY;
+use crate::error::Failure;
 
 /// Where a claim given with `--hf-cache-claim` is mounted; the chart sets
 /// `HF_HOME` itself, `HF_HUB_CACHE` goes over it.
@@ -31,6 +34,18 @@ pub struct ServingEngineSpec {
     pub startup_probe: ChartProbe,
     pub liveness_probe: ChartProbe,
     pub readiness_probe: ChartProbe,
+    /// The one key the chart gives every engine (as `VLLM_API_KEY`) and
+    /// its router sends them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vllm_api_key: Option<SecretRef>,
+}
+
+/// A key in an existing Secret, as the chart names one.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SecretRef {
+    pub secret_name: String,
+    pub secret_key: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -99,10 +114,16 @@ impl Values {
     }
 }
 
-/// The values, and what they cannot carry.
-pub fn values(config: &Config, workload: &Workload, options: &Options) -> (Values, Vec<String>) {
+/// The values, and what they cannot carry; refused where the chart's
+/// router could not reach a model.
+pub fn values(
+    config: &Config,
+    workload: &Workload,
+    options: &Options,
+) -> Result<(Values, Vec<String>)> {
     let mut notes = Vec::new();
     let mut specs = Vec::new();
+    let backend_key = one_backend_key(workload, &mut notes)?;
     for served in &workload.served {
         let model = &served.model;
         if model.engine != Engine::Vllm {
@@ -139,6 +160,8 @@ pub fn values(config: &Config, workload: &Workload, options: &Options) -> (Value
         let mut env: Vec<EnvVar> = first
             .env
             .iter()
+            // The chart sets it from servingEngineSpec.vllmApiKey.
+            .filter(|(name, _)| *name != VLLM_API_KEY)
             .map(|(name, value)| match value {
                 EnvValue::Text(text) => EnvVar {
                     name: name.clone(),
@@ -228,9 +251,49 @@ pub fn values(config: &Config, workload: &Workload, options: &Options) -> (Value
                 config.health_interval_ms.div_ceil(1000),
                 u64::from(config.unhealthy_after),
             ),
+            vllm_api_key: backend_key.map(|key| SecretRef {
+                secret_name: options.secret.clone(),
+                secret_key: key,
+            }),
         },
     };
-    (values, notes)
+    Ok((values, notes))
+}
+
+/// The key the chart's router sends every engine: the chart has one
+/// (`servingEngineSpec.vllmApiKey`), so models with keys of their own are
+/// refused, and a model without one is told it gets the shared one.
+fn one_backend_key(workload: &Workload, notes: &mut Vec<String>) -> Result<Option<String>> {
+    let mut keyed: Vec<(&str, &str)> = Vec::new();
+    let mut keyless: Vec<&str> = Vec::new();
+    for served in workload
+        .served
+        .iter()
+        .filter(|s| s.model.engine == Engine::Vllm)
+    {
+        match served.copies[0].env.get(VLLM_API_KEY) {
+            Some(EnvValue::Secret(key)) => keyed.push((&served.model.name, key)),
+            _ => keyless.push(&served.model.name),
+        }
+    }
+    let Some(&(first, key)) = keyed.first() else {
+        return Ok(None);
+    };
+    if let Some(&(other, other_key)) = keyed.iter().find(|(_, k)| *k != key) {
+        return Err(Failure::usage(format!(
+            "models '{first}' ({key}) and '{other}' ({other_key}) have backend keys of their own; the chart's router sends one key, servingEngineSpec.vllmApiKey, to every engine"
+        ))
+        .hint(format!(
+            "give them one key ('vllm-mux edit-model {other} --backend-api-key-env {key}'), or export --format kubernetes, whose router sends each model its own"
+        ))
+        .into());
+    }
+    for name in keyless {
+        notes.push(format!(
+            "model '{name}' has no backend key here; the chart gives every engine servingEngineSpec.vllmApiKey, so its server checks {key} too (the chart's router sends it)"
+        ));
+    }
+    Ok(Some(key.to_string()))
 }
 
 /// The copy's arguments as the chart wants them: its tensor parallelism,
