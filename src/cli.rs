@@ -499,18 +499,18 @@ pub struct ExportArgs {
     /// The vllm-mux image the router (and mock engines) run [default: vllm-mux:VERSION, built from the Dockerfile].
     #[arg(long, value_name = "IMAGE")]
     pub image: Option<String>,
-    /// The vLLM image the engines run.
-    #[arg(long, value_name = "IMAGE", default_value = crate::export::DEFAULT_VLLM_IMAGE)]
-    pub vllm_image: String,
+    /// The vLLM image the engines run [default: vllm/vllm-openai:v0.32.0].
+    #[arg(long, value_name = "IMAGE")]
+    pub vllm_image: Option<String>,
     /// The namespace of every object (default: kubectl's).
     #[arg(long, value_name = "NAMESPACE")]
     pub namespace: Option<String>,
     /// A PersistentVolumeClaim for the Hugging Face cache, shared by the engines (default: each pod downloads its own).
     #[arg(long, value_name = "CLAIM")]
     pub hf_cache_claim: Option<String>,
-    /// The Secret that holds the keys the pods read (by reference; the output holds no key).
-    #[arg(long, value_name = "NAME", default_value = crate::export::DEFAULT_SECRET)]
-    pub secret: String,
+    /// The Secret that holds the keys the pods read (by reference; the output holds no key) [default: vllm-mux-keys].
+    #[arg(long, value_name = "NAME")]
+    pub secret: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -640,6 +640,22 @@ mod tests {
     #[test]
     fn clap_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn export_help_names_the_defaults_the_code_uses() {
+        let mut export = Cli::command();
+        let help = export
+            .find_subcommand_mut("export")
+            .expect("export")
+            .render_help()
+            .to_string();
+        for default in [
+            crate::export::DEFAULT_VLLM_IMAGE,
+            crate::export::DEFAULT_SECRET,
+        ] {
+            assert!(help.contains(&format!("[default: {default}]")), "{help}");
+        }
     }
 
     #[test]

@@ -721,4 +721,33 @@ fn options_name_the_images_namespace_cache_and_secret() {
         5,
         "Deployment and Service of q; the router's three"
     );
+    // An option the format does not use is refused, not ignored.
+    for (args, error, hint) in [
+        (
+            &["--image", "x/y:1"][..],
+            "--image is for --format kubernetes; the plain export is the config itself",
+            "hint: add --format kubernetes",
+        ),
+        (
+            &["--secret", "keys"][..],
+            "--secret is for --format kubernetes or production-stack",
+            "hint: add --format kubernetes",
+        ),
+        (
+            &["--format", "production-stack", "--image", "x/y:1"][..],
+            "--image is not used by --format production-stack: the chart runs its own router",
+            "--format kubernetes",
+        ),
+        (
+            &["--format", "production-stack", "--namespace", "team-a"][..],
+            "--namespace is not written into production-stack values",
+            "hint: give it to helm: helm install vllm vllm/vllm-stack -n team-a -f FILE",
+        ),
+    ] {
+        let mut all = vec!["--config", "c", "export"];
+        all.extend_from_slice(args);
+        let err = env.fails(&all, 2);
+        assert!(err.contains(&format!("error: {error}")), "{args:?}: {err}");
+        assert!(err.contains(hint), "{args:?}: {err}");
+    }
 }

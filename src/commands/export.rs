@@ -8,7 +8,7 @@ use crate::cli::ExportArgs;
 use crate::config::profiles::Profiles;
 use crate::config::store::write_atomic;
 use crate::error::{Exit, Failure};
-use crate::export::{render, Format, Options};
+use crate::export::{render, Format, Options, DEFAULT_SECRET, DEFAULT_VLLM_IMAGE};
 
 pub fn run(ctx: &Ctx, args: ExportArgs) -> Result<Exit> {
     let name = ctx.config_name()?;
@@ -19,10 +19,15 @@ pub fn run(ctx: &Ctx, args: ExportArgs) -> Result<Exit> {
     if let Some(claim) = &args.hf_cache_claim {
         check_name("--hf-cache-claim", claim, true)?;
     }
-    check_name("--secret", &args.secret, true)?;
+    refuse_unused(&args)?;
+    let secret = args.secret.unwrap_or_else(|| DEFAULT_SECRET.to_string());
+    let vllm_image = args
+        .vllm_image
+        .unwrap_or_else(|| DEFAULT_VLLM_IMAGE.to_string());
+    check_name("--secret", &secret, true)?;
     for (what, image) in [
         ("--image", args.image.as_deref()),
-        ("--vllm-image", Some(args.vllm_image.as_str())),
+        ("--vllm-image", Some(vllm_image.as_str())),
     ] {
         if let Some(image) = image.filter(|i| i.is_empty() || i.chars().any(char::is_whitespace)) {
             return Err(
@@ -35,10 +40,10 @@ pub fn run(ctx: &Ctx, args: ExportArgs) -> Result<Exit> {
     let options = Options {
         config_name: name.to_string(),
         image: args.image.unwrap_or_else(Options::default_image),
-        vllm_image: args.vllm_image,
+        vllm_image,
         namespace: args.namespace,
         hf_cache_claim: args.hf_cache_claim,
-        secret: args.secret,
+        secret,
     };
     let profiles = Profiles::load(ctx.paths())?;
     // The config itself is JSON either way; manifests are JSON with --json.
@@ -63,6 +68,46 @@ pub fn run(ctx: &Ctx, args: ExportArgs) -> Result<Exit> {
         }
     }
     Ok(Exit::Success)
+}
+
+/// An option the format does not use is refused, so that nobody believes
+/// it was applied.
+fn refuse_unused(args: &ExportArgs) -> Result<()> {
+    let given = [
+        ("--image", args.image.is_some()),
+        ("--vllm-image", args.vllm_image.is_some()),
+        ("--namespace", args.namespace.is_some()),
+        ("--hf-cache-claim", args.hf_cache_claim.is_some()),
+        ("--secret", args.secret.is_some()),
+    ];
+    for (option, _) in given.iter().filter(|(_, given)| *given) {
+        let refusal = match (args.format, *option) {
+            (Format::Json, "--image" | "--namespace") => Some((
+                format!("{option} is for --format kubernetes; the plain export is the config itself"),
+                "add --format kubernetes".to_string(),
+            )),
+            (Format::Json, _) => Some((
+                format!("{option} is for --format kubernetes or production-stack; the plain export is the config itself"),
+                "add --format kubernetes (or --format production-stack)".to_string(),
+            )),
+            (Format::ProductionStack, "--image") => Some((
+                "--image is not used by --format production-stack: the chart runs its own router".to_string(),
+                "leave it out, or use --format kubernetes to run vllm-mux as the router".to_string(),
+            )),
+            (Format::ProductionStack, "--namespace") => Some((
+                "--namespace is not written into production-stack values".to_string(),
+                format!(
+                    "give it to helm: helm install vllm vllm/vllm-stack -n {} -f FILE",
+                    args.namespace.as_deref().unwrap_or("NAMESPACE")
+                ),
+            )),
+            _ => None,
+        };
+        if let Some((error, hint)) = refusal {
+            return Err(Failure::usage(error).hint(hint).into());
+        }
+    }
+    Ok(())
 }
 
 /// A name Kubernetes takes: a DNS label for a namespace (at most 63
