@@ -561,6 +561,21 @@ fn what_a_cluster_cannot_run_is_refused_and_what_it_cannot_keep_is_noted() {
     );
     assert!(err.contains("'llama' uses the command engine"), "{err}");
     env.ok(&["--config", "c", "edit-model", "llama", "--disabled"]);
+    // Values with no model in them would deploy nothing.
+    let err = env.fails(
+        &["--config", "c", "export", "--format", "production-stack"],
+        2,
+    );
+    assert!(
+        err.contains("error: config 'c' has no vLLM model for the chart to run"),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "hint: 'vllm-mux --config c export --format kubernetes' runs mock and url models too"
+        ),
+        "{err}"
+    );
     // The chart's router sends one key to every engine: two models with
     // keys of their own cannot both be reached through it.
     for (name, key) in [("q1", "Q1_KEY"), ("q2", "Q2_KEY")] {

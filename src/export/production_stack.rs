@@ -220,6 +220,14 @@ pub fn values(
             },
         });
     }
+    if specs.is_empty() {
+        return Err(Failure::usage(format!(
+            "config '{}' has no vLLM model for the chart to run; its values would deploy nothing",
+            options.config_name
+        ))
+        .hint("'vllm-mux export --format kubernetes' runs mock and url models too")
+        .into());
+    }
     for remote in &workload.remote {
         notes.push(format!(
             "model '{}' is a url model: the chart's router does not route to servers outside it, so it is not in the values",
