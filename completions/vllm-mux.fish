@@ -298,11 +298,11 @@ complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand export" -s o -l output
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand export" -l format -d 'What to write' -r -f -a "json\t'The config itself, canonical JSON'
 kubernetes\t'Deployments and Services for each model, and vllm-mux as the router'
 production-stack\t'Values for vLLM production-stack\'s Helm chart (its own router)'"
-complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand export" -l image -d 'The vllm-mux image the router (and mock engines) run [default: vllm-mux:VERSION, built from the Dockerfile]' -r
-complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand export" -l vllm-image -d 'The vLLM image the engines run [default: vllm/vllm-openai:v0.32.0]' -r
-complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand export" -l namespace -d 'The namespace of every object (default: kubectl\'s)' -r
-complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand export" -l hf-cache-claim -d 'A PersistentVolumeClaim for the Hugging Face cache, shared by the engines (default: each pod downloads its own)' -r
-complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand export" -l secret -d 'The Secret that holds the keys the pods read (by reference; the output holds no key) [default: vllm-mux-keys]' -r
+complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand export" -l image -d 'kubernetes: the vllm-mux image the router (and mock engines) run [default: vllm-mux:VERSION, built from the Dockerfile]' -r
+complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand export" -l vllm-image -d 'kubernetes, production-stack: the vLLM image the engines run [default: vllm/vllm-openai:v0.32.0]' -r
+complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand export" -l namespace -d 'kubernetes: the namespace of every object (default: kubectl\'s; for production-stack, give helm -n)' -r
+complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand export" -l hf-cache-claim -d 'kubernetes, production-stack: a PersistentVolumeClaim for the Hugging Face cache, shared by the engines (default: each pod downloads its own)' -r
+complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand export" -l secret -d 'kubernetes, production-stack: the Secret that holds the keys the pods read (by reference; the output holds no key) [default: vllm-mux-keys]' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand export" -l config -d 'Which saved config to use' -r
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand export" -l json -d 'Print machine-readable JSON instead of tables and messages'
 complete -c vllm-mux -n "__fish_vllm_mux_using_subcommand export" -s y -l yes -d 'Answer yes to every question; never prompt'

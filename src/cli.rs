@@ -496,19 +496,19 @@ pub struct ExportArgs {
     /// What to write.
     #[arg(long, value_enum, default_value_t = crate::export::Format::Json)]
     pub format: crate::export::Format,
-    /// The vllm-mux image the router (and mock engines) run [default: vllm-mux:VERSION, built from the Dockerfile].
+    /// kubernetes: the vllm-mux image the router (and mock engines) run [default: vllm-mux:VERSION, built from the Dockerfile].
     #[arg(long, value_name = "IMAGE")]
     pub image: Option<String>,
-    /// The vLLM image the engines run [default: vllm/vllm-openai:v0.32.0].
+    /// kubernetes, production-stack: the vLLM image the engines run [default: vllm/vllm-openai:v0.32.0].
     #[arg(long, value_name = "IMAGE")]
     pub vllm_image: Option<String>,
-    /// The namespace of every object (default: kubectl's).
+    /// kubernetes: the namespace of every object (default: kubectl's; for production-stack, give helm -n).
     #[arg(long, value_name = "NAMESPACE")]
     pub namespace: Option<String>,
-    /// A PersistentVolumeClaim for the Hugging Face cache, shared by the engines (default: each pod downloads its own).
+    /// kubernetes, production-stack: a PersistentVolumeClaim for the Hugging Face cache, shared by the engines (default: each pod downloads its own).
     #[arg(long, value_name = "CLAIM")]
     pub hf_cache_claim: Option<String>,
-    /// The Secret that holds the keys the pods read (by reference; the output holds no key) [default: vllm-mux-keys].
+    /// kubernetes, production-stack: the Secret that holds the keys the pods read (by reference; the output holds no key) [default: vllm-mux-keys].
     #[arg(long, value_name = "NAME")]
     pub secret: Option<String>,
 }
@@ -649,7 +649,11 @@ mod tests {
             .find_subcommand_mut("export")
             .expect("export")
             .render_help()
-            .to_string();
+            .to_string()
+            // As one line: clap wraps long help.
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
         for default in [
             crate::export::DEFAULT_VLLM_IMAGE,
             crate::export::DEFAULT_SECRET,
