@@ -186,6 +186,62 @@ fn dot_segments_and_encoded_slashes_never_reach_a_backend() {
 }
 
 #[test]
+fn an_absolute_target_is_served_as_its_path_and_other_forms_are_refused() {
+    let env = Env::new();
+    let (started, backend) = behind_naive(&env);
+    let body = r#"{"model": "m"}"#;
+    // RFC 9112 3.2.2: a server must accept the absolute form.
+    let chat = raw(
+        started.proxy_port,
+        format!(
+            "POST http://proxy.example/v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .as_bytes(),
+    );
+    assert!(
+        chat.ends_with(r#"{"path":"/v1/chat/completions"}"#),
+        "{chat}"
+    );
+    let upstream = raw(
+        started.proxy_port,
+        b"GET HTTP://proxy.example:8000/upstream/m/metrics?x=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert!(
+        upstream.ends_with(r#"{"path":"/metrics?x=1"}"#),
+        "{upstream}"
+    );
+    let models = raw(
+        started.proxy_port,
+        b"GET http://proxy.example/v1/models HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(status_of(&models), "200", "{models}");
+    for request in [
+        "CONNECT proxy.example:443 HTTP/1.1\r\nHost: x\r\n\r\n",
+        "GET ftp://proxy.example/v1/models HTTP/1.1\r\nHost: x\r\n\r\n",
+        "GET http://proxy.example HTTP/1.1\r\nHost: x\r\n\r\n",
+        "GET v1/models HTTP/1.1\r\nHost: x\r\n\r\n",
+    ] {
+        let answer = raw(started.proxy_port, request.as_bytes());
+        assert_eq!(status_of(&answer), "400", "{request:?}: {answer}");
+        assert!(answer.contains("request target"), "{answer}");
+    }
+    // The backend only ever saw paths.
+    let seen = backend.seen();
+    for line in [
+        "POST /v1/chat/completions HTTP/1.1",
+        "GET /metrics?x=1 HTTP/1.1",
+    ] {
+        assert!(seen.iter().any(|l| l == line), "{line}: {seen:?}");
+    }
+    assert!(
+        seen.iter()
+            .all(|l| l.split(' ').nth(1).is_some_and(|t| t.starts_with('/'))),
+        "the backend saw: {seen:?}"
+    );
+}
+
+#[test]
 fn framing_and_host_are_as_strict_as_nginx() {
     let env = Env::new();
     let (started, _backend) = behind_naive(&env);

@@ -249,7 +249,7 @@ impl RequestHead {
         };
         let method = Method::from_bytes(request.method.unwrap_or("").as_bytes())
             .map_err(|_| HeadError::Malformed("a bad method"))?;
-        let path = request.path.unwrap_or("");
+        let path = origin_form(request.path.unwrap_or(""), &method)?;
         let dotted = has_dot_segment(path);
         let target = place(buf, path.as_bytes());
         let minor = request.version.unwrap_or(1);
@@ -294,6 +294,30 @@ impl RequestHead {
         let target = self.target();
         target.split('?').next().unwrap_or(target)
     }
+}
+
+/// The target as a path (and query), the only form routed and sent on:
+/// an absolute `http(s)://` target (RFC 9112 3.2.2: a server must accept
+/// it) is taken as its path, `*` is kept for OPTIONS, and anything else
+/// (an authority for CONNECT, another scheme, no leading `/`) is refused.
+fn origin_form<'a>(target: &'a str, method: &Method) -> Result<&'a str, HeadError> {
+    if target.starts_with('/') || (target == "*" && method == Method::OPTIONS) {
+        return Ok(target);
+    }
+    let scheme_end = target.find("://").unwrap_or(0);
+    let scheme = &target[..scheme_end];
+    if scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https") {
+        let rest = &target[scheme_end + 3..];
+        return match rest.find(['/', '?', '#']) {
+            Some(at) if rest.as_bytes()[at] == b'/' => Ok(&rest[at..]),
+            _ => Err(HeadError::Malformed(
+                "a request target (an absolute URL) without a path",
+            )),
+        };
+    }
+    Err(HeadError::Malformed(
+        "a request target that is neither a path nor an http URL",
+    ))
 }
 
 /// Whether a target's path has a `.` or `..` segment, also written with
@@ -653,6 +677,49 @@ mod tests {
         ] {
             assert!(matches!(request(fine), Ok(Some(_))), "{fine:?}");
         }
+    }
+
+    #[test]
+    fn an_absolute_target_is_taken_as_its_path_and_other_forms_are_refused() {
+        // RFC 9112 3.2.2: a server must accept the absolute form; from here
+        // on (routing, checks, the backend) only its path and query count.
+        for (target, origin) in [
+            ("http://x/v1/chat/completions", "/v1/chat/completions"),
+            ("HTTP://x:8000/v1/models?a=1", "/v1/models?a=1"),
+            ("https://user@x/upstream/m/health", "/upstream/m/health"),
+        ] {
+            let text = format!("GET {target} HTTP/1.1\r\nHost: other\r\n\r\n");
+            let head = request(&text).expect("valid").expect("whole");
+            assert_eq!(head.target(), origin, "{target}");
+        }
+        for target in [
+            "http://x/upstream/m/v1/models/../../slots",
+            "http://x/v1/%2e%2e/sleep",
+        ] {
+            let text = format!("GET {target} HTTP/1.1\r\nHost: a\r\n\r\n");
+            assert!(
+                matches!(request(&text), Err(HeadError::Malformed(m)) if m.contains("segment")),
+                "{target}"
+            );
+        }
+        for text in [
+            "GET ftp://x/v1/models HTTP/1.1\r\nHost: a\r\n\r\n",
+            "GET http://x HTTP/1.1\r\nHost: a\r\n\r\n",
+            "GET http://x?a=1 HTTP/1.1\r\nHost: a\r\n\r\n",
+            "CONNECT x:80 HTTP/1.1\r\nHost: a\r\n\r\n",
+            "GET v1/models HTTP/1.1\r\nHost: a\r\n\r\n",
+            "GET * HTTP/1.1\r\nHost: a\r\n\r\n",
+        ] {
+            assert!(
+                matches!(request(text), Err(HeadError::Malformed(m)) if m.contains("request target")),
+                "{text:?}: {:?}",
+                request(text).map(|h| h.map(|h| h.target().to_string()))
+            );
+        }
+        let star = request("OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n")
+            .expect("valid")
+            .expect("whole");
+        assert_eq!(star.target(), "*");
     }
 
     #[test]
