@@ -116,15 +116,20 @@ fn clamp(n: u64) -> i32 {
 
 fn env_vars(env: &BTreeMap<String, EnvValue>, options: &Options) -> Vec<EnvVar> {
     env.iter()
-        .map(|(name, value)| match value {
-            EnvValue::Text(text) => EnvVar {
-                name: name.clone(),
-                value: Some(text.clone()),
-                value_from: None,
-            },
-            EnvValue::Secret(key) => secret_var(name, key, options),
-        })
+        .map(|(name, value)| env_var(name, value, options))
         .collect()
+}
+
+/// One variable of a pod: its text, or a reference into the Secret.
+pub fn env_var(name: &str, value: &EnvValue, options: &Options) -> EnvVar {
+    match value {
+        EnvValue::Text(text) => EnvVar {
+            name: name.to_string(),
+            value: Some(text.clone()),
+            value_from: None,
+        },
+        EnvValue::Secret(key) => secret_var(name, key, options),
+    }
 }
 
 /// `name` from key `key` of the Secret: the value is never in the output.

@@ -8,7 +8,7 @@ use anyhow::Result;
 use k8s_openapi::api::core::v1::{EnvVar, PersistentVolumeClaimVolumeSource, Volume, VolumeMount};
 use serde::Serialize;
 
-use super::kubernetes::secret_var;
+use super::kubernetes::env_var;
 use super::workload::{Copy, EnvValue, Workload, ENGINE_PORT};
 use super::Options;
 use crate::config::{Config, Engine};
@@ -162,14 +162,7 @@ pub fn values(
             .iter()
             // The chart sets it from servingEngineSpec.vllmApiKey.
             .filter(|(name, _)| *name != VLLM_API_KEY)
-            .map(|(name, value)| match value {
-                EnvValue::Text(text) => EnvVar {
-                    name: name.clone(),
-                    value: Some(text.clone()),
-                    value_from: None,
-                },
-                EnvValue::Secret(key) => secret_var(name, key, options),
-            })
+            .map(|(name, value)| env_var(name, value, options))
             .collect();
         let (extra_volumes, extra_volume_mounts) = match &options.hf_cache_claim {
             Some(claim) => {
