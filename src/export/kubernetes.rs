@@ -18,7 +18,9 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde::Serialize;
 
-use super::workload::{Copy, EnvValue, Served, Workload, ENGINE_PORT, GPU_RESOURCE};
+use super::workload::{
+    Checks, Copy, EnvValue, Probes, Served, Workload, ENGINE_PORT, GPU_RESOURCE,
+};
 use super::Options;
 use crate::config::Config;
 
@@ -33,8 +35,6 @@ pub const ROUTER_STATE_DIR: &str = "/var/lib/vllm-mux";
 /// vLLM's image runs as root: this is where it caches Hugging Face downloads.
 pub const HF_CACHE_DIR: &str = "/root/.cache/huggingface";
 const PORT_NAME: &str = "http";
-/// Seconds between two startup checks of an engine.
-const STARTUP_PERIOD_S: u64 = 10;
 
 /// One object of the output, in the order `kubectl apply` takes them.
 #[derive(Debug, Clone, Serialize)]
@@ -96,15 +96,15 @@ fn meta(name: &str, labels: BTreeMap<String, String>, options: &Options) -> Obje
     }
 }
 
-fn http_probe(path: &str, period_s: u64, failures: u64) -> Probe {
+fn http_probe(path: &str, checks: Checks) -> Probe {
     Probe {
         http_get: Some(HTTPGetAction {
             path: Some(path.to_string()),
             port: IntOrString::String(PORT_NAME.into()),
             ..HTTPGetAction::default()
         }),
-        period_seconds: Some(clamp(period_s)),
-        failure_threshold: Some(clamp(failures)),
+        period_seconds: Some(clamp(checks.period_s)),
+        failure_threshold: Some(clamp(checks.failures)),
         timeout_seconds: Some(5),
         ..Probe::default()
     }
@@ -187,6 +187,7 @@ fn engine_deployment(
     options: &Options,
 ) -> Deployment {
     let is_vllm = copy.program == "vllm";
+    let probes = Probes::of(config);
     let mut pod_labels = model_selector(served);
     pod_labels.extend(labels(&[
         (
@@ -219,22 +220,9 @@ fn engine_deployment(
         args: Some(copy.args.clone()),
         env: Some(env_vars(&copy.env, options)).filter(|e| !e.is_empty()),
         ports: Some(vec![http_port(ENGINE_PORT)]),
-        // Weights take time: up to startup_timeout_s before the others start.
-        startup_probe: Some(http_probe(
-            "/health",
-            STARTUP_PERIOD_S,
-            config.startup_timeout_s.div_ceil(STARTUP_PERIOD_S),
-        )),
-        readiness_probe: Some(http_probe(
-            "/health",
-            config.health_interval_ms.div_ceil(1000),
-            u64::from(config.unhealthy_after),
-        )),
-        liveness_probe: Some(http_probe(
-            "/health",
-            STARTUP_PERIOD_S,
-            u64::from(config.unhealthy_after),
-        )),
+        startup_probe: Some(http_probe("/health", probes.startup)),
+        readiness_probe: Some(http_probe("/health", probes.readiness)),
+        liveness_probe: Some(http_probe("/health", probes.liveness)),
         resources: limits.map(|limits| ResourceRequirements {
             limits: Some(limits),
             ..ResourceRequirements::default()
@@ -411,7 +399,13 @@ fn router_deployment(config: &Config, options: &Options) -> Deployment {
         ports: Some(vec![http_port(config.port)]),
         // Ready when a model is (503 before); alive while it listens, so
         // models that load slowly never restart it.
-        readiness_probe: Some(http_probe("/health", 5, 1)),
+        readiness_probe: Some(http_probe(
+            "/health",
+            Checks {
+                period_s: 5,
+                failures: 1,
+            },
+        )),
         liveness_probe: Some(Probe {
             tcp_socket: Some(TCPSocketAction {
                 port: IntOrString::String(PORT_NAME.into()),

@@ -9,7 +9,7 @@ use k8s_openapi::api::core::v1::{EnvVar, PersistentVolumeClaimVolumeSource, Volu
 use serde::Serialize;
 
 use super::kubernetes::env_var;
-use super::workload::{Copy, EnvValue, Workload, ENGINE_PORT};
+use super::workload::{Checks, Copy, EnvValue, Probes, Workload, ENGINE_PORT};
 use super::Options;
 use crate::config::{Config, Engine};
 use crate::engine::VLLM_API_KEY;
@@ -232,26 +232,24 @@ pub fn values(
             "api_key_env (the keys clients send) is vllm-mux's: these values do not make the chart's router check keys".into(),
         );
     }
-    let probe = |period: u64, failures: u64| ChartProbe {
+    let probe = |checks: Checks| ChartProbe {
         initial_delay_seconds: 0,
-        period_seconds: period.max(1),
-        failure_threshold: failures.max(1),
+        period_seconds: checks.period_s,
+        failure_threshold: checks.failures,
         http_get: ChartHttpGet {
             path: "/health".into(),
             port: ENGINE_PORT,
         },
     };
+    let probes = Probes::of(config);
     let values = Values {
         serving_engine_spec: ServingEngineSpec {
             enable_engine: true,
             container_port: ENGINE_PORT,
             model_spec: specs,
-            startup_probe: probe(10, config.startup_timeout_s.div_ceil(10)),
-            liveness_probe: probe(10, u64::from(config.unhealthy_after)),
-            readiness_probe: probe(
-                config.health_interval_ms.div_ceil(1000),
-                u64::from(config.unhealthy_after),
-            ),
+            startup_probe: probe(probes.startup),
+            liveness_probe: probe(probes.liveness),
+            readiness_probe: probe(probes.readiness),
             vllm_api_key: backend_key.map(|key| SecretRef {
                 secret_name: options.secret.clone(),
                 secret_key: key,

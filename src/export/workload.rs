@@ -23,6 +23,49 @@ pub const ENGINE_PREFIX: &str = "vllm";
 /// The device plugin's resource, one per GPU.
 pub const GPU_RESOURCE: &str = "nvidia.com/gpu";
 const CUDA_VISIBLE_DEVICES: &str = "CUDA_VISIBLE_DEVICES";
+/// Seconds between two startup (and liveness) checks of an engine.
+const STARTUP_PERIOD_S: u64 = 10;
+
+/// How often a probe checks an engine's `/health`, and after how many
+/// failures in a row it gives up (both at least 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Checks {
+    pub period_s: u64,
+    pub failures: u64,
+}
+
+impl Checks {
+    fn new(period_s: u64, failures: u64) -> Checks {
+        Checks {
+            period_s: period_s.max(1),
+            failures: failures.max(1),
+        }
+    }
+}
+
+/// An engine's probes, from the config's health settings, for both
+/// formats: weights take time, so startup has `startup_timeout_s` before
+/// the others begin; readiness checks as often as the supervisor does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Probes {
+    pub startup: Checks,
+    pub readiness: Checks,
+    pub liveness: Checks,
+}
+
+impl Probes {
+    pub fn of(config: &Config) -> Probes {
+        let unhealthy = u64::from(config.unhealthy_after);
+        Probes {
+            startup: Checks::new(
+                STARTUP_PERIOD_S,
+                config.startup_timeout_s.div_ceil(STARTUP_PERIOD_S),
+            ),
+            readiness: Checks::new(config.health_interval_ms.div_ceil(1000), unhealthy),
+            liveness: Checks::new(STARTUP_PERIOD_S, unhealthy),
+        }
+    }
+}
 
 /// An environment variable's value in a pod.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -377,6 +420,34 @@ mod tests {
             models,
             ..Config::default()
         }
+    }
+
+    #[test]
+    fn probes_follow_the_configs_health_settings_for_both_formats() {
+        let probes = Probes::of(&Config {
+            startup_timeout_s: 600,
+            health_interval_ms: 2500,
+            unhealthy_after: 3,
+            ..Config::default()
+        });
+        assert_eq!(probes.startup, Checks::new(10, 60));
+        assert_eq!(probes.readiness, Checks::new(3, 3));
+        assert_eq!(probes.liveness, Checks::new(10, 3));
+        // Never 0: Kubernetes refuses a zero period or threshold.
+        let none = Probes::of(&Config {
+            startup_timeout_s: 0,
+            health_interval_ms: 0,
+            unhealthy_after: 0,
+            ..Config::default()
+        });
+        assert_eq!(
+            none.readiness,
+            Checks {
+                period_s: 1,
+                failures: 1
+            }
+        );
+        assert_eq!(none.startup.failures, 1);
     }
 
     #[test]
