@@ -736,6 +736,30 @@ fn options_name_the_images_namespace_cache_and_secret() {
         5,
         "Deployment and Service of q; the router's three"
     );
+    // production-stack mounts the same claim, through the chart's extra volumes.
+    let values = env.ok(&[
+        "--config",
+        "c",
+        "export",
+        "--format",
+        "production-stack",
+        "--json",
+        "--hf-cache-claim",
+        "hf-models",
+    ]);
+    let values: Value = serde_json::from_str(&values).expect("values");
+    let spec = &values["servingEngineSpec"]["modelSpec"][0];
+    assert_eq!(
+        spec["extraVolumes"][0]["persistentVolumeClaim"]["claimName"], "hf-models",
+        "{spec}"
+    );
+    assert_eq!(spec["extraVolumeMounts"][0]["mountPath"], "/hf-cache");
+    assert!(
+        spec["env"]
+            .as_array()
+            .is_some_and(|e| e.contains(&json!({"name": "HF_HUB_CACHE", "value": "/hf-cache/hub"}))),
+        "{spec}"
+    );
     // An option the format does not use is refused, not ignored.
     for (args, error, hint) in [
         (

@@ -158,6 +158,18 @@ fn http_port(port: u16) -> ContainerPort {
     }
 }
 
+/// The `hf-cache` volume on the claim `--hf-cache-claim` names.
+pub fn hf_cache_volume(claim: &str) -> Volume {
+    Volume {
+        name: "hf-cache".into(),
+        persistent_volume_claim: Some(PersistentVolumeClaimVolumeSource {
+            claim_name: claim.to_string(),
+            read_only: None,
+        }),
+        ..Volume::default()
+    }
+}
+
 /// The hardening every container of ours gets.
 fn locked_down() -> SecurityContext {
     SecurityContext {
@@ -277,14 +289,7 @@ fn engine_volumes(options: &Options) -> (Vec<VolumeMount>, Vec<Volume>) {
         },
     ];
     let hf_cache = match &options.hf_cache_claim {
-        Some(claim) => Volume {
-            name: "hf-cache".into(),
-            persistent_volume_claim: Some(PersistentVolumeClaimVolumeSource {
-                claim_name: claim.clone(),
-                read_only: None,
-            }),
-            ..Volume::default()
-        },
+        Some(claim) => hf_cache_volume(claim),
         None => Volume {
             name: "hf-cache".into(),
             empty_dir: Some(EmptyDirVolumeSource::default()),

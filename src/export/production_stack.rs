@@ -5,10 +5,10 @@
 //! goes in `vllmConfig.extraArgs`, from the same plan.
 
 use anyhow::Result;
-use k8s_openapi::api::core::v1::{EnvVar, PersistentVolumeClaimVolumeSource, Volume, VolumeMount};
+use k8s_openapi::api::core::v1::{EnvVar, Volume, VolumeMount};
 use serde::Serialize;
 
-use super::kubernetes::env_var;
+use super::kubernetes::{env_var, hf_cache_volume};
 use super::workload::{Checks, Copy, EnvValue, Probes, Workload, ENGINE_PORT};
 use super::Options;
 use crate::config::{Config, Engine};
@@ -172,14 +172,7 @@ pub fn values(
                     value_from: None,
                 });
                 (
-                    vec![Volume {
-                        name: "hf-cache".into(),
-                        persistent_volume_claim: Some(PersistentVolumeClaimVolumeSource {
-                            claim_name: claim.clone(),
-                            read_only: None,
-                        }),
-                        ..Volume::default()
-                    }],
+                    vec![hf_cache_volume(claim)],
                     vec![VolumeMount {
                         name: "hf-cache".into(),
                         mount_path: HF_CACHE_MOUNT.into(),
